@@ -1,0 +1,192 @@
+"""Ranks, grades, veto and consequences.
+
+- competition ranking (1, 2, 2, 4) overall and within series (R25, A5);
+- grades by thresholds (R23) or forced distribution (R24, A3, A4, A5);
+- veto forces the lowest grade, the score is still published (R22, A10);
+- consequences over consecutive years (R26, R27) and reward factors (R28).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .scheme import Scheme
+
+
+def competition_rank(values, ascending: bool = False) -> np.ndarray:
+    """Standard competition ranking: equal values share the best rank (1, 2, 2, 4)."""
+    series = pd.Series(np.asarray(values, dtype=float))
+    return series.rank(method="min", ascending=ascending).astype(int).to_numpy()
+
+
+def threshold_grades(composite, vetoed, scheme: Scheme) -> np.ndarray:
+    """Grade by fixed bands: [min, max), best first; a veto gives the lowest grade."""
+    composite = np.asarray(composite, dtype=float)
+    grades = np.full(len(composite), scheme.lowest_grade(), dtype=object)
+    assigned = np.zeros(len(composite), dtype=bool)
+    for g in scheme.grades[:-1]:
+        hit = ~assigned & (composite >= g.min - 1e-9)
+        grades[hit] = g.name
+        assigned |= hit
+    grades[np.asarray(vetoed, dtype=bool)] = scheme.lowest_grade()
+    return grades
+
+
+def quotas(n: int, scheme: Scheme) -> list[int]:
+    """Number of units per grade for a pool of n (A4).
+
+    protect: every grade but the absorbing one rounds down and the absorbing
+    grade takes the remainder, so rounding never pushes anyone into a penalty
+    grade. nearest: round half up, the absorbing grade takes what is left.
+    """
+    shares = [g.share for g in scheme.grades]
+    absorb = scheme.absorb or scheme.grades[-2].name
+    raw = [s * n for s in shares]
+    if scheme.quota_rounding == "protect":
+        counts = [math.floor(x + 1e-9) for x in raw]
+    else:
+        counts = [math.floor(x + 0.5 + 1e-9) for x in raw]
+    i = [g.name for g in scheme.grades].index(absorb)
+    counts[i] = n - (sum(counts) - counts[i])
+    if counts[i] < 0:  # only possible with 'nearest'; take from the lowest grades upward
+        deficit = -counts[i]
+        counts[i] = 0
+        for j in range(len(counts) - 1, -1, -1):
+            take = min(deficit, counts[j])
+            counts[j] -= take
+            deficit -= take
+    return counts
+
+
+def forced_grades(frame: pd.DataFrame, scheme: Scheme) -> tuple[np.ndarray, list[str]]:
+    """Forced distribution over one pool (R24).
+
+    `frame` has composite, veto and the component columns named in the scheme's
+    tie-break list. Vetoed units fill the lowest grade first and extend it if
+    they outnumber its quota (A3). Units tied on the composite and every
+    tie-break at a grade boundary all get the higher grade; each such case is
+    returned as a note (A5).
+    """
+    n = len(frame)
+    counts = quotas(n, scheme)
+    names = [g.name for g in scheme.grades]
+    keys, asc = ["composite"], [False]
+    for tb in scheme.tie_break:
+        col, direction = tb.split(":")
+        keys.append(col)
+        asc.append(direction == "asc")
+    vetoed = frame["veto"].to_numpy(dtype=bool)
+    order = frame[~vetoed].sort_values(keys, ascending=asc, kind="mergesort")
+    grades = pd.Series(names[-1], index=frame.index, dtype=object)
+    position, notes = 0, []
+    slots = []
+    for name, count in zip(names[:-1], counts[:-1]):
+        slots.extend([name] * count)
+    ordered = list(order.index)
+    for idx in ordered:
+        grades[idx] = slots[position] if position < len(slots) else names[-1]
+        position += 1
+    # ties at a boundary: the lower unit takes the higher grade
+    rank_of = {g: k for k, g in enumerate(names)}
+    sig = order[keys].round(9).apply(tuple, axis=1)
+    for a, b in zip(ordered, ordered[1:]):
+        if sig[a] == sig[b] and rank_of[grades[b]] > rank_of[grades[a]]:
+            notes.append(f"{frame.loc[b, 'unit']} 与 {frame.loc[a, 'unit']} 得分及比较项完全相同，同列「{grades[a]}」")
+            grades[b] = grades[a]
+    return grades.to_numpy(), notes
+
+
+def assign_grades(frame: pd.DataFrame, scheme: Scheme) -> tuple[np.ndarray, list[str]]:
+    """Grades for every unit of a year, by the scheme's mode and pool."""
+    if scheme.grading_mode == "threshold":
+        return threshold_grades(frame["composite"], frame["veto"], scheme), []
+    if scheme.grading_pool == "all":
+        return forced_grades(frame, scheme)
+    grades = np.empty(len(frame), dtype=object)
+    notes = []
+    for _, part in frame.groupby("series", sort=False):
+        g, n = forced_grades(part, scheme)
+        grades[frame.index.get_indexer(part.index)] = g
+        notes.extend(n)
+    return grades, notes
+
+
+def rank(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add rank (overall) and series_rank (within series) by composite."""
+    frame = frame.copy()
+    frame["rank"] = competition_rank(frame["composite"])
+    frame["series_rank"] = frame.groupby("series")["composite"].rank(method="min", ascending=False).astype(int)
+    return frame
+
+
+def movement_text(change, new: bool) -> str:
+    """The offices' wording: 上升N位 / 下降N位 / 持平 / 新."""
+    if new or change is None or (isinstance(change, float) and math.isnan(change)):
+        return "新"
+    change = int(change)
+    if change > 0:
+        return f"上升{change}位"
+    if change < 0:
+        return f"下降{-change}位"
+    return "持平"
+
+
+def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Scheme) -> pd.DataFrame:
+    """Add last year's ranks, rank movement, and consequence flags.
+
+    `previous` holds earlier years' results, most recent first.
+    """
+    out = current.copy()
+    prev = previous[0] if previous else None
+    if prev is not None and not prev.empty:
+        p = prev.set_index("unit")
+        out["prev_rank"] = out["unit"].map(p["rank"])
+        out["prev_series_rank"] = out["unit"].map(p["series_rank"])
+        out["prev_grade"] = out["unit"].map(p["grade"])
+        same_series = out["unit"].map(p["series"]) == out["series"]
+        out.loc[~same_series, "prev_series_rank"] = np.nan
+    else:
+        out["prev_rank"] = np.nan
+        out["prev_series_rank"] = np.nan
+        out["prev_grade"] = None
+    out["rank_change"] = out["prev_rank"] - out["rank"]
+    out["series_rank_change"] = out["prev_series_rank"] - out["series_rank"]
+    basis = "series_rank_change" if scheme.movement == "series" else "rank_change"
+    out["movement"] = [movement_text(c, np.isnan(p)) for c, p in
+                       zip(out[basis], out["prev_series_rank" if scheme.movement == "series" else "prev_rank"])]
+    out["consequences"] = [[] for _ in range(len(out))]
+    history = [out] + list(previous)
+    for c in scheme.consequences:
+        hit = np.ones(len(out), dtype=bool)
+        for k in range(c.years):
+            if k >= len(history):
+                hit[:] = False
+                break
+            year_frame = history[k]
+            cond = _condition(year_frame, c, scheme)
+            hit &= out["unit"].map(dict(zip(year_frame["unit"], cond))).fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(hit):
+            out.at[out.index[i], "consequences"] = out.at[out.index[i], "consequences"] + [c.name]
+    reward = {g.name: g.reward for g in scheme.grades}
+    out["reward"] = out["grade"].map(reward)
+    return out
+
+
+def _condition(frame: pd.DataFrame, c, scheme: Scheme) -> np.ndarray:
+    cond = np.ones(len(frame), dtype=bool)
+    if c.grade is not None:
+        cond &= (frame["grade"] == c.grade).to_numpy()
+    if c.veto is not None:
+        cond &= (frame["veto"].to_numpy(dtype=bool) == c.veto)
+    if c.below is not None:
+        cond &= (frame["composite"].to_numpy(dtype=float) < c.below - 1e-9)
+    if c.lowest:
+        # A13: lowest within the grading pool (all units, or the series)
+        if scheme.grading_pool == "series":
+            low = frame.groupby("series")["composite"].transform("min")
+        else:
+            low = pd.Series(frame["composite"].min(), index=frame.index)
+        cond &= np.isclose(frame["composite"].to_numpy(dtype=float), low.to_numpy(dtype=float))
+    return cond

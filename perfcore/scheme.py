@@ -1,0 +1,499 @@
+"""The evaluation scheme (考评方案): one declarative TOML file per organisation and year.
+
+A scheme says how a year is scored: its components and weights, the pools of
+events outside the indicator tree, the deduction and bonus rules, multipliers,
+mitigation codes, de-duplication, grading and consequences. The indicator tree
+itself comes from the office's indicator table (指标任务分解表). The format is
+documented in docs/scheme.md; every key is checked here and an unknown key is
+an error, so a typo never silently changes a score.
+"""
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import Collector, InputError, Problem
+
+MODES = {  # the office's words for an indicator's scoring mode
+    "扣分制": "deduct_from_full", "deduct_from_full": "deduct_from_full",
+    "累加制": "cumulative", "cumulative": "cumulative",
+    "直接评分": "direct", "direct": "direct", "主观评分": "direct", "subjective": "direct",
+    "排名计分": "direct", "rank_based": "direct",
+}
+KINDS = {"扣分": "deduction", "deduction": "deduction", "加分": "bonus", "bonus": "bonus"}
+
+
+@dataclass(frozen=True)
+class Component:
+    key: str
+    label: str
+    label_en: str
+    source: str                 # indicators | evaluation | pool
+    weight: float = 1.0
+    name: str | None = None     # evaluation kind or pool name
+    categories: tuple = ()      # indicators: restrict to these top-level categories
+    category_weights: dict = field(default_factory=dict)
+    full: float | None = None   # full marks of the source, for scaling
+    scale_to: float | None = None
+    cap: float | None = None
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    kind: str                   # deduction | bonus
+    cap: float | None = None
+    label_en: str = ""
+    exempt_if_indicator_deducted: bool = False  # R14 item 9, checked automatically
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    kind: str                   # deduction | bonus
+    amount: float | None = None  # fixed amount per count
+    range: tuple | None = None   # amount entered per event within [lo, hi]
+    threshold: dict | None = None  # {upto, amount, each_beyond, mode}
+    unit: str = "次"
+    cap: float | None = None     # per unit and year, for this rule
+    veto: bool = False
+    targets: tuple = ()          # indicators or pools it may be charged to (empty: any)
+    label_en: str = ""
+
+    def sign(self) -> int:
+        return -1 if self.kind == "deduction" else 1
+
+
+@dataclass(frozen=True)
+class Multiplier:
+    name: str
+    factor: float
+    source_level: tuple = ()
+    aggravation: tuple = ()
+    accountable: bool | None = None
+    targets: tuple = ()
+
+
+@dataclass(frozen=True)
+class Tier:
+    min: float | None
+    inclusive: bool
+    points: float
+
+
+@dataclass(frozen=True)
+class IndicatorRule:
+    indicator: str
+    ratio_tiers: str | None = None
+    count_bonus_per_item: float | None = None
+    count_average: str = "floor"   # A7: N - floor(avg); "exact": floor(N - avg)
+
+
+@dataclass(frozen=True)
+class Grade:
+    name: str
+    label_en: str
+    min: float | None = None
+    max: float | None = None
+    share: float | None = None
+    reward: float | None = None
+
+
+@dataclass(frozen=True)
+class Consequence:
+    name: str
+    label_en: str
+    grade: str | None = None
+    veto: bool | None = None
+    lowest: bool | None = None
+    below: float | None = None
+    years: int = 1
+
+
+@dataclass(frozen=True)
+class Scheme:
+    org: str
+    year: int
+    title: str
+    issuer: str
+    document_no: str
+    scale: float
+    decimals: int
+    counted_statuses: tuple
+    indicator_total: float
+    default_mode: str
+    components: tuple
+    pools: tuple
+    rules: tuple
+    roles: dict
+    multipliers: tuple
+    multiplier_combine: str
+    mitigation_codes: dict
+    exempt_factor: float
+    reduce_factor: float
+    auto_exempt_code: int | None
+    problem_dedup: str
+    matter_dedup: str
+    diminishing: tuple
+    tier_tables: dict
+    indicator_rules: tuple
+    grading_mode: str
+    grading_pool: str
+    quota_rounding: str
+    absorb: str | None
+    tie_break: tuple
+    grades: tuple
+    movement: str
+    consequences: tuple
+    provisional: tuple = ()      # A1: values restored by hand, to confirm
+    text: str = ""
+
+    # -- lookups -------------------------------------------------------
+    def rule(self, name: str) -> Rule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+    def pool(self, name: str) -> Pool | None:
+        return next((p for p in self.pools if p.name == name), None)
+
+    def component(self, key: str) -> Component | None:
+        return next((c for c in self.components if c.key == key), None)
+
+    def indicator_rule(self, name: str) -> IndicatorRule | None:
+        return next((r for r in self.indicator_rules if r.indicator == name), None)
+
+    def grade_names(self) -> list[str]:
+        return [g.name for g in self.grades]
+
+    def lowest_grade(self) -> str:
+        return self.grades[-1].name
+
+    # -- what-if -------------------------------------------------------
+    def with_weights(self, weights: dict | None = None, category_weights: dict | None = None) -> "Scheme":
+        """A copy with changed component weights and/or category weights."""
+        comps = []
+        for c in self.components:
+            w = (weights or {}).get(c.key, c.weight)
+            cw = c.category_weights
+            if c.source == "indicators" and category_weights:
+                cw = {**c.category_weights, **category_weights}
+            comps.append(replace(c, weight=float(w), category_weights=dict(cw)))
+        return replace(self, components=tuple(comps))
+
+
+class _Reader:
+    """Typed access to a TOML table, recording problems with the key path."""
+
+    def __init__(self, problems: Collector, table: dict, path: str):
+        self.p, self.t, self.path = problems, table if isinstance(table, dict) else {}, path
+        self.used: set[str] = set()
+        if not isinstance(table, dict):
+            problems.add(None, path, table, "应为一个表（table）", "expected a table")
+
+    def get(self, key, kind, default=None, required=False, choices=None):
+        self.used.add(key)
+        where = f"{self.path}.{key}" if self.path else key
+        if key not in self.t:
+            if required:
+                self.p.add(None, where, None, "缺少必填项", "required key is missing")
+            return default
+        value = self.t[key]
+        ok = {
+            "str": isinstance(value, str),
+            "num": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+            "list": isinstance(value, list),
+            "dict": isinstance(value, dict),
+        }[kind]
+        if not ok:
+            expect = {"str": ("文字", "text"), "num": ("数字", "a number"), "int": ("整数", "a whole number"),
+                      "bool": ("true 或 false", "true or false"), "list": ("列表", "a list"),
+                      "dict": ("表", "a table")}[kind]
+            self.p.add(None, where, value, f"应为{expect[0]}", f"expected {expect[1]}")
+            return default
+        if choices is not None and value not in choices:
+            self.p.add(None, where, value, f"取值应为 {'、'.join(map(str, choices))} 之一",
+                       f"expected one of {', '.join(map(str, choices))}")
+            return default
+        return float(value) if kind == "num" else value
+
+    def done(self):
+        for key in self.t:
+            if key not in self.used:
+                where = f"{self.path}.{key}" if self.path else key
+                self.p.add(None, where, None, "未知的设置项（是否拼写有误？）", "unknown key (a typo?)")
+
+
+def _items(p: Collector, doc: dict, key: str) -> list[tuple[str, dict]]:
+    value = doc.get(key, [])
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        p.add(None, key, value, "应为表数组 [[...]]", "expected an array of tables [[...]]")
+        return []
+    return [(f"{key}[{i + 1}]", v) for i, v in enumerate(value)]
+
+
+def parse(text: str, label: str, org: str | None = None, year: int | None = None) -> Scheme:
+    """Parse and validate a scheme's TOML text. Raises InputError on any problem."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError([Problem(label, None, None, None, f"TOML 格式错误：{exc}", f"TOML syntax error: {exc}")])
+    p = Collector(label)
+    top = _Reader(p, doc, "")
+    for key in ("scheme", "indicators", "component", "pool", "rule", "roles", "multiplier", "mitigation",
+                "dedup", "tier_table", "indicator_rule", "grading", "grade", "ranking", "consequence"):
+        top.used.add(key)
+    top.done()
+
+    s = _Reader(p, doc.get("scheme", {}), "scheme")
+    s_org = s.get("org", "str", org)
+    s_year = s.get("year", "int", year, required=year is None)
+    if org is not None and s_org != org:
+        p.add(None, "scheme.org", s_org, f"与所在文件夹的组织「{org}」不一致", f"does not match the folder's organisation '{org}'")
+    if year is not None and s_year != year:
+        p.add(None, "scheme.year", s_year, f"与所在年度文件夹 {year} 不一致", f"does not match the year folder {year}")
+    head = dict(
+        title=s.get("title", "str", ""), issuer=s.get("issuer", "str", ""),
+        document_no=s.get("document_no", "str", ""), scale=s.get("scale", "num", 100.0),
+        decimals=s.get("decimals", "int", 2),
+        counted_statuses=tuple(s.get("counted_statuses", "list", ["已核实", "已审定", "申诉中"])),
+        multiplier_combine=s.get("multiplier_combine", "str", "multiply", choices=["multiply", "max"]),
+        provisional=tuple(s.get("provisional", "list", [])),
+    )
+    s.done()
+
+    ind = _Reader(p, doc.get("indicators", {}), "indicators")
+    indicator_total = ind.get("total", "num", required=True)
+    default_mode = ind.get("default_mode", "str", "扣分制", choices=list(MODES))
+    ind.done()
+
+    components = []
+    for where, t in _items(p, doc, "component"):
+        r = _Reader(p, t, where)
+        source = r.get("source", "str", "indicators", choices=["indicators", "evaluation", "pool"])
+        comp = Component(
+            key=r.get("key", "str", "", required=True), label=r.get("label", "str", "", required=True),
+            label_en=r.get("label_en", "str", ""), source=source, weight=r.get("weight", "num", 1.0),
+            name=r.get("name", "str", None, required=source != "indicators"),
+            categories=tuple(r.get("categories", "list", [])),
+            category_weights=dict(r.get("category_weights", "dict", {})),
+            full=r.get("full", "num", None), scale_to=r.get("scale_to", "num", None), cap=r.get("cap", "num", None),
+        )
+        if comp.scale_to is not None and comp.full is None and source != "indicators":
+            p.add(None, f"{where}.full", None, "设置了 scale_to 时须给出满分 full", "full is required when scale_to is set")
+        r.done()
+        components.append(comp)
+    if not components:
+        p.add(None, "component", None, "至少需要一个得分组成部分", "at least one component is required")
+    keys = [c.key for c in components]
+    for k in set(keys):
+        if keys.count(k) > 1:
+            p.add(None, "component.key", k, "组成部分的 key 重复", "duplicate component key")
+
+    pools = []
+    for where, t in _items(p, doc, "pool"):
+        r = _Reader(p, t, where)
+        pools.append(Pool(
+            name=r.get("name", "str", "", required=True),
+            kind=KINDS.get(r.get("kind", "str", "扣分", choices=list(KINDS)), "deduction"),
+            cap=r.get("cap", "num", None), label_en=r.get("label_en", "str", ""),
+            exempt_if_indicator_deducted=r.get("exempt_if_indicator_deducted", "bool", False)))
+        r.done()
+
+    rules = []
+    for where, t in _items(p, doc, "rule"):
+        r = _Reader(p, t, where)
+        rng = r.get("range", "list", None)
+        thr = r.get("threshold", "dict", None)
+        rule = Rule(
+            name=r.get("name", "str", "", required=True),
+            kind=KINDS.get(r.get("kind", "str", "扣分", choices=list(KINDS)), "deduction"),
+            amount=r.get("amount", "num", None), range=tuple(rng) if rng else None,
+            threshold=thr, unit=r.get("unit", "str", "次"), cap=r.get("cap", "num", None),
+            veto=r.get("veto", "bool", False), targets=tuple(r.get("targets", "list", [])),
+            label_en=r.get("label_en", "str", ""))
+        given = [x is not None for x in (rule.amount, rule.range, rule.threshold)]
+        if sum(given) != 1:
+            p.add(None, where, rule.name, "须且只能给出 amount、range、threshold 之一",
+                  "exactly one of amount, range or threshold is required")
+        if rule.range and (len(rule.range) != 2 or not all(isinstance(x, (int, float)) for x in rule.range)
+                           or rule.range[0] > rule.range[1] or rule.range[0] < 0):
+            p.add(None, f"{where}.range", rule.range, "应为 [下限, 上限] 两个非负数字", "expected [low, high], two non-negative numbers")
+        if thr is not None:
+            need = {"upto", "amount", "each_beyond"}
+            if not need <= set(thr) or set(thr) - need - {"mode"}:
+                p.add(None, f"{where}.threshold", thr, "应包含 upto、amount、each_beyond（可选 mode）",
+                      "expected upto, amount, each_beyond (and optional mode)")
+            elif thr.get("mode", "excess") not in ("excess", "all"):
+                p.add(None, f"{where}.threshold.mode", thr.get("mode"), "取值应为 excess 或 all", "expected excess or all")
+        if rule.amount is not None and rule.amount < 0:
+            p.add(None, f"{where}.amount", rule.amount, "分值不能为负（加扣方向由 kind 决定）",
+                  "amount must not be negative (kind gives the direction)")
+        r.done()
+        rules.append(rule)
+    names = [x.name for x in rules]
+    for n in set(names):
+        if names.count(n) > 1:
+            p.add(None, "rule.name", n, "规则名称重复", "duplicate rule name")
+
+    roles_raw = doc.get("roles", {})
+    roles = {}
+    if not isinstance(roles_raw, dict):
+        p.add(None, "roles", roles_raw, "应为表", "expected a table")
+    else:
+        for k, v in roles_raw.items():
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+                p.add(None, f"roles.{k}", v, "角色系数应为非负数字", "role factor must be a non-negative number")
+            else:
+                roles[k] = float(v)
+
+    multipliers = []
+    for where, t in _items(p, doc, "multiplier"):
+        r = _Reader(p, t, where)
+        multipliers.append(Multiplier(
+            name=r.get("name", "str", "", required=True), factor=r.get("factor", "num", 1.0, required=True),
+            source_level=tuple(r.get("source_level", "list", [])), aggravation=tuple(r.get("aggravation", "list", [])),
+            accountable=r.get("accountable", "bool", None), targets=tuple(r.get("targets", "list", []))))
+        r.done()
+
+    m = _Reader(p, doc.get("mitigation", {}), "mitigation")
+    codes_raw = m.get("codes", "dict", {})
+    mitigation_codes = {}
+    for k, v in codes_raw.items():
+        if not str(k).isdigit() or not isinstance(v, str):
+            p.add(None, f"mitigation.codes.{k}", v, "减免依据编号应为数字，说明为文字", "codes are numbers mapped to text")
+        else:
+            mitigation_codes[int(k)] = v
+    exempt_factor = m.get("exempt_factor", "num", 0.0)
+    reduce_factor = m.get("reduce_factor", "num", 0.5)
+    auto_code = m.get("auto_exempt_code", "int", None)
+    m.done()
+
+    d = _Reader(p, doc.get("dedup", {}), "dedup")
+    problem_dedup = d.get("problem", "str", "highest", choices=["highest", "none"])
+    matter_dedup = d.get("matter", "str", "highest", choices=["highest", "diminishing", "none"])
+    diminishing = tuple(d.get("diminishing", "list", [1.0, 0.5, 0.25]))
+    d.done()
+
+    tier_tables = {}
+    for where, t in _items(p, doc, "tier_table"):
+        r = _Reader(p, t, where)
+        name = r.get("name", "str", "", required=True)
+        tiers = []
+        for i, row in enumerate(r.get("tiers", "list", [], required=True)):
+            tr = _Reader(p, row, f"{where}.tiers[{i + 1}]")
+            tiers.append(Tier(min=tr.get("min", "num", None), inclusive=tr.get("inclusive", "bool", True),
+                              points=tr.get("points", "num", 0.0, required=True)))
+            tr.done()
+        r.done()
+        mins = [t.min for t in tiers]
+        if not tiers or mins[-1] is not None or any(x is None for x in mins[:-1]) or \
+                any(a <= b for a, b in zip(mins[:-2], mins[1:-1])):
+            p.add(None, where, name, "分档应按下限从高到低排列，最后一档不设下限（保证无缺口）",
+                  "tiers must run from the highest lower bound down, the last without a bound (no gaps)")
+        tier_tables[name] = tuple(tiers)
+
+    indicator_rules = []
+    for where, t in _items(p, doc, "indicator_rule"):
+        r = _Reader(p, t, where)
+        ir = IndicatorRule(indicator=r.get("indicator", "str", "", required=True),
+                           ratio_tiers=r.get("ratio_tiers", "str", None),
+                           count_bonus_per_item=r.get("count_bonus_per_item", "num", None),
+                           count_average=r.get("count_average", "str", "floor", choices=["floor", "exact"]))
+        if ir.ratio_tiers and ir.ratio_tiers not in tier_tables:
+            p.add(None, f"{where}.ratio_tiers", ir.ratio_tiers, "未定义的分档表", "tier table not defined")
+        r.done()
+        indicator_rules.append(ir)
+
+    g = _Reader(p, doc.get("grading", {}), "grading")
+    grading = dict(
+        grading_mode=g.get("mode", "str", "threshold", choices=["threshold", "forced"]),
+        grading_pool=g.get("pool", "str", "all", choices=["all", "series"]),
+        quota_rounding=g.get("quota_rounding", "str", "protect", choices=["protect", "nearest"]),
+        absorb=g.get("absorb", "str", None),
+        tie_break=tuple(g.get("tie_break", "list", [])),
+    )
+    g.done()
+    grades = []
+    for where, t in _items(p, doc, "grade"):
+        r = _Reader(p, t, where)
+        grades.append(Grade(name=r.get("name", "str", "", required=True), label_en=r.get("label_en", "str", ""),
+                            min=r.get("min", "num", None), max=r.get("max", "num", None),
+                            share=r.get("share", "num", None), reward=r.get("reward", "num", None)))
+        r.done()
+    _check_grades(p, grades, grading)
+
+    rk = _Reader(p, doc.get("ranking", {}), "ranking")
+    movement = rk.get("movement", "str", "series", choices=["series", "overall"])
+    rk.done()
+
+    consequences = []
+    for where, t in _items(p, doc, "consequence"):
+        r = _Reader(p, t, where)
+        c = Consequence(name=r.get("name", "str", "", required=True), label_en=r.get("label_en", "str", ""),
+                        grade=r.get("grade", "str", None), veto=r.get("veto", "bool", None),
+                        lowest=r.get("lowest", "bool", None), below=r.get("below", "num", None),
+                        years=r.get("years", "int", 1))
+        if c.grade and c.grade not in [x.name for x in grades]:
+            p.add(None, f"{where}.grade", c.grade, "未定义的等次", "grade not defined")
+        r.done()
+        consequences.append(c)
+
+    pool_names = {x.name for x in pools}
+    for c in components:
+        if c.source == "pool" and c.name not in pool_names:
+            p.add(None, f"component.{c.key}.name", c.name, "未定义的事件池", "pool not defined")
+    for key in grading["tie_break"]:
+        comp = key.split(":")[0]
+        if comp not in keys or key.split(":")[-1] not in ("asc", "desc"):
+            p.add(None, "grading.tie_break", key, "应为「组成部分key:asc/desc」", "expected 'component_key:asc' or ':desc'")
+    p.check()
+    return Scheme(org=s_org or "", year=s_year, indicator_total=indicator_total, default_mode=MODES[default_mode],
+                  components=tuple(components), pools=tuple(pools), rules=tuple(rules), roles=roles,
+                  multipliers=tuple(multipliers), mitigation_codes=mitigation_codes, exempt_factor=exempt_factor,
+                  reduce_factor=reduce_factor, auto_exempt_code=auto_code, problem_dedup=problem_dedup,
+                  matter_dedup=matter_dedup, diminishing=diminishing, tier_tables=tier_tables,
+                  indicator_rules=tuple(indicator_rules), grades=tuple(grades), movement=movement,
+                  consequences=tuple(consequences), text=text, **head, **grading)
+
+
+def _check_grades(p: Collector, grades: list[Grade], grading: dict):
+    if len(grades) < 2:
+        p.add(None, "grade", None, "至少需要两个等次", "at least two grades are required")
+        return
+    if grading["grading_mode"] == "threshold":
+        # Grades run from the best down; each band is [min, max). Bands must meet exactly.
+        for i, gr in enumerate(grades):
+            where = f"grade[{i + 1}]"
+            if i < len(grades) - 1 and gr.min is None:
+                p.add(None, f"{where}.min", None, "除最低等次外须给出下限 min", "min is required except for the lowest grade")
+            if i > 0 and gr.max is not None and grades[i - 1].min is not None and gr.max != grades[i - 1].min:
+                p.add(None, f"{where}.max", gr.max,
+                      f"与上一等次下限 {grades[i - 1].min:g} 不衔接（等次表有缺口或重叠）",
+                      f"does not meet the grade above's min {grades[i - 1].min:g} (gap or overlap in the grade table)")
+            if i > 0 and gr.min is not None and grades[i - 1].min is not None and gr.min >= grades[i - 1].min:
+                p.add(None, f"{where}.min", gr.min, "等次下限应从高到低排列", "grade minimums must decrease")
+        if grades[-1].min is not None:
+            p.add(None, f"grade[{len(grades)}].min", grades[-1].min,
+                  "最低等次不应设下限，否则低分单位无等次（缺口）", "the lowest grade must have no min, or low scores fall in a gap")
+    else:
+        shares = [gr.share for gr in grades]
+        if any(x is None or x < 0 for x in shares):
+            p.add(None, "grade.share", None, "强制分布的每个等次须给出非负比例 share", "forced distribution needs a share for every grade")
+        elif abs(sum(shares) - 1.0) > 1e-9:
+            p.add(None, "grade.share", f"{sum(shares):g}", "各等次比例之和应为 1（100%）", "grade shares must add up to 1 (100%)")
+        if grading["absorb"] is not None and grading["absorb"] not in [gr.name for gr in grades]:
+            p.add(None, "grading.absorb", grading["absorb"], "未定义的等次", "grade not defined")
+
+
+def load(path: Path, org: str | None = None, year: int | None = None, label: str | None = None) -> Scheme:
+    """Read and validate a scheme file."""
+    return parse(Path(path).read_text(encoding="utf-8"), label or str(path), org, year)
+
+
+def clone(scheme: Scheme) -> Scheme:
+    return copy.deepcopy(scheme)

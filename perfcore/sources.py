@@ -1,0 +1,449 @@
+"""Loading an office's folder of tables into the database, all or nothing.
+
+Layout (see docs/data-formats.md):
+
+    <source>/<organisation>/单位名单.csv
+    <source>/<organisation>/<year>/考评方案.toml
+    <source>/<organisation>/<year>/指标任务分解表.csv
+    <source>/<organisation>/<year>/扣分台账.csv       (and the optional tables)
+
+Every file is read and cross-checked before anything is written; the write is
+one transaction, so a bad file leaves the database exactly as it was.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import scheme as scheme_mod
+from .errors import Collector, InputError, Problem
+from .storage import DATA_TABLES
+from .tables import find, read_table
+
+SCHEME_FILE = "考评方案.toml"
+STATUSES = ("草稿", "已核实", "已审定", "申诉中", "已撤销")
+SOURCE_LEVELS = ("国家", "中央", "省", "自治区", "兵团", "市", "师", "区", "县", "本级", "自查", "媒体")
+MITIGATION_MODES = {"免予": "exempt", "免予扣分": "exempt", "exempt": "exempt",
+                    "减轻": "reduce", "减轻扣分": "reduce", "reduce": "reduce"}
+PERIODS = ("一季度", "上半年", "前三季度", "全年")
+_POINTS = re.compile(r"^\s*(.*?)\s*[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[）)]\s*$")
+
+
+@dataclass
+class OrgData:
+    """One organisation's validated tables, ready to write."""
+
+    org: str
+    source: str
+    frames: dict = field(default_factory=dict)   # table -> DataFrame
+    schemes: dict = field(default_factory=dict)  # year -> Scheme
+
+
+def split_points(cell: str | None) -> tuple[str | None, float | None]:
+    """'差异化指标（345分）' -> ('差异化指标', 345.0); plain names give (name, None)."""
+    if not cell:
+        return None, None
+    m = _POINTS.match(cell.replace("\n", ""))
+    if m:
+        return m.group(1), float(m.group(2))
+    return cell.replace("\n", "").strip(), None
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base.parent))
+    except ValueError:
+        return str(path)
+
+
+def read_org(folder: Path) -> OrgData:
+    """Read and validate every table of one organisation. Raises InputError."""
+    folder = Path(folder)
+    org = folder.name
+    problems: list[Problem] = []
+
+    def collect(fn, *args):
+        try:
+            return fn(*args)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            return None
+
+    unit_path = find(folder, "units")
+    if unit_path is None:
+        raise InputError([Problem(str(folder), None, None, None, "缺少单位名单（单位名单.csv 或 .xlsx）",
+                                  "missing the unit list (单位名单.csv or .xlsx)")])
+    units = collect(_read_units, unit_path, folder) or []
+    data = OrgData(org=org, source=str(folder))
+    frames: dict[str, list] = {t: [] for t in DATA_TABLES}
+    frames["units"] = [{k: v for k, v in u.items() if k != "_row"} | {"org": org} for u in units]
+    unit_years = {u["unit"]: (u.get("first_year"), u.get("last_year")) for u in units}
+
+    years = sorted(p for p in folder.iterdir() if p.is_dir() and p.name.isdigit())
+    if not years:
+        problems.append(Problem(str(folder), None, None, None, "没有年度文件夹（如 2025/）", "no year folders (such as 2025/)"))
+    for ydir in years:
+        year = int(ydir.name)
+        sfile = ydir / SCHEME_FILE
+        if not sfile.exists():
+            problems.append(Problem(_rel(sfile, folder), None, None, None, "缺少考评方案文件", "missing the scheme file"))
+            continue
+        sch = collect(scheme_mod.load, sfile, org, year, _rel(sfile, folder))
+        if sch is None:
+            continue
+        data.schemes[year] = sch
+        active = {u for u, (a, b) in unit_years.items() if (a is None or a <= year) and (b is None or b >= year)}
+        year_frames = collect(_read_year, ydir, folder, org, year, sch, active, set(unit_years))
+        if year_frames:
+            for table, rows in year_frames.items():
+                frames[table].extend(rows)
+            frames["schemes"].append({"org": org, "year": year, "scheme_toml": sch.text})
+    if problems:
+        raise InputError(problems)
+    data.frames = {t: pd.DataFrame(rows) for t, rows in frames.items()}
+    return data
+
+
+def _read_units(path: Path, base: Path) -> list[dict]:
+    rows = read_table(path, "units", _rel(path, base))
+    c = Collector(_rel(path, base))
+    seen = {}
+    for r in rows:
+        if r["unit"] in seen:
+            c.add(r["_row"], "单位", r["unit"], f"单位重复（首次出现在第{seen[r['unit']]}行）",
+                  f"duplicate unit (first on row {seen[r['unit']]})")
+        seen.setdefault(r["unit"], r["_row"])
+        if r.get("first_year") and r.get("last_year") and r["first_year"] > r["last_year"]:
+            c.add(r["_row"], "终止年度", r["last_year"], "终止年度早于起始年度", "last year is before first year")
+    c.check()
+    return rows
+
+
+def _read_year(ydir: Path, base: Path, org: str, year: int, sch, active: set, all_units: set) -> dict:
+    problems: list[Problem] = []
+    out: dict[str, list] = {}
+
+    def unit_ok(c: Collector, r: dict, col: str):
+        u = r["unit"]
+        if u not in all_units:
+            c.add(r["_row"], col, u, "单位不在单位名单中", "unit is not in the unit list")
+            return False
+        if u not in active:
+            c.add(r["_row"], col, u, f"该单位在 {year} 年度不参加考评", f"unit is not evaluated in {year}")
+            return False
+        return True
+
+    ind_path = find(ydir, "indicators")
+    if ind_path is None:
+        raise InputError([Problem(_rel(ydir, base), None, None, None, "缺少指标任务分解表", "missing the indicator table")])
+    label = _rel(ind_path, base)
+    try:
+        indicators = _indicators(read_table(ind_path, "indicators", label), label, org, year, sch)
+    except InputError as exc:
+        raise InputError(exc.problems)
+    out["indicators"] = indicators
+    points = {r["indicator"]: r["points"] for r in indicators}
+    modes = {r["indicator"]: r["mode"] for r in indicators}
+    pools = {p.name for p in sch.pools}
+    targets = set(points) | pools
+
+    # scheme references that need the indicator table
+    c = Collector(_rel(ydir / SCHEME_FILE, base))
+    for name in set(points) & pools:
+        c.add(None, "pool.name", name, "事件池与指标同名", "a pool has the same name as an indicator")
+    for i, r in enumerate(sch.rules):
+        for t in r.targets:
+            if t not in targets:
+                c.add(None, f"rule[{i + 1}].targets", t, "既不是指标也不是事件池", "neither an indicator nor a pool")
+    for i, m in enumerate(sch.multipliers):
+        for t in m.targets:
+            if t not in targets:
+                c.add(None, f"multiplier[{i + 1}].targets", t, "既不是指标也不是事件池", "neither an indicator nor a pool")
+    for i, ir in enumerate(sch.indicator_rules):
+        if ir.indicator not in points:
+            c.add(None, f"indicator_rule[{i + 1}].indicator", ir.indicator, "指标表中没有该指标", "no such indicator in the indicator table")
+    for comp in sch.components:
+        for cat in comp.categories:
+            if cat not in {r["category"] for r in indicators}:
+                c.add(None, f"component.{comp.key}.categories", cat, "指标表中没有该项目", "no such category in the indicator table")
+    problems.extend(c.problems)
+
+    evaluation_kinds = {comp.name: comp.full for comp in sch.components if comp.source == "evaluation"}
+
+    def table(kind, check):
+        path = find(ydir, kind)
+        if path is None:
+            return []
+        lab = _rel(path, base)
+        try:
+            rows = read_table(path, kind, lab)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            return []
+        col = Collector(lab)
+        good = [r for r in rows if check(col, r)]
+        problems.extend(col.problems)
+        return [{k: v for k, v in r.items() if k != "_row"} | {"org": org, "year": year} for r in good]
+
+    def dup(col, seen, key, r, column):
+        if key in seen:
+            col.add(r["_row"], column, "/".join(map(str, key)) if isinstance(key, tuple) else key,
+                    f"重复（首次出现在第{seen[key]}行）", f"duplicate (first on row {seen[key]})")
+            return True
+        seen[key] = r["_row"]
+        return False
+
+    seen_e: dict = {}
+
+    def check_event(col, r):
+        ok = unit_ok(col, r, "单位")
+        ok &= not dup(col, seen_e, r["event_id"], r, "编号")
+        if r["target"] not in targets:
+            col.add(r["_row"], "指标", r["target"], "既不是本年度指标也不是事件池", "neither an indicator of this year nor a pool")
+            ok = False
+        rule = sch.rule(r["rule"])
+        if rule is None:
+            col.add(r["_row"], "情形", r["rule"], "考评方案中没有该扣分/加分情形", "no such rule in the scheme")
+            return False
+        if rule.targets and r["target"] not in rule.targets:
+            col.add(r["_row"], "指标", r["target"], f"情形「{rule.name}」不适用于该指标", "this rule does not apply to this indicator")
+            ok = False
+        if r["count"] is None or r["count"] <= 0:
+            col.add(r["_row"], "次数", r["count"], "次数应大于0", "count must be greater than 0")
+            ok = False
+        amount = r.get("base_amount")
+        if rule.range:
+            lo, hi = rule.range
+            if amount is None:
+                col.add(r["_row"], "标准分", None, f"该情形须填写 {lo:g}–{hi:g} 之间的分值", f"this rule needs an amount between {lo:g} and {hi:g}")
+                ok = False
+            elif not lo <= amount <= hi:
+                col.add(r["_row"], "标准分", amount, f"应在 {lo:g}–{hi:g} 之间", f"must be between {lo:g} and {hi:g}")
+                ok = False
+            if not (r.get("description") or "").strip():
+                col.add(r["_row"], "说明", None, "按区间酌情扣分须写明理由", "a ranged amount needs a reason")
+                ok = False
+        elif amount is not None and rule.amount is not None and abs(amount - rule.amount) > 1e-9:
+            col.add(r["_row"], "标准分", amount, f"与情形规定的分值 {rule.amount:g} 不一致", f"differs from the rule's amount {rule.amount:g}")
+            ok = False
+        if r["source_level"] not in SOURCE_LEVELS:
+            col.add(r["_row"], "来源层级", r["source_level"], f"应为 {'、'.join(SOURCE_LEVELS)} 之一", "unknown source level")
+            ok = False
+        if r["status"] not in STATUSES:
+            col.add(r["_row"], "状态", r["status"], f"应为 {'、'.join(STATUSES)} 之一", "unknown status")
+            ok = False
+        if r.get("role") and r["role"] not in sch.roles:
+            col.add(r["_row"], "角色", r["role"], "考评方案中没有该角色系数", "no such role in the scheme")
+            ok = False
+        if r["accountable"] is not None and r["accountable"] < 0:
+            col.add(r["_row"], "问责人次", r["accountable"], "不能为负数", "must not be negative")
+            ok = False
+        code = r.get("mitigation_code")
+        if code is not None:
+            if code not in sch.mitigation_codes:
+                col.add(r["_row"], "减免依据", code, "考评方案中没有该减免依据", "no such mitigation code in the scheme")
+                ok = False
+            if r.get("mitigation_mode") not in MITIGATION_MODES:
+                col.add(r["_row"], "减免方式", r.get("mitigation_mode"), "应为“免予”或“减轻”", "expected 免予 (exempt) or 减轻 (reduce)")
+                ok = False
+            if not (r.get("mitigation_reason") or "").strip():
+                col.add(r["_row"], "减免理由", None, "减免须写明理由", "a mitigation needs a reason")
+                ok = False
+        elif r.get("mitigation_mode"):
+            col.add(r["_row"], "减免依据", None, "填写了减免方式但没有减免依据", "mitigation mode given without a code")
+            ok = False
+        if ok and r.get("mitigation_mode"):
+            r["mitigation_mode"] = MITIGATION_MODES[r["mitigation_mode"]]
+        return ok
+
+    out["events"] = table("events", check_event)
+
+    seen_s: dict = {}
+
+    def check_score(col, r):
+        ok = unit_ok(col, r, "单位")
+        if r["indicator"] not in points:
+            col.add(r["_row"], "指标", r["indicator"], "本年度没有该指标", "no such indicator this year")
+            return False
+        ok &= not dup(col, seen_s, (r["unit"], r["indicator"]), r, "指标")
+        if not 0 <= r["score"] <= points[r["indicator"]]:
+            col.add(r["_row"], "得分", r["score"], f"应在 0–{points[r['indicator']]:g} 之间", f"must be between 0 and {points[r['indicator']]:g}")
+            ok = False
+        if modes[r["indicator"]] != "direct":
+            col.add(r["_row"], "指标", r["indicator"], "该指标不是直接评分指标", "this indicator is not directly scored")
+            ok = False
+        return ok
+
+    out["indicator_scores"] = table("indicator_scores", check_score)
+
+    seen_a: dict = {}
+
+    def check_assignment(col, r):
+        ok = unit_ok(col, r, "单位")
+        if r["indicator"] not in points:
+            col.add(r["_row"], "指标", r["indicator"], "本年度没有该指标", "no such indicator this year")
+            return False
+        ok &= not dup(col, seen_a, (r["unit"], r["indicator"], r["item"]), r, "任务项")
+        ir = sch.indicator_rule(r["indicator"])
+        if ir and ir.ratio_tiers and (r.get("target_value") is None or r["target_value"] <= 0):
+            col.add(r["_row"], "目标值", r.get("target_value"), "完成率分档指标须有大于0的目标值", "a completion-ratio indicator needs a target above 0")
+            ok = False
+        for key, zh in (("target_value", "目标值"), ("actual_value", "完成值")):
+            if r.get(key) is not None and r[key] < 0:
+                col.add(r["_row"], zh, r[key], "不能为负数", "must not be negative")
+                ok = False
+        return ok
+
+    out["assignments"] = table("assignments", check_assignment)
+
+    seen_v: dict = {}
+
+    def check_evaluation(col, r):
+        ok = unit_ok(col, r, "单位")
+        if r["kind"] not in evaluation_kinds:
+            col.add(r["_row"], "类别", r["kind"], f"考评方案中没有该评议类别（可用：{'、'.join(evaluation_kinds)}）",
+                    "no such evaluation kind in the scheme")
+            return False
+        r["aspect"] = r.get("aspect") or ""
+        ok &= not dup(col, seen_v, (r["unit"], r["kind"], r["aspect"]), r, "类别")
+        top = r.get("max_score")
+        if top is None and not r["aspect"]:
+            top = evaluation_kinds[r["kind"]]
+        if r["score"] < 0 or (top is not None and r["score"] > top):
+            col.add(r["_row"], "得分", r["score"], f"应在 0–{top:g} 之间" if top is not None else "不能为负数",
+                    f"must be between 0 and {top:g}" if top is not None else "must not be negative")
+            ok = False
+        return ok
+
+    out["evaluations"] = table("evaluations", check_evaluation)
+    out["vetoes"] = table("vetoes", lambda col, r: unit_ok(col, r, "单位"))
+
+    seen_p: dict = {}
+
+    def check_progress(col, r):
+        ok = unit_ok(col, r, "填报组队")
+        if r["indicator"] not in points:
+            col.add(r["_row"], "指标名称", r["indicator"], "本年度没有该指标", "no such indicator this year")
+            ok = False
+        if r["period"] not in PERIODS:
+            col.add(r["_row"], "报告期", r["period"], f"应为 {'、'.join(PERIODS)} 之一", "unknown reporting period")
+            ok = False
+        if r.get("percent") is not None and not 0 <= r["percent"] <= 100:
+            col.add(r["_row"], "完成进度", r["percent"], "应在 0–100 之间", "must be between 0 and 100")
+            ok = False
+        ok &= not dup(col, seen_p, (r["unit"], r["period"], r["indicator"]), r, "指标名称")
+        return ok
+
+    out["progress"] = table("progress", check_progress)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _indicators(rows: list[dict], label: str, org: str, year: int, sch) -> list[dict]:
+    """Check the indicator tree: names, modes and that points add up at every level."""
+    c = Collector(label)
+    out, seen = [], {}
+    declared_cat: dict[str, tuple[float | None, int]] = {}
+    declared_first: dict[tuple, tuple[float | None, int]] = {}
+    for i, r in enumerate(rows):
+        cat, cat_pts = split_points(r.get("category"))
+        first, first_pts = split_points(r.get("first_level"))
+        name = r["indicator"].replace("\n", "")
+        if name in seen:
+            c.add(r["_row"], "二级指标名称", name, f"指标名称重复（首次出现在第{seen[name]}行）", f"duplicate indicator (first on row {seen[name]})")
+        seen.setdefault(name, r["_row"])
+        if r["points"] <= 0:
+            c.add(r["_row"], "分值", r["points"], "分值应大于0", "points must be greater than 0")
+        mode = r.get("mode") or None
+        if mode and mode not in scheme_mod.MODES:
+            c.add(r["_row"], "计分方式", mode, f"应为 {'、'.join(k for k in scheme_mod.MODES if not k.isascii())} 之一", "unknown scoring mode")
+        for store, key, pts, column in ((declared_cat, cat, cat_pts, "项目"), (declared_first, (cat, first), first_pts, "一级指标")):
+            if key is None or key == (cat, None):
+                continue
+            if key in store and pts is not None and store[key][0] is not None and store[key][0] != pts:
+                c.add(r["_row"], column, r.get("category") if column == "项目" else r.get("first_level"),
+                      f"同一{column}的分值前后不一致（{store[key][0]:g} 与 {pts:g}）", f"the same {column} has two different point totals")
+            if key not in store or store[key][0] is None:
+                store[key] = (pts, r["_row"])
+        out.append({"org": org, "year": year, "indicator": name, "category": cat or "", "category_points": None,
+                    "first_level": first or "", "first_level_points": None, "points": r["points"],
+                    "mode": scheme_mod.MODES.get(mode, sch.default_mode) if mode in scheme_mod.MODES or mode is None else None,
+                    "collector": r.get("collector"), "leader": r.get("leader"), "section": r.get("section"),
+                    "person": r.get("person"), "allow_overflow": bool(r.get("allow_overflow")), "note": r.get("note"),
+                    "ord": i})
+    c.check()
+    for cat, (pts, row) in declared_cat.items():
+        total = sum(x["points"] for x in out if x["category"] == cat)
+        if pts is not None and abs(total - pts) > 1e-9:
+            c.add(row, "项目", f"{cat}（{pts:g}分）", f"下属指标分值合计为 {total:g}，与标注的 {pts:g} 分不符",
+                  f"its indicators add up to {total:g}, not the {pts:g} stated")
+    for (cat, first), (pts, row) in declared_first.items():
+        total = sum(x["points"] for x in out if x["category"] == (cat or "") and x["first_level"] == first)
+        if pts is not None and abs(total - pts) > 1e-9:
+            c.add(row, "一级指标", f"{first}（{pts:g}分）", f"下属二级指标分值合计为 {total:g}，与标注的 {pts:g} 分不符",
+                  f"its indicators add up to {total:g}, not the {pts:g} stated")
+    grand = sum(x["points"] for x in out)
+    if abs(grand - sch.indicator_total) > 1e-9:
+        c.add(None, "分值", f"{grand:g}", f"全部指标分值合计为 {grand:g}，考评方案规定为 {sch.indicator_total:g} 分",
+              f"all indicators add up to {grand:g}, but the scheme says {sch.indicator_total:g}")
+    c.check()
+    for x in out:
+        x["category_points"] = declared_cat.get(x["category"], (None,))[0]
+        x["first_level_points"] = declared_first.get((x["category"] or None, x["first_level"]), (None,))[0]
+    return out
+
+
+def read_source(source: Path) -> list[OrgData]:
+    """Read every organisation folder under `source`. Raises InputError with all problems."""
+    source = Path(source)
+    if not source.is_dir():
+        raise InputError([Problem(str(source), None, None, None, "数据文件夹不存在", "source folder does not exist")])
+    orgs, problems = [], []
+    folders = sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and find(p, "units"))
+    if not folders:
+        raise InputError([Problem(str(source), None, None, None, "没有找到组织文件夹（含单位名单的文件夹）",
+                                  "no organisation folders (folders with a unit list) found")])
+    for folder in folders:
+        try:
+            orgs.append(read_org(folder))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return orgs
+
+
+def write(con, orgs: list[OrgData]) -> None:
+    """Replace the given organisations' data in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for data in orgs:
+            for table in DATA_TABLES:
+                con.execute(f"DELETE FROM {table} WHERE org = ?", [data.org])
+            con.execute("DELETE FROM orgs WHERE org = ?", [data.org])
+            con.execute("INSERT INTO orgs VALUES (?, ?, ?)", [data.org, data.source, dt.datetime.now()])
+            for table in DATA_TABLES:
+                frame = data.frames.get(table)
+                if frame is None or frame.empty:
+                    continue
+                cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+                frame = frame.reindex(columns=cols)
+                con.register("_incoming", frame)
+                con.execute(f"INSERT INTO {table} SELECT * FROM _incoming")
+                con.unregister("_incoming")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def load_source(con, source: Path) -> list[str]:
+    """Validate a whole source folder, then write it. Returns the organisations loaded."""
+    orgs = read_source(source)
+    write(con, orgs)
+    return [o.org for o in orgs]

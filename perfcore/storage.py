@@ -1,0 +1,90 @@
+"""Where the evaluation lives: one embedded DuckDB file.
+
+The default file is data/perfcore.duckdb beside the sample data, overridden by
+the PERFCORE_DB environment variable or an explicit path. All reads of the
+database go through this module and the query helpers in `queries`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCE = ROOT / "data"
+DEFAULT_DB = DEFAULT_SOURCE / "perfcore.duckdb"
+
+DDL = """
+CREATE TABLE IF NOT EXISTS orgs (org TEXT PRIMARY KEY, source TEXT, loaded_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS units (
+    org TEXT, unit TEXT, series TEXT, level TEXT, parent TEXT, principal TEXT, leader_in_charge TEXT,
+    first_year INTEGER, last_year INTEGER, PRIMARY KEY (org, unit));
+CREATE TABLE IF NOT EXISTS schemes (org TEXT, year INTEGER, scheme_toml TEXT, PRIMARY KEY (org, year));
+CREATE TABLE IF NOT EXISTS indicators (
+    org TEXT, year INTEGER, indicator TEXT, category TEXT, category_points DOUBLE,
+    first_level TEXT, first_level_points DOUBLE, points DOUBLE, mode TEXT,
+    collector TEXT, leader TEXT, section TEXT, person TEXT, allow_overflow BOOLEAN, note TEXT, ord INTEGER,
+    PRIMARY KEY (org, year, indicator));
+CREATE TABLE IF NOT EXISTS indicator_scores (
+    org TEXT, year INTEGER, unit TEXT, indicator TEXT, score DOUBLE, scorer TEXT,
+    PRIMARY KEY (org, year, unit, indicator));
+CREATE TABLE IF NOT EXISTS assignments (
+    org TEXT, year INTEGER, unit TEXT, indicator TEXT, item TEXT, target_value DOUBLE, actual_value DOUBLE,
+    milestone DOUBLE, PRIMARY KEY (org, year, unit, indicator, item));
+CREATE TABLE IF NOT EXISTS events (
+    org TEXT, year INTEGER, event_id TEXT, date DATE, unit TEXT, target TEXT, rule TEXT,
+    source_level TEXT, channel TEXT, count DOUBLE, base_amount DOUBLE, aggravation TEXT, role TEXT,
+    accountable INTEGER, mitigation_code INTEGER, mitigation_mode TEXT, mitigation_reason TEXT,
+    problem_key TEXT, matter_key TEXT, evidence TEXT, status TEXT, description TEXT,
+    PRIMARY KEY (org, year, event_id));
+CREATE TABLE IF NOT EXISTS evaluations (
+    org TEXT, year INTEGER, unit TEXT, kind TEXT, aspect TEXT, score DOUBLE, max_score DOUBLE,
+    PRIMARY KEY (org, year, unit, kind, aspect));
+CREATE TABLE IF NOT EXISTS vetoes (
+    org TEXT, year INTEGER, unit TEXT, category TEXT, date DATE, description TEXT, evidence TEXT);
+CREATE TABLE IF NOT EXISTS progress (
+    org TEXT, year INTEGER, unit TEXT, period TEXT, indicator TEXT, percent DOUBLE, progress TEXT,
+    problems TEXT, next_steps TEXT, reporter TEXT, report_date DATE,
+    PRIMARY KEY (org, year, unit, period, indicator));
+"""
+
+# Tables holding one organisation's data, in the order they are written.
+DATA_TABLES = ("units", "schemes", "indicators", "indicator_scores", "assignments", "events",
+               "evaluations", "vetoes", "progress")
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """The database file: explicit path, else $PERFCORE_DB, else data/perfcore.duckdb."""
+    if path:
+        return Path(path)
+    env = os.environ.get("PERFCORE_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database, with extension downloads switched off."""
+    target = db_path(path)
+    if str(target) != ":memory:":
+        target.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(target), read_only=read_only,
+                         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    if not read_only:
+        con.execute(DDL)
+    return con
+
+
+def exists(path: str | os.PathLike | None = None) -> bool:
+    """Whether the database file exists and holds at least one organisation."""
+    target = db_path(path)
+    if not target.exists():
+        return False
+    try:
+        con = duckdb.connect(str(target), read_only=True,
+                             config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        try:
+            return con.execute("SELECT count(*) FROM orgs").fetchone()[0] > 0
+        finally:
+            con.close()
+    except duckdb.Error:
+        return False
