@@ -166,7 +166,8 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
                 break
             year_frame = history[k]
             cond = _condition(year_frame, c, scheme)
-            hit &= out["unit"].map(dict(zip(year_frame["unit"], cond))).fillna(False).to_numpy(dtype=bool)
+            held = dict(zip(year_frame["unit"], cond))
+            hit &= np.array([bool(held.get(u, False)) for u in out["unit"]], dtype=bool)
         for i in np.flatnonzero(hit):
             out.at[out.index[i], "consequences"] = out.at[out.index[i], "consequences"] + [c.name]
     reward = {g.name: g.reward for g in scheme.grades}

@@ -38,6 +38,7 @@ class Component:
     full: float | None = None   # full marks of the source, for scaling
     scale_to: float | None = None
     cap: float | None = None
+    optional: bool = False      # evaluation: absent means 0, not "not yet scored"
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,7 @@ def parse(text: str, label: str, org: str | None = None, year: int | None = None
             categories=tuple(r.get("categories", "list", [])),
             category_weights=dict(r.get("category_weights", "dict", {})),
             full=r.get("full", "num", None), scale_to=r.get("scale_to", "num", None), cap=r.get("cap", "num", None),
+            optional=r.get("optional", "bool", False),
         )
         if comp.scale_to is not None and comp.full is None and source != "indicators":
             p.add(None, f"{where}.full", None, "设置了 scale_to 时须给出满分 full", "full is required when scale_to is set")

@@ -107,8 +107,9 @@ def component_values(units: pd.DataFrame, targets: pd.DataFrame, evaluations: pd
             part = evaluations[evaluations["kind"] == comp.name] if not evaluations.empty else evaluations
             value = part.groupby("unit")["score"].sum() if not part.empty else pd.Series(dtype=float)
             mapped = out["unit"].map(value)
-            for u in out["unit"][mapped.isna()]:
-                missing[u].append(comp.key)
+            if not comp.optional:
+                for u in out["unit"][mapped.isna()]:
+                    missing[u].append(comp.key)
             values = mapped.fillna(0.0).to_numpy(dtype=float)
             if comp.scale_to is not None and comp.full:
                 values = values * comp.scale_to / comp.full

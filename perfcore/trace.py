@@ -23,7 +23,7 @@ LINE_COLUMNS = ["target", "line", "event_id", "date", "rule", "source_level", "c
 
 def _allocate(finals: np.ndarray, dates_order: np.ndarray, excess: float, sign: int) -> np.ndarray:
     """Trim `excess` from the latest amounts of the given sign; return contributions."""
-    contrib = finals.copy()
+    contrib = finals.copy() + 0.0
     for i in dates_order[::-1]:
         if excess <= 1e-12:
             break
@@ -159,7 +159,7 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
                              "rule": r["rule"], "source_level": r["source_level"], "count": r["count"],
                              "unit_amount": r["unit_amount"], "base": r["base"], "role_factor": r["role_factor"],
                              "mitigation_factor": r["mitigation_factor"], "multiplier": r["multiplier"],
-                             "after_dedup": r["after_dedup"], "final": r["final"], "contribution": float(c),
+                             "after_dedup": r["after_dedup"], "final": r["final"], "contribution": float(c) + 0.0,
                              "counted": True, "status": None if m is None else m["status"],
                              "evidence": None if m is None else m["evidence"],
                              "description": r.get("detail") if m is None else m["description"],
