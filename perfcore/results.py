@@ -31,6 +31,8 @@ class YearScore:
     components: pd.DataFrame
     results: pd.DataFrame
     notes: list = field(default_factory=list)
+    vetoes: dict = field(default_factory=dict)     # unit -> reason
+    evaluations: pd.DataFrame | None = None
 
 
 def years(con, org: str) -> list[int]:
@@ -96,10 +98,11 @@ def score_base(con, org: str, year: int, scheme: Scheme | None = None, excluded:
         indicators = indicators.assign(points=indicators["indicator"].map(points).fillna(indicators["points"]))
     totals, veto_events = target_totals(con, scheme, org, year, tuple(excluded))
     targets = scoring.target_scores(units, indicators, scheme, totals, _direct(con, org, year))
-    components = scoring.component_values(units, targets, _evaluations(con, org, year), scheme)
+    evaluations = _evaluations(con, org, year)
+    components = scoring.component_values(units, targets, evaluations, scheme)
     vetoes = _veto_reasons(con, org, year, veto_events)
     results, notes = finish(units, components, vetoes, scheme)
-    return YearScore(org, year, scheme, units, indicators, targets, components, results, notes)
+    return YearScore(org, year, scheme, units, indicators, targets, components, results, notes, vetoes, evaluations)
 
 
 def history_depth(scheme: Scheme) -> int:
