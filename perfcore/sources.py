@@ -22,7 +22,7 @@ import pandas as pd
 from . import scheme as scheme_mod
 from .errors import Collector, InputError, Problem
 from .storage import DATA_TABLES
-from .tables import find, read_table
+from .tables import find, read_rows, read_table
 
 SCHEME_FILE = "考评方案.toml"
 STATUSES = ("草稿", "已核实", "已审定", "申诉中", "已撤销")
@@ -180,13 +180,14 @@ def _read_year(ydir: Path, base: Path, org: str, year: int, sch, active: set, al
             return []
         lab = _rel(path, base)
         try:
-            rows = read_table(path, kind, lab)
+            rows, cell_problems, sheet = read_rows(path, kind, lab)
         except InputError as exc:
             problems.extend(exc.problems)
             return []
-        col = Collector(lab)
+        col = Collector(lab, sheet)
         good = [r for r in rows if check(col, r)]
-        problems.extend(col.problems)
+        # report in row order, cell problems and cross-checks together
+        problems.extend(sorted(cell_problems + col.problems, key=lambda p: (p.row or 0)))
         return [{k: v for k, v in r.items() if k != "_row"} | {"org": org, "year": year} for r in good]
 
     def dup(col, seen, key, r, column):

@@ -228,6 +228,18 @@ def read_table(path: Path, kind: str, label: str | None = None) -> list[dict]:
 
     Raises InputError listing every problem in the file.
     """
+    rows, problems, _ = read_rows(path, kind, label)
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dict], list[Problem], str | None]:
+    """Like read_table, but return the well-typed rows, the cell problems and the sheet name.
+
+    A bad header still raises at once: without it no cell can be read. Rows with
+    a bad cell are left out, so later checks do not report the same row twice.
+    """
     spec = TABLES[kind]
     label = label or str(path)
     header, body, sheet = _raw_rows(path, label)
@@ -254,6 +266,7 @@ def read_table(path: Path, kind: str, label: str | None = None) -> list[dict]:
     out = []
     for rownum, cells in body:
         record = {"_row": rownum}
+        before = len(problems.problems)
         for col in spec["columns"]:
             pos = index.get(col.key)
             raw = cells[pos] if pos is not None and pos < len(cells) else ""
@@ -265,9 +278,9 @@ def read_table(path: Path, kind: str, label: str | None = None) -> list[dict]:
             except ValueError as exc:
                 zh, en = exc.args
                 problems.add(rownum, col.zh, raw, zh, en)
-        out.append(record)
-    problems.check()
-    return out
+        if len(problems.problems) == before:
+            out.append(record)
+    return out, problems.problems, sheet
 
 
 def header_of(kind: str, column_key: str) -> str:
