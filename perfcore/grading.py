@@ -37,18 +37,27 @@ def threshold_grades(composite, vetoed, scheme: Scheme) -> np.ndarray:
 def quotas(n: int, scheme: Scheme) -> list[int]:
     """Number of units per grade for a pool of n (A4).
 
-    protect: every grade but the absorbing one rounds down and the absorbing
-    grade takes the remainder, so rounding never pushes anyone into a penalty
-    grade. nearest: round half up, the absorbing grade takes what is left.
+    largest_remainder (default): every grade gets the whole part of its quota;
+    the seats left go to the grades with the largest fractions, except the
+    lowest (penalty) grade, which is always rounded down. Nobody is rounded into
+    a penalty grade and every count stays within one of its quota.
+    protect: A4 as literally recommended: every grade but the absorbing one
+    rounds down and the absorbing grade takes the remainder.
+    nearest: round half up; the absorbing grade takes what is left.
     """
     shares = [g.share for g in scheme.grades]
-    absorb = scheme.absorb or scheme.grades[-2].name
+    names = [g.name for g in scheme.grades]
     raw = [s * n for s in shares]
-    if scheme.quota_rounding == "protect":
-        counts = [math.floor(x + 1e-9) for x in raw]
-    else:
+    counts = [math.floor(x + 1e-9) for x in raw]
+    if scheme.quota_rounding == "largest_remainder":
+        left = n - sum(counts)
+        order = sorted(range(len(raw) - 1), key=lambda i: (-(raw[i] - counts[i]), i))
+        for i in order[:left]:
+            counts[i] += 1
+        return counts
+    if scheme.quota_rounding == "nearest":
         counts = [math.floor(x + 0.5 + 1e-9) for x in raw]
-    i = [g.name for g in scheme.grades].index(absorb)
+    i = names.index(scheme.absorb or names[-2])
     counts[i] = n - (sum(counts) - counts[i])
     if counts[i] < 0:  # only possible with 'nearest'; take from the lowest grades upward
         deficit = -counts[i]

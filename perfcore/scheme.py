@@ -415,7 +415,7 @@ def parse(text: str, label: str, org: str | None = None, year: int | None = None
     grading = dict(
         grading_mode=g.get("mode", "str", "threshold", choices=["threshold", "forced"]),
         grading_pool=g.get("pool", "str", "all", choices=["all", "series"]),
-        quota_rounding=g.get("quota_rounding", "str", "protect", choices=["protect", "nearest"]),
+        quota_rounding=g.get("quota_rounding", "str", "largest_remainder", choices=["largest_remainder", "protect", "nearest"]),
         absorb=g.get("absorb", "str", None),
         tie_break=tuple(g.get("tie_break", "list", [])),
     )

@@ -573,8 +573,16 @@ def test_r24_vetoes_fill_and_extend_the_lowest_grade(tmp_path):
 def test_a4_quota_rounding():
     from perfcore.scheme import parse
     s = parse(scheme(total=10, grades=FORCED), "t")
+    # 40: 10 / 14 / 13.6 / 2.4 → 10 / 14 / 14 / 2
     assert grading.quotas(40, s) == [10, 14, 14, 2]
-    assert grading.quotas(32, s) == [8, 11, 12, 1]
+    # 32: 8 / 11.2 / 10.88 / 1.92 → whole parts 8/11/10/1, two seats left go to the largest
+    # fractions among the non-penalty grades (达标 .88, 良好 .2) → 8 / 12 / 11 / 1
+    assert grading.quotas(32, s) == [8, 12, 11, 1]
+    # 7: 1.75 / 2.45 / 2.38 / 0.42 → 2 / 3 / 2 / 0 (literal A4 'protect' gives 1 / 2 / 4 / 0)
+    assert grading.quotas(7, s) == [2, 3, 2, 0]
+    literal = parse(scheme(total=10, grades=FORCED.replace('absorb = "达标"', 'absorb = "达标"\nquota_rounding = "protect"')), "t")
+    assert grading.quotas(32, literal) == [8, 11, 12, 1]
+    assert grading.quotas(7, literal) == [1, 2, 4, 0]
 
 
 def test_r25_competition_ranking_and_rank_change(tmp_path):

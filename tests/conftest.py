@@ -1,0 +1,30 @@
+"""Shared fixtures: the shipped sample data loaded once into a temporary database."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import perfcore  # noqa: E402
+from perfcore.sources import load_source  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def sample_db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    con = perfcore.connect(path)
+    load_source(con, ROOT / "data")
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_db_path):
+    con = perfcore.connect(sample_db_path)
+    yield con
+    con.close()

@@ -1,0 +1,219 @@
+"""A second, deliberately simple scoring implementation in plain pandas.
+
+It shares nothing with perfcore's engine but the scheme parser (the file format):
+no SQL, no pre-aggregation, one readable step after another. The tests compare
+the sample data's headline results with it, and bench/ uses it as the baseline.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from perfcore.scheme import parse
+
+
+def _round2(x, d=2):
+    return math.copysign(math.floor(abs(x) * 10 ** d + 0.5 + 1e-9) / 10 ** d, x) + 0.0
+
+
+def tables(con, org, year):
+    q = lambda sql: con.execute(sql, [org, year]).df()  # noqa: E731
+    return {
+        "scheme": parse(con.execute("SELECT scheme_toml FROM schemes WHERE org=? AND year=?", [org, year]).fetchone()[0], "ref"),
+        "units": con.execute("SELECT unit, series FROM units WHERE org=? AND (first_year IS NULL OR first_year<=?) "
+                             "AND (last_year IS NULL OR last_year>=?)", [org, year, year]).df(),
+        "indicators": q("SELECT * FROM indicators WHERE org=? AND year=?"),
+        "events": q("SELECT * FROM events WHERE org=? AND year=?"),
+        "scores": q("SELECT * FROM indicator_scores WHERE org=? AND year=?"),
+        "evaluations": q("SELECT * FROM evaluations WHERE org=? AND year=?"),
+        "assignments": q("SELECT * FROM assignments WHERE org=? AND year=?"),
+        "vetoes": q("SELECT * FROM vetoes WHERE org=? AND year=?"),
+    }
+
+
+def event_amounts(t) -> pd.DataFrame:
+    s = t["scheme"]
+    ev = t["events"][t["events"]["status"].isin(s.counted_statuses)].copy()
+    pools = {p.name for p in s.pools}
+    rules = {r.name: r for r in s.rules}
+    sign = ev["rule"].map(lambda r: rules[r].sign())
+    amount = []
+    for rule_name, count, base_amount in zip(ev["rule"], ev["count"], ev["base_amount"]):
+        r = rules[rule_name]
+        if r.amount is not None:
+            amount.append(r.amount * count)
+        elif r.range:
+            amount.append(base_amount * count)
+        else:
+            th = r.threshold
+            if count <= th["upto"]:
+                amount.append(th["amount"])
+            elif th.get("mode", "excess") == "all":
+                amount.append(count * th["each_beyond"])
+            else:
+                amount.append(th["amount"] + (count - th["upto"]) * th["each_beyond"])
+    ev["amount"] = amount
+    ev["role_f"] = ev["role"].map(lambda x: s.roles.get(x, 1.0) if isinstance(x, str) else 1.0)
+    # mitigation, with item 9 found automatically
+    indicator_problems = set(zip(ev.loc[(~ev["target"].isin(pools)) & (sign < 0), "unit"],
+                                 ev.loc[(~ev["target"].isin(pools)) & (sign < 0), "problem_key"]))
+    auto_pools = {p.name for p in s.pools if p.exempt_if_indicator_deducted}
+    auto = [tg in auto_pools and isinstance(pk, str) and (u, pk) in indicator_problems and s.auto_exempt_code is not None
+            for u, tg, pk in zip(ev["unit"], ev["target"], ev["problem_key"])]
+    mit = np.where(auto, s.exempt_factor, np.where(ev["mitigation_mode"] == "exempt", s.exempt_factor,
+                                                   np.where(ev["mitigation_mode"] == "reduce", s.reduce_factor, 1.0)))
+    mult = np.ones(len(ev)) if s.multiplier_combine == "multiply" else None
+    factors = []
+    for m in s.multipliers:
+        hit = np.ones(len(ev), dtype=bool)
+        if m.source_level:
+            hit &= ev["source_level"].isin(m.source_level).to_numpy()
+        if m.aggravation:
+            hit &= ev["aggravation"].fillna("").isin(m.aggravation).to_numpy()
+        if m.accountable is not None:
+            hit &= ((ev["accountable"].fillna(0) > 0) == m.accountable).to_numpy()
+        if m.targets:
+            hit &= ev["target"].isin(m.targets).to_numpy()
+        factors.append(np.where(hit, m.factor, 1.0))
+    if factors:
+        mult = np.prod(factors, axis=0) if s.multiplier_combine == "multiply" else np.max(factors, axis=0)
+    else:
+        mult = np.ones(len(ev))
+    ev["signed"] = sign * ev["amount"] * ev["role_f"] * mit * mult
+    ev["sign"] = sign
+    ev["veto_hit"] = ev["rule"].map(lambda r: rules[r].veto) & (mit > 0)
+    # one problem once at its highest; one matter at its highest
+    ev["abs"] = ev["signed"].abs()
+    ev = ev.sort_values(["abs", "date", "event_id"], ascending=[False, True, True])
+    if s.problem_dedup == "highest":
+        d = ev[(ev["sign"] < 0) & ev["problem_key"].notna()]
+        dup = d.duplicated(["unit", "target", "problem_key"])
+        ev.loc[d.index[dup], "signed"] = 0.0
+    b = ev[(ev["sign"] > 0) & ev["matter_key"].notna()]
+    if s.matter_dedup == "highest":
+        ev.loc[b.index[b.duplicated(["unit", "target", "matter_key"])], "signed"] = 0.0
+    elif s.matter_dedup == "diminishing":
+        nth = b.groupby(["unit", "target", "matter_key"]).cumcount()
+        ev.loc[b.index, "signed"] = b["signed"] * [s.diminishing[k] if k < len(s.diminishing) else 0 for k in nth]
+    # per-rule caps in date order
+    ev = ev.sort_values(["date", "event_id"])
+    caps = ev["rule"].map(lambda r: rules[r].cap)
+    capped = ev[caps.notna()]
+    if len(capped):
+        before = capped.groupby(["unit", "rule"])["signed"].transform(lambda x: x.abs().cumsum() - x.abs())
+        cap = caps[capped.index]
+        allowed = np.maximum(0, np.minimum(capped["signed"].abs(), cap - before))
+        ev.loc[capped.index, "signed"] = np.sign(capped["signed"]) * allowed
+    rows = ev[["unit", "target", "signed", "veto_hit"]].rename(columns={"signed": "final"})
+    extra = synthetic(t)
+    return pd.concat([rows, extra], ignore_index=True) if len(extra) else rows
+
+
+def synthetic(t) -> pd.DataFrame:
+    s, a = t["scheme"], t["assignments"]
+    out = []
+    for ir in s.indicator_rules:
+        part = a[a["indicator"] == ir.indicator]
+        if ir.ratio_tiers:
+            for u, target, actual in zip(part["unit"], part["target_value"], part["actual_value"]):
+                if pd.isna(actual) or pd.isna(target):
+                    continue
+                r = actual / target
+                for tier in s.tier_tables[ir.ratio_tiers]:
+                    if tier.min is None or r > tier.min + 1e-12 or (tier.inclusive and r >= tier.min - 1e-12):
+                        out.append({"unit": u, "target": ir.indicator, "final": tier.points, "veto_hit": False})
+                        break
+        if ir.count_bonus_per_item:
+            counts = part.groupby("unit").size()
+            avg = counts.sum() / len(t["units"])
+            for u, n in counts.items():
+                if n > avg:
+                    extra = n - math.floor(avg) if ir.count_average == "floor" else math.floor(n - avg)
+                    out.append({"unit": u, "target": ir.indicator, "final": extra * ir.count_bonus_per_item, "veto_hit": False})
+    return pd.DataFrame(out, columns=["unit", "target", "final", "veto_hit"])
+
+
+def results(con, org, year, t=None) -> pd.DataFrame:
+    t = t or tables(con, org, year)
+    s = t["scheme"]
+    ev = event_amounts(t)
+    net = ev.groupby(["unit", "target"])["final"].sum()
+    ind = t["indicators"]
+    direct = t["scores"].set_index(["unit", "indicator"])["score"]
+    rows = []
+    for u, series in zip(t["units"]["unit"], t["units"]["series"]):
+        row = {"unit": u, "series": series}
+        for comp in s.components:
+            if comp.source == "indicators":
+                total, full = 0.0, 0.0
+                for name, cat, pts, mode, over in zip(ind["indicator"], ind["category"], ind["points"], ind["mode"], ind["allow_overflow"]):
+                    if comp.categories and cat not in comp.categories:
+                        continue
+                    w = comp.category_weights.get(cat, 1.0)
+                    base = {"deduct_from_full": pts, "cumulative": 0.0}.get(mode, direct.get((u, name), pts))
+                    score = base + net.get((u, name), 0.0)
+                    score = max(0.0, score if over else min(score, pts))
+                    total += w * score
+                    full += w * pts
+                value = total * comp.scale_to / full if comp.scale_to else total
+            elif comp.source == "evaluation":
+                e = t["evaluations"]
+                value = e[(e["unit"] == u) & (e["kind"] == comp.name)]["score"].sum()
+                if comp.scale_to:
+                    value = value * comp.scale_to / comp.full
+            else:
+                pool = s.pool(comp.name)
+                n = net.get((u, comp.name), 0.0)
+                cap = pool.cap if pool.cap is not None else float("inf")
+                value = min(max(n, 0.0), cap) if pool.kind == "bonus" else min(max(-n, 0.0), cap)
+            if comp.cap is not None:
+                value = min(value, comp.cap)
+            row[comp.key] = value
+        row["composite"] = _round2(sum(c.weight * row[c.key] for c in s.components), s.decimals)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    vetoed = set(t["vetoes"]["unit"]) | set(ev.loc[ev["veto_hit"].astype(bool), "unit"])
+    out["veto"] = out["unit"].isin(vetoed)
+    out["rank"] = out["composite"].rank(method="min", ascending=False).astype(int)
+    out["grade"] = grades(out, s)
+    return out
+
+
+def grades(out: pd.DataFrame, s) -> list:
+    if s.grading_mode == "threshold":
+        result = []
+        for c, v in zip(out["composite"], out["veto"]):
+            g = next((gr.name for gr in s.grades[:-1] if c >= gr.min), s.grades[-1].name)
+            result.append(s.grades[-1].name if v else g)
+        return result
+    pools = [out] if s.grading_pool == "all" else [p for _, p in out.groupby("series")]
+    result = pd.Series(index=out.index, dtype=object)
+    for pool in pools:
+        n = len(pool)
+        names = [g.name for g in s.grades]
+        counts = [math.floor(g.share * n + 1e-9) for g in s.grades]
+        if s.quota_rounding == "protect":
+            absorb = names.index(s.absorb or names[-2])
+            counts[absorb] = n - (sum(counts) - counts[absorb])
+        else:  # largest remainder, the lowest grade never rounded up
+            while sum(counts) < n:
+                fracs = [g.share * n - c if i < len(names) - 1 and c < g.share * n + 1 else -1
+                         for i, (g, c) in enumerate(zip(s.grades, counts))]
+                best = max(range(len(fracs)), key=lambda i: (fracs[i], -i))
+                counts[best] += 1
+        keys = ["composite"] + [k.split(":")[0] for k in s.tie_break]
+        asc = [False] + [k.endswith(":asc") for k in s.tie_break]
+        ordered = pool[~pool["veto"]].sort_values(keys, ascending=asc, kind="mergesort")
+        slots = [name for name, c in zip(names[:-1], counts[:-1]) for _ in range(c)]
+        prev = None
+        for i, (idx, row) in enumerate(ordered.iterrows()):
+            g = slots[i] if i < len(slots) else names[-1]
+            key = tuple(round(row[k], 9) for k in keys)
+            if prev is not None and key == prev[0] and names.index(g) > names.index(prev[1]):
+                g = prev[1]
+            result[idx] = g
+            prev = (key, g)
+        result[pool.index[pool["veto"]]] = names[-1]
+    return list(result)
