@@ -1,0 +1,86 @@
+"""The command line as a newcomer uses it."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, db=None, check=True):
+    env = dict(os.environ)
+    if db:
+        env["PERFCORE_DB"] = str(db)
+    proc = subprocess.run([sys.executable, "-m", "perfcore", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_score_json_has_the_documented_keys(sample_db_path):
+    out = json.loads(run("score", "--org", "示例区", "--year", "2025", "--format", "json", db=sample_db_path).stdout)
+    assert len(out) == 41   # 10 + 10 + 12 + 8 units, and 区数据管理局 since 2023
+    keys = {"unit", "series", "composite", "rank", "series_rank", "grade", "veto", "prev_rank", "rank_change",
+            "indicator", "city_incentive", "public", "incentive", "inspection"}
+    assert keys <= set(out[0])
+    assert [r["rank"] for r in out] == sorted(r["rank"] for r in out)
+    new = next(r for r in out if r["unit"] == "区数据管理局")
+    assert new["prev_rank"] is not None   # joined in 2023, so it has a 2024 rank
+
+
+def test_score_series_and_csv(sample_db_path):
+    out = run("score", "--org", "示例区", "--year", "2025", "--series", "镇街系列", "--format", "csv", db=sample_db_path).stdout
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("unit,series") and len(lines) == 9
+
+
+def test_explain_reconciles(sample_db_path):
+    out = json.loads(run("explain", "--org", "示例市妇联", "--year", "2024", "--unit", "权益部", "--format", "json",
+                         db=sample_db_path).stdout)
+    assert {r["target"] for r in out} >= {"保密工作", "正向激励"}
+    leak = [r for r in out if r["target"] == "保密工作"]
+    assert sum(r["contribution"] for r in leak) == pytest.approx(0.0)
+
+
+def test_explain_table_names_the_rule(sample_db_path):
+    out = run("explain", "--org", "示例市妇联", "--year", "2024", "--unit", "权益部", "--indicator", "保密工作",
+              db=sample_db_path).stdout
+    assert "发生失泄密事件" in out and "True" in out
+
+
+@pytest.mark.parametrize("args, zh", [
+    (["score", "--org", "不存在", "--year", "2025"], "没有组织"),
+    (["score", "--org", "示例区", "--year", "1999"], "没有 1999 年度"),
+    (["explain", "--org", "示例区", "--year", "2025", "--unit", "无此单位"], "没有被考评单位"),
+    (["explain", "--org", "示例区", "--year", "2025", "--unit", "区委办", "--indicator", "无此指标"], "没有指标或事件池"),
+    (["score", "--org", "示例区", "--year", "2025", "--series", "无此系列"], "没有系列"),
+])
+def test_bad_calls_exit_non_zero_with_a_message(sample_db_path, args, zh):
+    proc = run(*args, db=sample_db_path, check=False)
+    assert proc.returncode == 2 and zh in proc.stderr and " / " in proc.stderr
+
+
+def test_score_without_a_database(tmp_path):
+    proc = run("score", "--org", "示例区", "--year", "2025", db=tmp_path / "none.duckdb", check=False)
+    assert proc.returncode == 2 and "init" in proc.stderr
+
+
+def test_usage_error_exits_non_zero():
+    assert run("score", check=False).returncode != 0
+
+
+def test_init_from_a_bad_folder_writes_nothing(tmp_path):
+    bad = tmp_path / "src" / "机构"
+    (bad / "2025").mkdir(parents=True)
+    (bad / "单位名单.csv").write_text("单位,系列\n甲,一\n", encoding="utf-8")
+    (bad / "2025" / "考评方案.toml").write_text("[scheme]\nyear = 2025\n", encoding="utf-8")
+    db = tmp_path / "x.duckdb"
+    proc = run("init", "--source", str(tmp_path / "src"), "--db", str(db), check=False)
+    assert proc.returncode == 2 and "考评方案.toml" in proc.stderr
+    import perfcore
+    assert perfcore.orgs(perfcore.connect(db)) == []

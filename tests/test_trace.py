@@ -1,0 +1,32 @@
+"""Traceability: every indicator score of the sample is explained by its events, to the point."""
+from __future__ import annotations
+
+import pytest
+
+import perfcore
+from perfcore import trace
+
+
+@pytest.mark.parametrize("org, year", [("示例区", 2025), ("示例区", 2026), ("示例市妇联", 2024), ("示例市直机关", 2025)])
+def test_every_trace_reconciles_with_the_score(sample_db, org, year):
+    ys = perfcore.score(sample_db, org, year)
+    scores = ys.targets.set_index(["unit", "target"])["score"]
+    for unit in ys.units["unit"]:
+        s = trace.summary(perfcore.explain(sample_db, org, year, unit))
+        assert s["reconciles"].all(), (unit, s[~s["reconciles"]])
+        for r in s.itertuples():
+            assert r.score == pytest.approx(scores[(unit, r.target)])
+
+
+def test_uncounted_events_are_shown_with_zero(sample_db):
+    drafts = sample_db.execute("SELECT unit, target, event_id FROM events WHERE org = '示例区' AND year = 2026 "
+                               "AND status = '草稿' LIMIT 1").fetchall()
+    assert drafts, "the sample's year in progress has draft events"
+    unit, target, eid = drafts[0]
+    lines = perfcore.explain(sample_db, "示例区", 2026, unit, target).set_index("event_id")
+    assert lines.loc[eid, "contribution"] == 0 and not lines.loc[eid, "counted"] and "草稿" in lines.loc[eid, "note"]
+
+
+def test_provisional_direct_score_is_said_so(sample_db):
+    lines = perfcore.explain(sample_db, "示例区", 2026, "区委办", "招商引资工作")
+    assert "尚未评分" in lines.iloc[0]["note"]

@@ -1,0 +1,62 @@
+"""What-if: same engine, changed scheme or events, stored data untouched."""
+from __future__ import annotations
+
+import pytest
+
+import perfcore
+from perfcore.whatif import WhatIf
+from tests.builders import Org, event, scheme
+from tests.test_rules import INSPECTION
+
+
+def _org(tmp_path):
+    extra = """
+[[component]]
+key = "public"
+label = "公众评议"
+source = "evaluation"
+name = "公众评议"
+weight = 0.0
+""" + INSPECTION
+    return Org(tmp_path).year(2025, scheme(total=100, extra=extra), [["甲类（60分）", "", "业务", 60, "直接评分"], ["乙类（40分）", "", "党建", 40, "直接评分"]],
+                              scores=[["甲", "业务", 60], ["甲", "党建", 20], ["乙", "业务", 40], ["乙", "党建", 40],
+                                      ["丙", "业务", 50], ["丙", "党建", 30]],
+                              evaluations=[["甲", "公众评议", "", 50, ""], ["乙", "公众评议", "", 90, ""], ["丙", "公众评议", "", 70, ""]],
+                              events=[event("V1", "丙", "察访核验", "工作落实不力")]).load()
+
+
+def test_no_change_reproduces_the_official_result(tmp_path):
+    r = WhatIf(_org(tmp_path), "测试单位", 2025).run()
+    assert (r["composite"] == r["official_composite"]).all() and (r["rank_delta"] == 0).all()
+
+
+def test_weights_re_rank(tmp_path):
+    # official: 甲 80, 乙 80, 丙 80 − 5 = 75. With public weighted 0.5: 甲 105, 乙 125, 丙 110
+    sim = WhatIf(_org(tmp_path), "测试单位", 2025)
+    r = sim.run(weights={"public": 0.5}).set_index("unit")
+    assert r["composite"].to_dict() == {"甲": 105.0, "乙": 125.0, "丙": 110.0}
+    assert r["rank"].to_dict() == {"乙": 1, "丙": 2, "甲": 3}
+    assert r.loc["丙", "rank_delta"] == 1
+
+
+def test_category_weights_and_points(tmp_path):
+    sim = WhatIf(_org(tmp_path), "测试单位", 2025)
+    r = sim.run(category_weights={"甲类": 2.0}).set_index("unit")
+    assert r.loc["甲", "indicator"] == pytest.approx(140)   # 2×60 + 20
+    r = sim.run(points={"党建": 30}).set_index("unit")      # 乙's 40 is clamped to the new 30 points
+    assert r.loc["乙", "indicator"] == pytest.approx(70)
+
+
+def test_event_switched_off_and_stored_data_untouched(tmp_path):
+    con = _org(tmp_path)
+    before = con.execute("SELECT * FROM events").fetchall()
+    r = WhatIf(con, "测试单位", 2025).run(events_off=["V1"]).set_index("unit")
+    assert r.loc["丙", "composite"] == pytest.approx(80) and r.loc["丙", "official_composite"] == pytest.approx(75)
+    assert con.execute("SELECT * FROM events").fetchall() == before
+    assert perfcore.score(con, "测试单位", 2025).results.set_index("unit").loc["丙", "composite"] == pytest.approx(75)
+
+
+def test_sample_weight_change_moves_ranks(sample_db):
+    sim = WhatIf(sample_db, "示例区", 2025)
+    r = sim.run(weights={"indicator": 0.4, "public": 0.6})
+    assert (r["rank_delta"] != 0).any()
