@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from .scheme import Scheme
@@ -107,10 +108,10 @@ def _run(con, scheme: Scheme, org: str, year: int, unit: str | None, excluded: t
         auto_join = (f"({_in('e.target', auto_pools)} AND e.problem_key IS NOT NULL AND EXISTS ("
                      f"SELECT 1 FROM ev_all i WHERE i.unit = e.unit AND i.problem_key = e.problem_key "
                      f"AND NOT {_in('i.target', pools or ('-',))} AND i.sign < 0))")
-    matter_factor = "CASE WHEN matter_rank = 1 THEN 1.0 ELSE 0.0 END"
+    matter_factor = "CASE WHEN k.key_rank = 1 THEN 1.0 ELSE 0.0 END"
     if scheme.matter_dedup == "diminishing":
         arr = ", ".join(repr(float(x)) for x in scheme.diminishing)
-        matter_factor = f"coalesce(list_extract([{arr}], matter_rank::INTEGER), 0.0)"
+        matter_factor = f"coalesce(list_extract([{arr}], k.key_rank::INTEGER), 0.0)"
     elif scheme.matter_dedup == "none":
         matter_factor = "1.0"
     problem_on = "TRUE" if scheme.problem_dedup == "highest" else "FALSE"
@@ -119,11 +120,11 @@ def _run(con, scheme: Scheme, org: str, year: int, unit: str | None, excluded: t
     try:
         sql = f"""
         WITH ev_all AS (
-            SELECT e.*, r.sign FROM events e JOIN _rules r ON e.rule = r.rule
+            SELECT e.*, e.rowid AS rid, r.sign FROM events e JOIN _rules r ON e.rule = r.rule
             WHERE {' AND '.join(where)}
         ),
         base AS (
-            SELECT e.event_id, e.date, e.unit, e.target, e.rule, e.source_level, e.count, e.problem_key, e.matter_key,
+            SELECT e.rid, e.event_id, e.date, e.unit, e.target, e.rule, e.source_level, e.count, e.problem_key, e.matter_key,
                    r.sign, r.cap, r.veto,
                    CASE r.mode WHEN 'range' THEN e.base_amount WHEN 'fixed' THEN r.amount ELSE r.upto_amount END AS unit_amount,
                    CASE r.mode
@@ -151,34 +152,34 @@ def _run(con, scheme: Scheme, org: str, year: int, unit: str | None, excluded: t
         signed AS (
             SELECT *, sign * base * role_factor * mitigation_factor * multiplier AS signed FROM mitigated
         ),
-        ranked AS (
-            SELECT *,
-                   CASE WHEN {problem_on} AND sign < 0 AND problem_key IS NOT NULL THEN row_number() OVER (
-                        PARTITION BY unit, target, problem_key, sign < 0 ORDER BY abs(signed) DESC, date, event_id) END AS problem_rank,
-                   CASE WHEN {problem_on} AND sign < 0 AND problem_key IS NOT NULL THEN first_value(event_id) OVER (
-                        PARTITION BY unit, target, problem_key, sign < 0 ORDER BY abs(signed) DESC, date, event_id) END AS problem_first,
-                   CASE WHEN sign > 0 AND matter_key IS NOT NULL THEN row_number() OVER (
-                        PARTITION BY unit, target, matter_key, sign > 0 ORDER BY abs(signed) DESC, date, event_id) END AS matter_rank,
-                   CASE WHEN sign > 0 AND matter_key IS NOT NULL THEN first_value(event_id) OVER (
-                        PARTITION BY unit, target, matter_key, sign > 0 ORDER BY abs(signed) DESC, date, event_id) END AS matter_first
+        keyed AS (
+            -- only events sharing a problem key (deductions) or a matter key (bonuses) need ranking
+            SELECT rid, row_number() OVER w AS key_rank, first_value(event_id) OVER w AS key_first
             FROM signed
+            WHERE ({problem_on} AND sign < 0 AND problem_key IS NOT NULL) OR (sign > 0 AND matter_key IS NOT NULL)
+            WINDOW w AS (PARTITION BY unit, target, CASE WHEN sign < 0 THEN 'P' || problem_key ELSE 'M' || matter_key END
+                         ORDER BY abs(signed) DESC, date, event_id)
         ),
         deduped AS (
-            SELECT *,
-                   CASE WHEN problem_rank > 1 THEN 'problem' WHEN matter_rank > 1 THEN 'matter' END AS dedup,
-                   CASE WHEN problem_rank > 1 THEN problem_first WHEN matter_rank > 1 THEN matter_first END AS superseded_by,
-                   signed * CASE WHEN problem_rank > 1 THEN 0.0
-                                 WHEN matter_rank IS NOT NULL THEN {matter_factor}
-                                 ELSE 1.0 END AS after_dedup
-            FROM ranked
+            SELECT s.*,
+                   CASE WHEN k.key_rank > 1 THEN (CASE WHEN s.sign < 0 THEN 'problem' ELSE 'matter' END) END AS dedup,
+                   CASE WHEN k.key_rank > 1 THEN k.key_first END AS superseded_by,
+                   s.signed * CASE WHEN k.key_rank IS NULL THEN 1.0
+                                   WHEN s.sign < 0 THEN (CASE WHEN k.key_rank > 1 THEN 0.0 ELSE 1.0 END)
+                                   ELSE {matter_factor} END AS after_dedup
+            FROM signed s LEFT JOIN keyed k USING (rid)
+        ),
+        used AS (
+            -- per-rule caps: what earlier events of the same unit and rule already used
+            SELECT rid, coalesce(sum(abs(after_dedup)) OVER (PARTITION BY unit, rule ORDER BY date, event_id
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0.0) AS used
+            FROM deduped WHERE cap IS NOT NULL
         ),
         capped AS (
-            SELECT *,
-                   CASE WHEN cap IS NULL THEN after_dedup
-                        ELSE sign * greatest(0.0, least(abs(after_dedup), cap - coalesce(sum(abs(after_dedup)) OVER (
-                             PARTITION BY unit, rule ORDER BY date, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0.0)))
-                   END AS final
-            FROM deduped
+            SELECT d.*,
+                   CASE WHEN d.cap IS NULL THEN d.after_dedup
+                        ELSE d.sign * greatest(0.0, least(abs(d.after_dedup), d.cap - u.used)) END AS final
+            FROM deduped d LEFT JOIN used u USING (rid)
         )
         , pipeline AS (
         SELECT event_id, date, unit, target, rule, source_level, count, unit_amount, base, role_factor,
@@ -269,24 +270,45 @@ def _synthetic(event_id, date, unit, target, rule, points, detail) -> dict:
             "veto": False, "synthetic": True, "detail": detail}
 
 
-TOTAL_COLUMNS = ["unit", "target", "net", "deducted", "added", "events"]
+def target_totals(con, scheme: Scheme, org: str, year: int, units: list, targets: list,
+                  excluded: tuple = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per cell of the unit x target grid: net amount, deductions, bonuses, number of events; and veto events.
 
-
-def target_totals(con, scheme: Scheme, org: str, year: int, excluded: tuple = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per unit and target: net amount, deductions, bonuses, number of events; and veto events.
-
-    The aggregation runs inside DuckDB, so a million events never leave it.
+    `cell` is unit position x len(targets) + target position. One aggregate query
+    inside DuckDB with integer keys, so a million events never leave it; the few
+    veto events ride along as text.
     """
-    totals = _run(con, scheme, org, year, None, excluded, """
-        SELECT unit, target, sum(final) AS net, sum(CASE WHEN final < 0 THEN -final ELSE 0 END) AS deducted,
-               sum(CASE WHEN final > 0 THEN final ELSE 0 END) AS added, count(*) AS events
-        FROM pipeline GROUP BY unit, target""")
-    vetoes = _run(con, scheme, org, year, None, excluded,
-                  "SELECT unit, rule, event_id, date FROM pipeline WHERE veto ORDER BY unit, date")
+    n_targets = len(targets)
+    con.register("_unit_pos", pd.DataFrame({"unit": list(units), "upos": range(len(units))}))
+    con.register("_target_pos", pd.DataFrame({"target": list(targets), "tpos": range(n_targets)}))
+    try:
+        totals = _run(con, scheme, org, year, None, excluded, f"""
+            SELECT u.upos * {n_targets} + t.tpos AS cell, sum(final) AS net,
+                   sum(CASE WHEN final < 0 THEN -final ELSE 0 END) AS deducted,
+                   sum(CASE WHEN final > 0 THEN final ELSE 0 END) AS added, count(*) AS events
+            FROM pipeline p JOIN _unit_pos u ON p.unit = u.unit JOIN _target_pos t ON p.target = t.target
+            GROUP BY cell""")
+    finally:
+        con.unregister("_unit_pos")
+        con.unregister("_target_pos")
+    if any(r.veto for r in scheme.rules):   # only schemes with veto rules (S0's secrecy leak) need the second look
+        vetoes = _run(con, scheme, org, year, None, excluded,
+                      "SELECT unit, rule, event_id, date FROM pipeline WHERE veto ORDER BY unit, date")
+    else:
+        vetoes = pd.DataFrame(columns=["unit", "rule", "event_id", "date"])
     synthetic = synthetic_lines(con, scheme, org, year)
     if not synthetic.empty:
+        u = pd.Index(list(units)).get_indexer(synthetic["unit"])
+        t = pd.Index(list(targets)).get_indexer(synthetic["target"])
         f = synthetic["final"].astype(float)
-        extra = pd.DataFrame({"unit": synthetic["unit"], "target": synthetic["target"], "net": f,
-                              "deducted": (-f).clip(lower=0), "added": f.clip(lower=0), "events": 1})
-        totals = pd.concat([totals, extra], ignore_index=True).groupby(["unit", "target"], as_index=False).sum()
-    return totals.reindex(columns=TOTAL_COLUMNS), vetoes
+        extra = pd.DataFrame({"cell": u * n_targets + t, "net": f, "deducted": (-f).clip(lower=0),
+                              "added": f.clip(lower=0), "events": 1})[(u >= 0) & (t >= 0)]
+        totals = pd.concat([totals, extra], ignore_index=True).groupby("cell", as_index=False).sum()
+    return totals, vetoes
+
+
+def cells_of(frame: pd.DataFrame, units: list, targets: list, target_col: str = "target") -> pd.Series:
+    """Grid positions of rows keyed by unit and target names (-1 where unknown)."""
+    u = pd.Index(list(units)).get_indexer(frame["unit"])
+    t = pd.Index(list(targets)).get_indexer(frame[target_col])
+    return pd.Series(np.where((u >= 0) & (t >= 0), u * len(targets) + t, -1), index=frame.index)

@@ -96,7 +96,8 @@ def score_base(con, org: str, year: int, scheme: Scheme | None = None, excluded:
     indicators = scoring.indicator_table(con, org, year)
     if points:
         indicators = indicators.assign(points=indicators["indicator"].map(points).fillna(indicators["points"]))
-    totals, veto_events = target_totals(con, scheme, org, year, tuple(excluded))
+    target_names = scoring.target_frame(indicators, scheme)["target"]
+    totals, veto_events = target_totals(con, scheme, org, year, units["unit"], target_names, tuple(excluded))
     targets = scoring.target_scores(units, indicators, scheme, totals, _direct(con, org, year))
     evaluations = _evaluations(con, org, year)
     components = scoring.component_values(units, targets, evaluations, scheme)

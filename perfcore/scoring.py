@@ -29,56 +29,73 @@ def indicator_table(con, org: str, year: int) -> pd.DataFrame:
                        [org, year]).df()
 
 
+def target_frame(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
+    """The targets of a year in grid order: indicators in the office's order, then the pools."""
+    ind = indicators[["indicator", "category", "first_level", "points", "mode", "allow_overflow"]].rename(
+        columns={"indicator": "target"}).assign(is_pool=False, pool_kind=None)
+    pools = pd.DataFrame([{"target": p.name, "category": "", "first_level": "", "points": np.nan, "mode": "pool",
+                           "allow_overflow": False, "is_pool": True, "pool_kind": p.kind} for p in scheme.pools],
+                         columns=list(ind.columns))
+    return (pd.concat([ind, pools], ignore_index=True) if len(pools) else ind).reset_index(drop=True)
+
+
 def target_scores(units: pd.DataFrame, indicators: pd.DataFrame, scheme: Scheme, totals: pd.DataFrame,
                   direct: pd.DataFrame) -> pd.DataFrame:
-    """Score of every unit on every indicator and pool.
+    """Score of every unit on every indicator and pool (a unit-major grid).
 
+    `totals` holds the events' net per grid `cell` (see events.target_totals).
     Indicators start from full points (扣分制), zero (累加制) or the data-collection
     unit's score (直接评分), add the net of their events, and stay within
     [0, points] (R6, A2) unless the indicator allows overflow. Pools carry
     the positive size of their deductions (uncapped unless the scheme caps them,
     R12) or of their bonuses (capped, R17).
     """
-    ind = indicators[["indicator", "category", "first_level", "points", "mode", "allow_overflow"]].rename(
-        columns={"indicator": "target"})
-    ind = ind.assign(is_pool=False, pool_kind=None, cap=np.nan)
-    pools = pd.DataFrame([{"target": p.name, "category": "", "first_level": "", "points": np.nan, "mode": "pool",
-                           "allow_overflow": False, "is_pool": True, "pool_kind": p.kind,
-                           "cap": np.nan if p.cap is None else p.cap} for p in scheme.pools],
-                         columns=list(ind.columns))
-    targets = pd.concat([ind, pools], ignore_index=True) if len(pools) else ind
-    grid = units[["unit"]].merge(targets, how="cross")
-    grid = grid.merge(totals, on=["unit", "target"], how="left")
+    targets = target_frame(indicators, scheme)
+    n_units, n_targets = len(units), len(targets)
+    size = n_units * n_targets
+    # the grid: row k is unit k // T on target k % T; lookups by integer position, no merges
+    grid = {"unit": np.repeat(units["unit"].to_numpy(), n_targets), "unit_idx": np.repeat(np.arange(n_units), n_targets)}
+    for col in targets.columns:
+        grid[col] = np.tile(targets[col].to_numpy(), n_units)
     for col in ("net", "deducted", "added", "events"):
-        grid[col] = grid[col].fillna(0.0)
+        values = np.zeros(size)
+        if not totals.empty:
+            values[totals["cell"].to_numpy()] = totals[col].to_numpy(dtype=float)
+        grid[col] = values
+    direct_score = np.full(size, np.nan)
     if direct is not None and not direct.empty:
-        grid = grid.merge(direct.rename(columns={"indicator": "target", "score": "direct_score"})[
-            ["unit", "target", "direct_score"]], on=["unit", "target"], how="left")
-    else:
-        grid["direct_score"] = np.nan
-    mode = grid["mode"].to_numpy()
-    points = grid["points"].to_numpy(dtype=float)
-    direct_score = grid["direct_score"].to_numpy(dtype=float)
-    base = np.select([mode == "deduct_from_full", mode == "cumulative", mode == "direct"],
-                     [points, 0.0, np.where(np.isnan(direct_score), points, direct_score)], default=0.0)
+        from .events import cells_of
+        at = cells_of(direct, units["unit"], targets["target"], "indicator").to_numpy()
+        direct_score[at[at >= 0]] = direct["score"].to_numpy(dtype=float)[at >= 0]
+    grid["direct_score"] = direct_score
+
+    # per-target facts, worked out once for T targets and repeated for every unit
+    def tiled(values) -> np.ndarray:
+        return np.tile(np.asarray(values), n_units)
+
+    mode_t = targets["mode"].to_numpy()
+    points = tiled(targets["points"].to_numpy(dtype=float))
+    full, zero, is_direct = (tiled(mode_t == m) for m in ("deduct_from_full", "cumulative", "direct"))
+    is_pool = tiled(targets["is_pool"].to_numpy(dtype=bool))
+    is_bonus_pool = tiled((targets["pool_kind"] == "bonus").to_numpy())
+    overflow = tiled(targets["allow_overflow"].astype(bool).to_numpy())
+    caps = {p.name: (np.inf if p.cap is None else p.cap) for p in scheme.pools}
+    cap = tiled(targets["target"].map(caps).fillna(np.inf).to_numpy(dtype=float))
+    has_direct = ~np.isnan(direct_score)
+    base = np.where(full, points, np.where(is_direct, np.where(has_direct, direct_score, points), 0.0))
     grid["base"] = base
-    grid["base_source"] = np.select(
-        [mode == "deduct_from_full", mode == "cumulative", (mode == "direct") & ~np.isnan(direct_score),
-         mode == "direct"], ["full", "zero", "direct", "provisional"], default="pool")
-    net = grid["net"].to_numpy(dtype=float)
+    grid["base_source"] = np.where(full, "full", np.where(zero, "zero", np.where(
+        is_direct, np.where(has_direct, "direct", "provisional"), "pool")))
+    net = grid["net"]
     raw = base + net
-    is_pool = grid["is_pool"].to_numpy(dtype=bool)
-    overflow = grid["allow_overflow"].fillna(False).to_numpy(dtype=bool)
-    ceiling = np.where(overflow, np.inf, points)
-    indicator_score = np.clip(raw, 0.0, ceiling)
-    cap = grid["cap"].to_numpy(dtype=float)
-    cap = np.where(np.isnan(cap), np.inf, cap)
-    is_bonus_pool = (grid["pool_kind"] == "bonus").to_numpy()
+    indicator_score = np.clip(raw, 0.0, np.where(overflow, np.inf, points))
     pool_value = np.where(is_bonus_pool, np.clip(net, 0.0, cap), np.clip(-net, 0.0, cap))
-    grid["raw"] = np.where(is_pool, np.where(is_bonus_pool, net, -net), raw)
-    grid["score"] = np.where(is_pool, pool_value, indicator_score)
-    grid["limited"] = ~np.isclose(grid["raw"].to_numpy(dtype=float), grid["score"].to_numpy(dtype=float))
-    return grid.drop(columns=["cap"])
+    raw = np.where(is_pool, np.where(is_bonus_pool, net, -net), raw)
+    score = np.where(is_pool, pool_value, indicator_score)
+    grid["raw"] = raw
+    grid["score"] = score
+    grid["limited"] = ~np.isclose(raw, score)
+    return pd.DataFrame(grid)
 
 
 def component_values(units: pd.DataFrame, targets: pd.DataFrame, evaluations: pd.DataFrame,
@@ -88,38 +105,42 @@ def component_values(units: pd.DataFrame, targets: pd.DataFrame, evaluations: pd
     Indicator components are the sum of indicator scores times category weights,
     rescaled to `scale_to` when the scheme says so (A11). Evaluation components sum
     the unit's scores of that kind (over aspects), rescaled from `full` marks.
-    A missing evaluation counts 0 and is listed in `missing`.
+    A missing evaluation counts 0 and is listed in `missing` unless optional.
     """
     out = pd.DataFrame({"unit": units["unit"].to_numpy()})
-    missing = {u: [] for u in out["unit"]}
-    ind = targets[~targets["is_pool"]]
+    n = len(out)
+    missing = [[] for _ in range(n)]
+    is_indicator = ~targets["is_pool"].to_numpy(dtype=bool)
+    unit_idx = targets["unit_idx"].to_numpy()
     for comp in scheme.components:
         if comp.source == "indicators":
-            part = ind if not comp.categories else ind[ind["category"].isin(comp.categories)]
-            weights = part["category"].map(lambda c: comp.category_weights.get(c, 1.0)).astype(float)
-            value = (part["score"] * weights).groupby(part["unit"]).sum()
-            values = out["unit"].map(value).fillna(0.0).to_numpy(dtype=float)
+            sel = is_indicator.copy()
+            if comp.categories:
+                sel &= targets["category"].isin(comp.categories).to_numpy()
+            weights = targets["category"].map(comp.category_weights).fillna(1.0).to_numpy(dtype=float) \
+                if comp.category_weights else np.ones(len(targets))
+            values = np.bincount(unit_idx[sel], weights=(targets["score"].to_numpy(dtype=float) * weights)[sel], minlength=n)
             if comp.scale_to is not None:
-                one = part.drop_duplicates("target")
-                full = float((one["points"] * one["category"].map(lambda c: comp.category_weights.get(c, 1.0))).sum())
+                first = sel & (unit_idx == 0)
+                full = float((targets["points"].to_numpy(dtype=float) * weights)[first].sum())
                 values = values * (comp.scale_to / full if full else 0.0)
         elif comp.source == "evaluation":
             part = evaluations[evaluations["kind"] == comp.name] if not evaluations.empty else evaluations
             value = part.groupby("unit")["score"].sum() if not part.empty else pd.Series(dtype=float)
             mapped = out["unit"].map(value)
             if not comp.optional:
-                for u in out["unit"][mapped.isna()]:
-                    missing[u].append(comp.key)
+                for i in np.flatnonzero(mapped.isna().to_numpy()):
+                    missing[i].append(comp.key)
             values = mapped.fillna(0.0).to_numpy(dtype=float)
             if comp.scale_to is not None and comp.full:
                 values = values * comp.scale_to / comp.full
         else:
-            part = targets[targets["target"] == comp.name]
-            values = out["unit"].map(part.set_index("unit")["score"]).fillna(0.0).to_numpy(dtype=float)
+            sel = (targets["target"] == comp.name).to_numpy()
+            values = np.bincount(unit_idx[sel], weights=targets["score"].to_numpy(dtype=float)[sel], minlength=n)
         if comp.cap is not None:
             values = np.minimum(values, comp.cap)
         out[comp.key] = values
-    out["missing"] = out["unit"].map(lambda u: "、".join(missing[u]))
+    out["missing"] = ["、".join(m) for m in missing]
     return out
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import scoring
-from .events import event_amounts
+from .events import cells_of, event_amounts
 from .results import _direct, load_scheme
 from .scheme import Scheme
 from .errors import NotFound
@@ -123,10 +123,9 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
     amounts = event_amounts(con, scheme, org, year, unit=unit)
     if indicator is not None:
         amounts = amounts[amounts["target"] == indicator]
-    totals = amounts.groupby(["unit", "target"], as_index=False).agg(net=("final", "sum"))
-    totals["deducted"] = 0.0
-    totals["added"] = 0.0
-    totals["events"] = 0
+    totals = amounts.groupby(["unit", "target"], as_index=False).agg(net=("final", "sum"), events=("final", "size"))
+    totals["cell"] = cells_of(totals, units["unit"], scoring.target_frame(indicators, scheme)["target"])
+    totals = totals.assign(deducted=0.0, added=0.0)[totals["cell"] >= 0]
     targets = scoring.target_scores(units, indicators, scheme, totals, _direct(con, org, year))
     if indicator is not None:
         targets = targets[targets["target"] == indicator]
