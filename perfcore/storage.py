@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS progress (
     org TEXT, year INTEGER, unit TEXT, period TEXT, indicator TEXT, percent DOUBLE, progress TEXT,
     problems TEXT, next_steps TEXT, reporter TEXT, report_date DATE,
     PRIMARY KEY (org, year, unit, period, indicator));
+CREATE TABLE IF NOT EXISTS scenarios (
+    org TEXT, year INTEGER, name TEXT, spec TEXT, saved_at TIMESTAMP, PRIMARY KEY (org, year, name));
 """
 
 # Tables holding one organisation's data, in the order they are written.

@@ -1,0 +1,44 @@
+"""机关绩效考评 — the frame: page setup, language, shared selectors, navigation over pages/."""
+import streamlit as st
+
+from ui import state
+
+st.set_page_config(page_title="机关绩效考评 · Performance Evaluation", page_icon="📊", layout="wide")
+state.ensure_database()
+
+with st.sidebar:
+    st.segmented_control("语言 / Language", ["zh", "en"], key="lang", default="zh", required=True,
+                         format_func={"zh": "中文", "en": "English"}.get, bind="query-params")
+    orgs = state.org_names()
+    if st.session_state.get("org") not in orgs:
+        st.session_state.pop("org", None)
+    org = st.selectbox(state.tr("org"), orgs, key="org", bind="query-params")
+    years = sorted(state.org_years(org), reverse=True)
+    complete = [y for y in years if not state.in_progress(state.year_score(org, y))]
+    if st.session_state.get("year") not in years:
+        st.session_state.pop("year", None)
+    year = st.selectbox(state.tr("year"), years, key="year", bind="query-params",
+                        index=years.index(complete[0]) if complete else 0)
+    scored = state.year_score(org, year)
+    series_options = [""] + sorted(scored.units["series"].unique(), key=lambda s: s)
+    if st.session_state.get("series") not in series_options:
+        st.session_state.pop("series", None)
+    st.selectbox(state.tr("series"), series_options, key="series", bind="query-params",
+                 format_func=lambda s: s or state.tr("all_series"))
+    st.divider()
+    scheme = scored.scheme
+    st.caption(f"**{scheme.title}**  \n{scheme.issuer} {scheme.document_no}  \n"
+               + state.bi(f"{scheme.scale:g} 分制 · {len(scored.units)} 个被考评单位",
+                          f"{scheme.scale:g}-point scale · {len(scored.units)} units"))
+
+titles = {
+    "rankings": ("部门排名", "Rankings", ":material/leaderboard:"),
+    "unit": ("单位画像", "Unit profile", ":material/account_balance:"),
+    "progress": ("指标进度", "Indicator progress", ":material/timeline:"),
+    "deductions": ("扣分明细", "Deductions", ":material/receipt_long:"),
+    "movement": ("排名变化", "Rank movement", ":material/swap_vert:"),
+    "whatif": ("权重模拟", "What-if", ":material/tune:"),
+}
+pages = [st.Page(state.PAGES[key], title=zh if state.lang() == "zh" else en, icon=icon, url_path=key,
+                 default=key == "rankings") for key, (zh, en, icon) in titles.items()]
+st.navigation(pages).run()

@@ -1,0 +1,121 @@
+"""扣分明细 — the year's deductions and bonuses, and the drill-down to one indicator of one unit."""
+import pandas as pd
+import streamlit as st
+
+from perfcore import figures, views
+from perfcore.names import sort_names
+from perfcore.trace import explain, summary
+from ui import state
+
+org, year, series = state.selected()
+lang = state.lang()
+scored = state.year_score(org, year)
+
+
+@st.cache_data(show_spinner=False)
+def history(org: str, year: int) -> pd.DataFrame:
+    return views.event_history(state.cursor(), state.year_score(org, year))
+
+
+st.title(state.bi(f"{year}年度扣分明细", f"{year} deductions and bonuses"))
+events = history(org, year)
+units = sort_names(scored.units["unit"] if not series else scored.units[scored.units["series"] == series]["unit"])
+if series:
+    events = events[events["unit"].isin(units)]
+
+tab_overview, tab_drill = st.tabs([state.bi("总体情况", "Overview"), state.DRILL_TAB[state.lang()]], key="deduction_tab",
+                                  bind="query-params", on_change="rerun")
+with tab_overview:
+    f1, f2 = st.columns(2)
+    present = set(events["source_level"].dropna())
+    levels = f1.multiselect(state.tr("source_level"), [x for x in views.LEVEL_ORDER if x in present] +
+                            sorted(present - set(views.LEVEL_ORDER)), key="levels",
+                            placeholder=state.bi("全部层级", "All levels"))
+    direction = f2.segmented_control(state.bi("类型", "Type"), ["all", "deducted", "added"], key="direction", default="all",
+                                     required=True, format_func={"all": state.bi("全部", "All"), "deducted": state.tr("deducted"),
+                                                                 "added": state.tr("added")}.get)
+    view = events
+    if levels:
+        view = view[view["source_level"].isin(levels)]
+    if direction != "all":
+        view = view[view["direction"] == direction]
+    if view.empty:
+        st.info(state.bi("没有符合条件的记录。", "No records match."))
+    else:
+        k = st.columns(4)
+        k[0].metric(state.bi("记录数", "Records"), f"{len(view)}")
+        k[1].metric(state.bi("合计扣分", "Total deducted"), f"{-view.loc[view['final'] < 0, 'final'].sum():.2f}")
+        k[2].metric(state.bi("合计加分", "Total added"), f"{view.loc[view['final'] > 0, 'final'].sum():.2f}")
+        k[3].metric(state.bi("减免或去重后不计", "Waived or merged"), f"{int(((view['final'] == 0)).sum())}")
+        a, b = st.columns(2, gap="large")
+        a.plotly_chart(figures.events_by(view, "month", lang, state.bi("按月份", "By month")), width="stretch",
+                       config={"displayModeBar": False})
+        b.plotly_chart(figures.events_by(view, "source_level", lang, state.bi("按来源层级", "By source level")),
+                       width="stretch", config={"displayModeBar": False})
+        a, b = st.columns(2, gap="large")
+        a.plotly_chart(figures.events_by(view, "category", lang, state.bi("按类别", "By category"), horizontal=True),
+                       width="stretch", config={"displayModeBar": False})
+        top = view.groupby("unit")["final"].apply(lambda s: -s[s < 0].sum()).nlargest(15).index
+        b.plotly_chart(figures.events_by(view[view["unit"].isin(top)], "unit", lang,
+                                         state.bi("扣分最多的单位（前15）", "Units with most deductions (top 15)"), horizontal=True),
+                       width="stretch", config={"displayModeBar": False})
+
+with tab_drill:
+    if st.session_state.get("unit") not in units:
+        st.session_state.pop("unit", None)
+    c1, c2 = st.columns(2)
+    unit = c1.selectbox(state.tr("unit"), units, key="unit", bind="query-params")
+    targets = scored.indicators["indicator"].tolist() + [p.name for p in scored.scheme.pools]
+    if st.session_state.get("indicator") not in targets:
+        st.session_state.pop("indicator", None)
+    own = set(events[events["unit"] == unit]["target"])
+    default = next((t for t in targets if t in own), targets[0])
+    indicator = c2.selectbox(state.tr("indicator"), targets, key="indicator", bind="query-params",
+                             index=targets.index(default))
+    lines = explain(state.cursor(), org, year, unit, indicator).reset_index(drop=True)
+    check = summary(lines).iloc[0]
+    pool = lines.attrs["pools"].get(indicator)
+    m = st.columns(3)
+    if pool:
+        m[0].metric(state.bi("事件池", "Pool"), indicator)
+        m[1].metric(state.tr("deducted") if pool == "deduction" else state.tr("added"), f"{check['score']:.2f}")
+    else:
+        points = float(scored.indicators.set_index("indicator").loc[indicator, "points"])
+        m[0].metric(state.tr("points"), f"{points:.2f}")
+        m[1].metric(state.tr("score"), f"{check['score']:.2f}")
+    total = -check["sum"] if pool == "deduction" else check["sum"]
+    m[2].metric(state.bi("明细合计", "Lines add up to"), f"{total:.2f}",
+                delta=state.bi("与得分一致", "matches the score") if check["reconciles"] else state.bi("不一致", "mismatch"),
+                delta_color="normal" if check["reconciles"] else "inverse")
+    note = "note" if lang == "zh" else "note_en"
+    shown = lines[["date", "event_id", "rule", "source_level", "count", "base", "role_factor", "mitigation_factor",
+                   "multiplier", "contribution", note, "evidence", "status", "counted"]].rename(columns={note: "note"})
+    headers = {"date": state.bi("日期", "Date"), "event_id": state.bi("编号", "ID"), "rule": state.bi("情形", "Rule"),
+               "source_level": state.tr("source_level"), "count": state.bi("次数", "Count"),
+               "base": state.bi("标准分", "Base"), "role_factor": state.bi("角色系数", "Role"),
+               "mitigation_factor": state.bi("减免系数", "Mitigation"), "multiplier": state.bi("倍数", "Multiplier"),
+               "contribution": state.tr("amount"), "note": state.bi("计分说明", "How it was counted"),
+               "evidence": state.bi("证据文号", "Evidence"), "status": state.tr("status")}
+    counted = shown["counted"].tolist()
+    table = shown.drop(columns="counted").rename(columns=headers)
+
+    def grey(row):
+        off = counted[row.name] is False
+        return ["color: #9A9A9A; text-decoration: line-through" if off else ""] * len(row)
+
+    number = lambda x: "" if x is None or x != x else f"{x:g}"  # noqa: E731
+    styled = (table.style.apply(grey, axis=1).hide(axis="index")
+              .format(na_rep="")
+              .format({headers["date"]: lambda d: "" if d is None or d != d else f"{d:%Y-%m-%d}",
+                       headers["base"]: lambda x: "" if x is None or x != x else f"{x:.2f}",
+                       headers["contribution"]: "{:+.2f}", headers["count"]: number, headers["role_factor"]: number,
+                       headers["mitigation_factor"]: number, headers["multiplier"]: number}, na_rep="")
+              .map(lambda v: f"color: {figures.DOWN}; font-weight: 600" if isinstance(v, float) and v < 0 else
+                   (f"color: {figures.UP}; font-weight: 600" if isinstance(v, float) and v > 0 else ""),
+                   subset=[headers["contribution"]]))
+    st.table(styled)
+    st.caption(state.bi("第一行为起始分；其后每行是一条记录实际计入的分值。灰色删除线为未计分记录（草稿等）。"
+                        "触及扣完为止或加分上限时，最后发生的记录先被截去。",
+                        "The first line is the starting score; each further line is what one record finally counted. "
+                        "Struck-through grey lines are not counted (drafts etc.). When a floor or cap is reached, the latest "
+                        "records are trimmed first."))

@@ -1,0 +1,51 @@
+"""排名变化 — ranks across the years (bump chart), between two years (slope chart), and the notice wording."""
+import streamlit as st
+
+from perfcore import figures, views
+from ui import state
+
+org, year, series = state.selected()
+lang = state.lang()
+scores = [ys for ys in state.all_scores(org) if not state.in_progress(ys)]
+history = views.rank_history(scores)
+
+st.title(state.bi("排名变化", "Rank movement"))
+all_series = sorted(history["series"].unique())
+chosen = series or st.selectbox(state.tr("series"), all_series, key="movement_series")
+part = history[history["series"] == chosen]
+if part["year"].nunique() < 2:
+    st.info(state.bi("该组织只有一个年度的结果，暂无排名变化。", "Only one year of results: no movement yet."))
+    st.stop()
+st.plotly_chart(figures.bump(part, lang, state.bi(f"{chosen}：历年系列名次", f"{chosen}: series rank by year")),
+                width="stretch", config={"displayModeBar": False})
+if len(scores) < len(state.all_scores(org)):
+    st.caption(state.bi("尚在进行的年度不计入排名变化。", "Years still in progress are not part of the movement."))
+
+years = sorted(history["year"].unique())
+c1, c2 = st.columns(2)
+first = c1.selectbox(state.bi("比较年度", "Compare"), years[:-1], index=len(years) - 2 if year not in years[1:] else
+                     years.index(year) - 1, key="slope_first")
+later = [y for y in years if y > first]
+second = c2.selectbox(state.bi("与", "with"), later, index=later.index(year) if year in later else len(later) - 1,
+                      key="slope_second")
+moves = views.movement_between(history, first, second)
+moves = moves[moves["series"] == chosen]
+left, right = st.columns([1.4, 1], gap="large")
+with left:
+    st.plotly_chart(figures.slope(moves, first, second, lang, state.bi(f"{first} → {second} 系列名次", f"Series rank {first} → {second}")),
+                    width="stretch", config={"displayModeBar": False})
+with right:
+    st.markdown("**" + state.bi(f"{second}年度排名升降通报（{chosen}）", f"{second} movement notice ({chosen})") + "**")
+    up = moves[moves["change"] > 0].sort_values("change", ascending=False)
+    down = moves[moves["change"] < 0].sort_values("change")
+    new = moves[moves["before"].isna()]
+    for label, frame in ((state.bi("排位上升", "Moved up"), up), (state.bi("排位下降", "Moved down"), down)):
+        st.markdown(f"*{label}*")
+        if frame.empty:
+            st.caption(state.bi("无", "None"))
+        for r in frame.itertuples():
+            st.markdown(f"- {r.unit}：{int(r.before)} → {int(r.after)}，{views.movement_words(r.change, r.before, lang)}")
+    if not new.empty:
+        st.markdown("*" + state.bi("新参加考评或调整系列", "New or moved series") + "*")
+        for r in new.itertuples():
+            st.markdown(f"- {r.unit}：{int(r.after)}")

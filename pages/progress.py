@@ -1,0 +1,57 @@
+"""指标进度 — attainment heatmap of the year, and quarterly progress against 序时进度."""
+import streamlit as st
+
+from perfcore import figures, queries, views
+from perfcore.names import pinyin_key
+from ui import state
+
+org, year, series = state.selected()
+lang = state.lang()
+scored = state.year_score(org, year)
+
+st.title(state.bi(f"{year}年度指标进度", f"{year} indicator progress"))
+matrix = views.attainment_matrix(scored, series)
+if matrix.empty:
+    st.warning(state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
+    st.stop()
+st.plotly_chart(figures.heatmap(matrix, lang, state.bi("各单位各指标得分率", "Attainment by unit and indicator")),
+                width="stretch", config={"displayModeBar": False})
+if state.in_progress(scored):
+    st.caption(state.bi("本年度尚在进行，尚未评分的直接评分指标暂按满分显示。",
+                        "This year is in progress; directly scored indicators not yet scored show full points."))
+
+st.subheader(state.bi("季度工作进度", "Quarterly progress"))
+reports = queries.progress(state.cursor(), org, year)
+if series:
+    reports = reports[reports["unit"].isin(scored.units[scored.units["series"] == series]["unit"])]
+if reports.empty:
+    st.info(state.bi("本年度没有报送工作进度表。", "No progress reports were filed for this year."))
+    st.stop()
+periods = [p for p in views.PERIOD_EXPECTED if p in set(reports["period"])]
+period = st.segmented_control(state.tr("period"), periods, default=periods[-1], required=True, key="period")
+by_unit = views.unit_progress(reports)
+current = by_unit[by_unit["period"] == period]
+counts = current["status"].value_counts()
+k = st.columns(3)
+for col, key in zip(k, ["on_track", "behind", "at_risk"]):
+    col.metric(state.tr(key), int(counts.get(key, 0)))
+st.plotly_chart(figures.progress_bars(current, lang, state.bi(f"{period}：各单位平均完成进度", f"{period}: average progress by unit")),
+                width="stretch", config={"displayModeBar": False})
+
+st.markdown("**" + state.bi("进度明细与报告内容", "Progress by indicator, with the report text") + "**")
+detail = views.progress_status(reports, period)
+status = st.pills(state.tr("status"), ["on_track", "behind", "at_risk"], selection_mode="multi", key="status_filter",
+                  format_func=state.tr, default=["behind", "at_risk"])
+if status:
+    detail = detail[detail["status"].isin(status)]
+detail = detail.iloc[sorted(range(len(detail)), key=lambda i: (detail["gap"].iloc[i], pinyin_key(detail["unit"].iloc[i])))]
+detail = detail.assign(status=detail["status"].map(state.tr))
+st.dataframe(detail[["unit", "indicator", "percent", "expected", "gap", "status", "progress", "problems", "next_steps",
+                     "reporter", "report_date"]], hide_index=True, width="stretch", column_config={
+    "unit": state.bi("填报组队", "Unit"), "indicator": state.bi("指标名称", "Indicator"),
+    "percent": st.column_config.ProgressColumn(state.tr("percent"), format="%.1f%%", min_value=0, max_value=100),
+    "expected": st.column_config.NumberColumn(state.tr("expected"), format="%.0f%%"),
+    "gap": st.column_config.NumberColumn(state.bi("差距", "Gap"), format="%+.1f"),
+    "status": state.tr("status"), "progress": state.bi("指标工作进展情况", "Progress"),
+    "problems": state.bi("存在的问题", "Problems"), "next_steps": state.bi("下一步整改措施及完成时限", "Next steps and deadline"),
+    "reporter": state.bi("填报人", "Reporter"), "report_date": st.column_config.DateColumn(state.bi("填报时间", "Filed"))})

@@ -1,0 +1,112 @@
+"""部门排名 — the league table of the year, with grade counts, series averages, risers and fallers."""
+import streamlit as st
+
+from perfcore import figures, views
+from perfcore.names import pinyin_key
+from ui import state
+
+org, year, series = state.selected()
+lang = state.lang()
+scored = state.year_score(org, year)
+labels = state.grade_labels(scored)
+colors = state.colors(scored)
+
+st.title(state.bi(f"{year}年度部门排名", f"{year} rankings"))
+st.caption(f"{org} · {scored.scheme.title}")
+if state.in_progress(scored):
+    st.info(state.bi("本年度考评仍在进行：尚未评分的指标暂按满分计，尚未开展的评议暂按 0 分计，排名仅供参考。",
+                     "This year is still in progress: indicators not yet scored count full points and evaluations "
+                     "not yet held count 0, so the ranking is provisional."), icon=":material/hourglass_top:")
+
+table = views.league_table(scored, series)
+if table.empty:
+    st.warning(state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
+    st.stop()
+
+# --- summary: grades, series, movers
+left, middle, right = st.columns([1, 1.5, 1.1], gap="large")
+with left:
+    st.plotly_chart(figures.grade_bar(views.grade_counts(scored), colors, labels, lang), width="stretch",
+                    config={"displayModeBar": False})
+with middle:
+    st.markdown("**" + state.bi("各系列平均综合得分", "Average composite by series") + "**")
+    summary = views.series_summary(scored)
+    st.dataframe(summary, hide_index=True, width="stretch", column_config={
+        "series": state.tr("series"), "units": st.column_config.NumberColumn(state.tr("count")),
+        "average": st.column_config.NumberColumn(state.bi("平均", "Average"), format="%.2f"),
+        "best": state.bi("第一名", "First"), "best_composite": None})
+with right:
+    risers, fallers = views.risers_fallers(scored)
+    st.markdown("**" + state.bi("进步最大", "Biggest risers") + "**")
+    if risers.empty:
+        st.caption(state.bi("与上年相比无上升单位（或无上年数据）。", "No risers against last year (or no data for last year)."))
+    for r in risers.itertuples():
+        st.markdown(f":blue[▲ {int(r.change)}] &nbsp; {r.unit} · {r.series}")
+    st.markdown("**" + state.bi("退步最大", "Biggest fallers") + "**")
+    if fallers.empty:
+        st.caption(state.bi("与上年相比无下降单位。", "No fallers against last year."))
+    for r in fallers.itertuples():
+        st.markdown(f":orange[▼ {int(-r.change)}] &nbsp; {r.unit} · {r.series}")
+
+st.divider()
+
+# --- filters
+f1, f2, f3 = st.columns([1.2, 1.6, 1.2])
+query = f1.text_input(state.bi("按单位名称查找", "Find a unit"), key="q", placeholder=state.bi("输入单位名称", "Type a name"))
+grades = f2.pills(state.tr("grade"), scored.scheme.grade_names(), selection_mode="multi", key="grades",
+                  format_func=lambda g: labels[g])
+sort = f3.segmented_control(state.bi("排序", "Sort by"), ["rank", "composite", "movement", "name"], key="sort",
+                            default="rank", required=True,
+                            format_func={"rank": state.tr("rank"), "composite": state.tr("composite"),
+                                         "movement": state.tr("movement"), "name": state.bi("名称", "Name")}.get)
+if query:
+    table = table[table["unit"].str.contains(query.strip(), regex=False)]
+if grades:
+    table = table[table["grade"].isin(grades)]
+if sort == "composite":
+    table = table.sort_values(["composite", "rank"], ascending=[False, True])
+elif sort == "movement":
+    table = table.sort_values(["move_value", "rank"], ascending=[False, True])
+elif sort == "name":
+    table = table.iloc[sorted(range(len(table)), key=lambda i: pinyin_key(table["unit"].iloc[i]))]
+table = table.reset_index(drop=True)
+
+# --- the table
+components = views.components(scored.scheme, lang)
+shown = ["series_rank" if series else "rank", "unit", "series"] + [k for k, _ in components] + \
+        ["composite", "grade", "movement", "veto"]
+display = table[shown].copy()
+display["grade"] = display["grade"].map(labels)
+config = {"rank": st.column_config.NumberColumn(state.tr("rank"), width="small"),
+          "series_rank": st.column_config.NumberColumn(state.tr("series_rank"), width="small"),
+          "unit": st.column_config.TextColumn(state.tr("unit")), "series": state.tr("series"),
+          "composite": st.column_config.NumberColumn(state.tr("composite"), format="%.2f"),
+          "grade": state.tr("grade"), "movement": st.column_config.TextColumn(
+              state.tr("movement"), help=state.bi("与上年相比（按系列名次）", "Against last year (series rank)")),
+          "veto": st.column_config.TextColumn(state.tr("veto"), help=state.bi("一票否决的情形与依据", "Why the unit was vetoed"))}
+for key, name in components:
+    config[key] = st.column_config.NumberColumn(name, format="%.2f")
+by_label = {labels[g]: colors[g] for g in labels}
+
+
+def grade_style(value):
+    color = by_label.get(value)
+    return f"background-color: {color}; color: white; font-weight: 600" if color else ""
+
+
+def move_style(value):
+    if value.startswith("▲"):
+        return f"color: {figures.UP}; font-weight: 600"
+    if value.startswith("▼"):
+        return f"color: {figures.DOWN}; font-weight: 600"
+    return ""
+
+
+styled = display.style.map(grade_style, subset=["grade"]).map(move_style, subset=["movement"]) \
+    .format({k: "{:.2f}" for k, _ in components} | {"composite": "{:.2f}"})
+st.caption(state.bi(f"共 {len(display)} 个单位。点击一行左侧的方框，查看该单位画像。",
+                    f"{len(display)} units. Tick a row to open the unit's profile."))
+event = st.dataframe(styled, hide_index=True, width="stretch", height=min(38 * len(display) + 40, 760),
+                     column_config=config, on_select="rerun", selection_mode="single-row", key="league")
+if event.selection.rows:
+    state.go_to("unit", unit=display["unit"].iloc[event.selection.rows[0]])

@@ -1,0 +1,93 @@
+"""单位画像 — one unit's year: waterfall to the composite, indicators against its series, history, flags, deductions."""
+import streamlit as st
+
+from perfcore import figures, views
+from perfcore.names import sort_names
+from perfcore.trace import explain
+from ui import state
+
+org, year, series = state.selected()
+lang = state.lang()
+scored = state.year_score(org, year)
+labels = state.grade_labels(scored)
+colors = state.colors(scored)
+
+units = sort_names(scored.units["unit"] if not series else scored.units[scored.units["series"] == series]["unit"])
+if not units:
+    st.warning(state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
+    st.stop()
+if st.session_state.get("unit") not in units:
+    st.session_state.pop("unit", None)
+unit = st.selectbox(state.tr("unit"), units, key="unit", bind="query-params")
+r = scored.results.set_index("unit").loc[unit]
+
+grade = r["grade"]
+st.title(unit)
+st.markdown(f"{r['series']} · {year} · <span style='background:{colors[grade]};color:white;padding:2px 10px;"
+            f"border-radius:4px;font-weight:600'>{labels[grade]}</span>", unsafe_allow_html=True)
+
+movement = views.movement_words(r["series_rank_change"] if scored.scheme.movement == "series" else r["rank_change"],
+                                r["prev_series_rank"] if scored.scheme.movement == "series" else r["prev_rank"], lang)
+n_series = int((scored.results["series"] == r["series"]).sum())
+m = st.columns(4)
+m[0].metric(state.tr("composite"), f"{r['composite']:.2f}")
+m[1].metric(state.tr("rank"), f"{int(r['rank'])} / {len(scored.results)}")
+m[2].metric(state.tr("series_rank"), f"{int(r['series_rank'])} / {n_series}")
+m[3].metric(state.bi("与上年相比", "Against last year"), movement)
+
+if r["veto"]:
+    st.error(state.bi("一票否决：", "Vetoed: ") + r["veto_reason"], icon=":material/block:")
+for flag in r["consequences"]:
+    st.warning(flag, icon=":material/flag:")
+if r["missing"]:
+    st.info(state.bi("尚未评分的组成部分（暂按 0 分）：", "Components not yet scored (count 0 for now): ") + r["missing"])
+if n_series == 1:
+    st.caption(state.bi("该系列只有这一个单位，系列平均即其本身。", "This unit is alone in its series; the series average is itself."))
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.plotly_chart(figures.waterfall(views.waterfall(scored, unit, lang), lang,
+                                      state.bi("从满分到综合得分", "From full points to the composite")),
+                    width="stretch", config={"displayModeBar": False})
+with right:
+    finished = [ys for ys in state.all_scores(org) if not state.in_progress(ys)]
+    history = views.unit_history(finished, unit)
+    if len(history) < 2:
+        st.caption(state.bi("该单位仅有一个年度的完整考评结果。", "This unit has complete results for one year only."))
+    if len(finished) < len(state.all_scores(org)):
+        st.caption(state.bi("尚在进行的年度不计入历年走势。", "Years still in progress are left out of the trend."))
+    st.plotly_chart(figures.history(history, lang, state.bi("历年综合得分与系列名次", "Composite and series rank over the years")),
+                    width="stretch", config={"displayModeBar": False})
+
+comparison = views.indicator_comparison(scored, unit)
+short = comparison[(comparison["score"] < comparison["points"] - 1e-9) | (comparison["series_avg"] < comparison["points"] - 1e-9)]
+short = short.assign(_gap=short["score"] - short["series_avg"]).sort_values("_gap").drop(columns="_gap")
+if short.empty:
+    st.success(state.bi("全部指标均为满分。", "Full points on every indicator."))
+else:
+    st.plotly_chart(figures.indicator_vs_series(short, lang, state.bi("失分指标得分率与系列平均（低于系列平均的在前）",
+                                                                      "Indicators with lost points against the series average (furthest below first)")),
+                    width="stretch", config={"displayModeBar": False})
+    full = len(comparison) - len(short)
+    if full:
+        st.caption(state.bi(f"其余 {full} 项指标本单位与系列各单位均为满分。", f"The other {full} indicators: full points for this unit and its series."))
+
+st.subheader(state.bi("扣分与加分记录", "Deductions and bonuses"))
+lines = explain(state.cursor(), org, year, unit)
+events = lines[lines["line"] != "start"]
+if events.empty:
+    st.caption(state.bi("本年度没有该单位的扣分或加分记录。", "No deductions or bonuses recorded for this unit this year."))
+else:
+    shown = events[["date", "target", "rule", "source_level", "count", "contribution", "status", "evidence"]].copy()
+    st.dataframe(shown, hide_index=True, width="stretch", height=min(36 * len(shown) + 40, 420), column_config={
+        "date": st.column_config.DateColumn(state.bi("日期", "Date")), "target": state.tr("indicator"),
+        "rule": state.bi("情形", "Rule"), "source_level": state.tr("source_level"),
+        "count": st.column_config.NumberColumn(state.bi("次数", "Count"), format="%g"),
+        "contribution": st.column_config.NumberColumn(state.tr("amount"), format="%+.2f"),
+        "status": state.tr("status"), "evidence": state.bi("证据文号", "Evidence")})
+    targets = [t for t in comparison["target"].tolist() + [p.name for p in scored.scheme.pools] if t in set(events["target"])]
+    c1, c2 = st.columns([2, 1])
+    chosen = c1.selectbox(state.bi("查看某一指标的扣分明细", "See one indicator's records"), targets, key="drill_target")
+    c2.markdown("&nbsp;")
+    if c2.button(state.bi("查看扣分明细 →", "Open the records →"), key="drill", type="primary"):
+        state.go_to("deductions", unit=unit, indicator=chosen, deduction_tab=state.DRILL_TAB[lang])

@@ -1,0 +1,152 @@
+"""权重模拟 — change weights, points or switch events off; the ranking recomputes live. A simulation only."""
+import streamlit as st
+
+from perfcore import figures, queries, scenarios, views
+from perfcore.errors import PerfcoreError
+from perfcore.i18n import label
+from perfcore.whatif import WhatIf
+from ui import state
+
+org, year, series = state.selected()
+lang = state.lang()
+scored = state.year_score(org, year)
+labels = state.grade_labels(scored)
+colors = state.colors(scored)
+scheme = scored.scheme
+
+st.title(state.bi("权重模拟", "What-if"))
+st.warning(state.bi("这是模拟，不改变正式考评结果和任何记录。", "This is a simulation. It changes neither the official result nor any record."),
+           icon=":material/science:")
+
+key = f"sim::{org}::{year}"
+if key not in st.session_state:
+    st.session_state[key] = WhatIf(state.cursor(), org, year, official=scored)
+sim = st.session_state[key]
+spec_key = f"spec::{org}::{year}"
+official_spec = {"weights": {c.key: c.weight for c in scheme.components}, "category_weights": {}, "points": {}, "events_off": []}
+spec = st.session_state.setdefault(spec_key, scenarios.normalise(official_spec))
+categories = [c for c in scored.indicators["category"].unique() if c]
+ledger = queries.events(state.cursor(), org, year)
+ledger = ledger[ledger["status"].isin(scheme.counted_statuses)]
+
+
+def apply(new_spec: dict) -> None:
+    """Put a scenario into the controls."""
+    st.session_state[spec_key] = scenarios.normalise(new_spec)
+    for c in scheme.components:
+        st.session_state[f"w_{c.key}"] = new_spec["weights"].get(c.key, c.weight)
+    for cat in categories:
+        st.session_state[f"cw_{cat}"] = new_spec["category_weights"].get(cat, 1.0)
+    st.session_state["events_off"] = list(new_spec["events_off"])
+    st.session_state["points_spec"] = dict(new_spec["points"])
+
+
+@st.fragment
+def simulator():
+    controls, output = st.columns([1, 2.2], gap="large")
+    with controls:
+        st.markdown("**" + state.bi("组成部分权重", "Component weights") + "**")
+        weights = {}
+        for c in scheme.components:
+            weights[c.key] = st.number_input(label(c.label, c.label_en, lang),
+                                             value=float(spec["weights"].get(c.key, c.weight)), step=0.05, format="%.2f",
+                                             key=f"w_{c.key}")
+        cat_weights = {}
+        if categories:
+            with st.expander(state.bi("指标类别权重", "Category weights")):
+                for cat in categories:
+                    cat_weights[cat] = st.number_input(cat, value=float(spec["category_weights"].get(cat, 1.0)), step=0.1,
+                                                       format="%.2f", key=f"cw_{cat}")
+        with st.expander(state.bi("调整指标分值", "Change an indicator's points")):
+            points = st.session_state.setdefault("points_spec", dict(spec["points"]))
+            indicator = st.selectbox(state.tr("indicator"), scored.indicators["indicator"], key="pt_indicator")
+            current = float(scored.indicators.set_index("indicator").loc[indicator, "points"])
+            value = st.number_input(state.tr("points"), value=float(points.get(indicator, current)), min_value=0.0, step=1.0,
+                                    key=f"pt_value_{indicator}")
+            if abs(value - current) > 1e-9:
+                points[indicator] = value
+            else:
+                points.pop(indicator, None)
+            if points:
+                st.caption("；".join(f"{k}: {v:g}" for k, v in points.items()))
+        options = ledger["event_id"].tolist()
+        described = dict(zip(ledger["event_id"], ledger["event_id"] + " · " + ledger["unit"] + " · " + ledger["rule"]))
+        off = st.multiselect(state.bi("不计入的记录（模拟申诉成功）", "Records switched off (an appeal upheld)"), options,
+                             default=[e for e in spec["events_off"] if e in described], key="events_off",
+                             format_func=described.get, placeholder=state.bi("选择记录编号", "Choose records"))
+        current_spec = scenarios.normalise({"weights": weights, "category_weights": {k: v for k, v in cat_weights.items() if v != 1.0},
+                                            "points": points, "events_off": off})
+        st.session_state[spec_key] = current_spec
+        if st.button(state.bi("恢复正式方案", "Reset to the official scheme"), key="reset", icon=":material/restart_alt:"):
+            apply(official_spec)
+            st.rerun(scope="fragment")
+
+    result = sim.run(weights=current_spec["weights"], category_weights=current_spec["category_weights"],
+                     points=current_spec["points"], events_off=current_spec["events_off"])
+    with output:
+        moved = int((result["rank_delta"] != 0).sum())
+        regraded = int(result["grade_changed"].sum())
+        k = st.columns(3)
+        k[0].metric(state.bi("名次变化的单位", "Units whose rank changed"), moved)
+        k[1].metric(state.bi("等次变化的单位", "Units whose grade changed"), regraded)
+        k[2].metric(state.bi("综合得分平均变化", "Average change of composite"),
+                    f"{(result['composite'] - result['official_composite']).mean():+.2f}")
+        view = result if not series else result[result["series"] == series]
+        table = view[["rank", "unit", "series", "composite", "official_composite", "official_rank", "rank_delta", "grade",
+                      "official_grade"]].copy()
+        table["grade"] = table["grade"].map(labels)
+        table["official_grade"] = table["official_grade"].map(labels)
+        table["rank_delta"] = [f"▲{d}" if d > 0 else (f"▼{-d}" if d < 0 else "–") for d in table["rank_delta"]]
+        st.dataframe(table, hide_index=True, width="stretch", height=420, column_config={
+            "rank": st.column_config.NumberColumn(state.bi("模拟名次", "Simulated rank"), width="small"),
+            "unit": state.tr("unit"), "series": state.tr("series"),
+            "composite": st.column_config.NumberColumn(state.bi("模拟得分", "Simulated"), format="%.2f"),
+            "official_composite": st.column_config.NumberColumn(state.bi("正式得分", "Official"), format="%.2f"),
+            "official_rank": st.column_config.NumberColumn(state.bi("正式名次", "Official rank"), width="small"),
+            "rank_delta": state.tr("rank_delta"), "grade": state.bi("模拟等次", "Simulated grade"),
+            "official_grade": state.bi("正式等次", "Official grade")})
+        st.plotly_chart(figures.whatif_scatter(view, colors, labels, lang,
+                                               state.bi("正式得分与模拟得分", "Official against simulated composite")),
+                        width="stretch", config={"displayModeBar": False})
+
+
+simulator()
+
+st.divider()
+st.subheader(state.bi("模拟方案", "Scenarios"))
+s1, s2 = st.columns(2, gap="large")
+with s1:
+    name = st.text_input(state.bi("方案名称", "Scenario name"), key="scenario_name", placeholder=state.bi("如：公众评议占50%", "e.g. public 50%"))
+    if st.button(state.bi("保存当前方案", "Save this scenario"), key="save_scenario", icon=":material/save:"):
+        try:
+            scenarios.save(state.cursor(), org, year, name, st.session_state[spec_key])
+            st.success(state.bi(f"已保存「{name}」", f"Saved '{name}'"))
+        except PerfcoreError as exc:
+            st.error(str(exc))
+with s2:
+    saved = scenarios.names(state.cursor(), org, year)
+    if not saved:
+        st.caption(state.bi("还没有保存的方案。", "No saved scenarios yet."))
+    else:
+        pick = st.selectbox(state.bi("已保存的方案", "Saved scenarios"), saved, key="scenario_pick")
+        b1, b2 = st.columns(2)
+        if b1.button(state.bi("载入", "Load"), key="load_scenario", icon=":material/upload:"):
+            apply(scenarios.load(state.cursor(), org, year, pick))
+            st.rerun()
+        if b2.button(state.bi("删除", "Delete"), key="delete_scenario", icon=":material/delete:"):
+            scenarios.delete(state.cursor(), org, year, pick)
+            st.rerun()
+if len(saved := scenarios.names(state.cursor(), org, year)) >= 1:
+    st.markdown("**" + state.bi("方案对比（综合得分与名次）", "Compare scenarios (composite and rank)") + "**")
+    compare = sim.official.results[["unit", "series", "composite", "rank"]].rename(
+        columns={"composite": state.tr("official"), "rank": state.tr("official") + "·" + state.tr("rank")})
+    for s in saved:
+        spec_s = scenarios.load(state.cursor(), org, year, s)
+        r = sim.run(**spec_s).set_index("unit")
+        compare[s] = compare["unit"].map(r["composite"])
+        compare[s + "·" + state.tr("rank")] = compare["unit"].map(r["rank"])
+    if series:
+        compare = compare[compare["series"] == series]
+    st.dataframe(compare, hide_index=True, width="stretch", height=360,
+                 column_config={c: st.column_config.NumberColumn(c, format="%.2f") for c in compare.columns
+                                if compare[c].dtype.kind == "f"})

@@ -1,0 +1,189 @@
+"""Plotly figures for the screens: a frame in, a figure out. No Streamlit here.
+
+Grades keep one colour everywhere, taken by the grade's position in the scheme
+(best first) from the Okabe–Ito palette, which colour-blind readers can tell apart.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .i18n import t
+
+OKABE_ITO = ["#0072B2", "#009E73", "#E69F00", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+GRADE_PALETTES = {2: ["#0072B2", "#D55E00"], 3: ["#0072B2", "#E69F00", "#D55E00"],
+                  4: ["#0072B2", "#009E73", "#E69F00", "#D55E00"],
+                  5: ["#0072B2", "#56B4E9", "#009E73", "#E69F00", "#D55E00"]}
+NEUTRAL = "#4D4D4D"
+UP, DOWN = "#0072B2", "#D55E00"
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+
+
+def grade_colors(grade_names: list[str]) -> dict[str, str]:
+    """Colour per grade, best first."""
+    palette = GRADE_PALETTES.get(len(grade_names), OKABE_ITO)
+    return {g: palette[i % len(palette)] for i, g in enumerate(grade_names)}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
+    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+                      font={"family": FONT, "size": 13, "color": "#262730"}, template="plotly_white",
+                      height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      hoverlabel={"font": {"family": FONT}}, **kw)
+    return fig
+
+
+def grade_bar(counts: pd.DataFrame, colors: dict, labels: dict, lang: str) -> go.Figure:
+    """Units per grade."""
+    fig = go.Figure(go.Bar(x=[labels.get(g, g) for g in counts["grade"]], y=counts["count"],
+                           marker_color=[colors[g] for g in counts["grade"]], text=counts["count"],
+                           textposition="outside", hovertemplate="%{x}: %{y}<extra></extra>"))
+    fig.update_yaxes(title=t("count", lang), rangemode="tozero")
+    return _layout(fig, t("grade", lang), height=280, showlegend=False)
+
+
+def waterfall(steps: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """From full points to the composite."""
+    fig = go.Figure(go.Waterfall(
+        orientation="v", x=steps["label"], y=steps["value"], measure=steps["kind"],
+        text=[f"{v:+.2f}" if k == "relative" else f"{v:.2f}" for v, k in zip(steps["value"], steps["kind"])],
+        textposition="outside", connector={"line": {"color": "#BBBBBB"}},
+        increasing={"marker": {"color": UP}}, decreasing={"marker": {"color": DOWN}},
+        totals={"marker": {"color": NEUTRAL}},
+        hovertemplate="%{x}<br>%{text}<extra></extra>"))
+    low = float(steps.loc[steps["kind"] != "relative", "value"].min())
+    top = float(steps["value"].iloc[0])
+    span = max(top - low, 1.0)
+    fig.update_yaxes(range=[max(0.0, low - span * 0.6), top + span * 0.25], title=t("score", lang))
+    fig.update_xaxes(tickangle=-35, tickfont={"size": 11})
+    return _layout(fig, title, height=460, showlegend=False)
+
+
+def indicator_vs_series(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """Attainment of each indicator against the series average."""
+    f = frame.iloc[::-1]
+    fig = go.Figure()
+    below = (f["score"] < f["series_avg"] - 1e-9).to_numpy()
+    fig.add_bar(y=f["target"], x=f["score"] / f["points"], orientation="h", name=t("score", lang),
+                marker_color=[DOWN if b else UP for b in below],
+                customdata=f[["score", "points"]], hovertemplate="%{y}<br>%{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>")
+    fig.add_scatter(y=f["target"], x=f["series_avg"] / f["points"], mode="markers", name=t("series_avg", lang),
+                    marker={"color": NEUTRAL, "symbol": "line-ns-open", "size": 14, "line": {"width": 2}},
+                    customdata=f[["series_avg", "points"]],
+                    hovertemplate="%{y}<br>" + t("series_avg", lang) + " %{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>")
+    fig.update_xaxes(tickformat=".0%", title=t("attainment", lang))
+    low = min(0.8, float((f["score"] / f["points"]).min()) - 0.02)
+    fig.update_xaxes(range=[max(0, low), 1.02])
+    return _layout(fig, title, height=max(360, 22 * len(f) + 90), legend={"orientation": "h", "y": -0.08})
+
+
+def history(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """Composite and series rank over the years."""
+    fig = go.Figure()
+    fig.add_scatter(x=frame["year"], y=frame["composite"], mode="lines+markers+text", name=t("composite", lang),
+                    text=[f"{v:.2f}" for v in frame["composite"]], textposition="top center", line={"color": UP},
+                    hovertemplate="%{x}: %{y:.2f}<extra></extra>")
+    fig.add_scatter(x=frame["year"], y=frame["series_rank"], mode="lines+markers", name=t("series_rank", lang),
+                    yaxis="y2", line={"color": NEUTRAL, "dash": "dot"},
+                    customdata=frame["series_units"], hovertemplate="%{x}: %{y} / %{customdata}<extra></extra>")
+    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "autorange": "reversed", "title": t("series_rank", lang),
+                              "showgrid": False, "dtick": 1})
+    fig.update_xaxes(dtick=1)
+    fig.update_layout(yaxis={"title": t("composite", lang)})
+    return _layout(fig, title, height=340, legend={"orientation": "h", "y": -0.15})
+
+
+def heatmap(matrix: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """Units × indicators attainment."""
+    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index), zmin=0.6, zmax=1.0,
+                               colorscale=[[0, "#D55E00"], [0.5, "#F7F7F7"], [1, "#0072B2"]],
+                               colorbar={"title": t("attainment", lang), "tickformat": ".0%"},
+                               hovertemplate="%{y} · %{x}<br>%{z:.2%}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickangle=-45, tickfont={"size": 10})
+    return _layout(fig, title, height=max(420, 16 * len(matrix) + 200))
+
+
+def progress_bars(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """Average progress per unit for one period, against 序时进度."""
+    colors = {"on_track": UP, "behind": "#E69F00", "at_risk": DOWN}
+    f = frame.iloc[::-1]
+    fig = go.Figure(go.Bar(y=f["unit"], x=f["percent"], orientation="h", marker_color=[colors[s] for s in f["status"]],
+                           customdata=[t(s, lang) for s in f["status"]],
+                           hovertemplate="%{y}: %{x:.1f}%<br>%{customdata}<extra></extra>"))
+    if len(f):
+        fig.add_vline(x=float(f["expected"].iloc[0]), line_dash="dash", line_color=NEUTRAL,
+                      annotation_text=t("expected", lang), annotation_position="top")
+    fig.update_xaxes(range=[0, 105], title=t("percent", lang) + " (%)")
+    return _layout(fig, title, height=max(360, 18 * len(f) + 100), showlegend=False)
+
+
+def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: bool = False) -> go.Figure:
+    """Deducted and added points by a column (month, source level, category, unit)."""
+    g = frame.groupby(by, sort=True).agg(deducted=("final", lambda s: -s[s < 0].sum()),
+                                         added=("final", lambda s: s[s > 0].sum())).reset_index()
+    if by == "source_level" and "level_order" in frame:
+        g = g.assign(_o=g[by].map(frame.groupby(by)["level_order"].first())).sort_values("_o").drop(columns="_o")
+    if horizontal:
+        g = g.sort_values("deducted")
+    fig = go.Figure()
+    for col, color in (("deducted", DOWN), ("added", UP)):
+        kw = {"y": g[by], "x": g[col], "orientation": "h"} if horizontal else {"x": g[by], "y": g[col]}
+        fig.add_bar(name=t(col, lang), marker_color=color, hovertemplate="%{" + ("y" if horizontal else "x") +
+                    "}: %{" + ("x" if horizontal else "y") + ":.2f}<extra></extra>", **kw)
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(type="category") if not horizontal else fig.update_yaxes(type="category")
+    return _layout(fig, title, height=max(320, 18 * len(g) + 100) if horizontal else 320,
+                   legend={"orientation": "h", "y": 1.08, "x": 1, "xanchor": "right"})
+
+
+def bump(history: pd.DataFrame, lang: str, title: str, highlight: list[str] | None = None) -> go.Figure:
+    """Series rank across the years, one line per unit."""
+    fig = go.Figure()
+    highlight = set(highlight or [])
+    last = history["year"].max()
+    for i, (unit, part) in enumerate(history.groupby("unit", sort=False)):
+        on = not highlight or unit in highlight
+        part = part.sort_values("year")
+        fig.add_scatter(x=part["year"], y=part["series_rank"], mode="lines+markers+text", name=unit,
+                        text=[unit if y == last else "" for y in part["year"]], textposition="middle right",
+                        textfont={"size": 11, "color": OKABE_ITO[i % 7] if on else "#999999"},
+                        line={"width": 3 if on and highlight else 1.5, "color": OKABE_ITO[i % 7] if on else "#CCCCCC"},
+                        opacity=1 if on else 0.6, customdata=part["composite"],
+                        hovertemplate=unit + "<br>%{x}: " + t("series_rank", lang) + " %{y}<br>" +
+                        t("composite", lang) + " %{customdata:.2f}<extra></extra>")
+    fig.update_yaxes(autorange="reversed", dtick=1, title=t("series_rank", lang))
+    fig.update_xaxes(dtick=1, range=[history["year"].min() - 0.2, last + 0.9])
+    return _layout(fig, title, height=460, showlegend=False)
+
+
+def slope(moves: pd.DataFrame, first: int, second: int, lang: str, title: str) -> go.Figure:
+    """Rank in one year against another, one line per unit."""
+    fig = go.Figure()
+    for r in moves.dropna(subset=["before"]).itertuples():
+        color = UP if r.change > 0 else (DOWN if r.change < 0 else "#999999")
+        fig.add_scatter(x=[str(first), str(second)], y=[r.before, r.after], mode="lines+markers+text",
+                        text=[r.unit, r.unit], textposition=["middle left", "middle right"], textfont={"size": 11},
+                        line={"color": color, "width": 2}, showlegend=False,
+                        hovertemplate=f"{r.unit}: {int(r.before)} → {int(r.after)}<extra></extra>")
+    fig.update_yaxes(autorange="reversed", dtick=1, title=t("series_rank", lang))
+    fig.update_xaxes(range=[-0.6, 1.6])
+    return _layout(fig, title, height=max(380, 26 * len(moves) + 100))
+
+
+def whatif_scatter(sim: pd.DataFrame, colors: dict, labels: dict, lang: str, title: str) -> go.Figure:
+    """Official against simulated composite; points off the diagonal moved."""
+    fig = go.Figure()
+    lo = float(min(sim["official_composite"].min(), sim["composite"].min()))
+    hi = float(max(sim["official_composite"].max(), sim["composite"].max()))
+    fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", line={"color": "#BBBBBB", "dash": "dash"},
+                    hoverinfo="skip", showlegend=False)
+    for grade, part in sim.groupby("grade", sort=False):
+        fig.add_scatter(x=part["official_composite"], y=part["composite"], mode="markers", name=labels.get(grade, grade),
+                        marker={"color": colors.get(grade, NEUTRAL), "size": 9, "line": {"width": 0.5, "color": "white"}},
+                        text=part["unit"], customdata=part[["official_rank", "rank"]],
+                        hovertemplate="%{text}<br>" + t("official", lang) + " %{x:.2f} (#%{customdata[0]})<br>" +
+                        t("simulated", lang) + " %{y:.2f} (#%{customdata[1]})<extra></extra>")
+    fig.update_xaxes(title=t("official", lang) + " · " + t("composite", lang))
+    fig.update_yaxes(title=t("simulated", lang) + " · " + t("composite", lang))
+    return _layout(fig, title, height=420, legend={"orientation": "h", "y": -0.18})

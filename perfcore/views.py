@@ -1,0 +1,247 @@
+"""Frames the screens show, built from scored years. Pure pandas; no Streamlit, no SQL here.
+
+Every number these return comes from a YearScore or from the event trace, so each
+can be followed back to its records.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .events import event_amounts
+from .i18n import label, t
+from .names import pinyin_key, sort_names
+from .results import YearScore
+from .scheme import Scheme
+
+PERIOD_EXPECTED = {"一季度": 25.0, "上半年": 50.0, "前三季度": 75.0, "全年": 100.0}
+LEVEL_ORDER = ["国家", "中央", "省", "自治区", "兵团", "市", "师", "区", "县", "本级", "自查", "媒体"]
+
+
+def components(scheme: Scheme, lang: str) -> list[tuple[str, str]]:
+    """(key, label) of each component, in the scheme's order."""
+    return [(c.key, label(c.label, c.label_en, lang)) for c in scheme.components]
+
+
+def grade_label(scheme: Scheme, grade: str, lang: str) -> str:
+    g = next((g for g in scheme.grades if g.name == grade), None)
+    return grade if g is None else label(g.name, g.label_en, lang)
+
+
+def movement_arrow(change, previous) -> str:
+    """▲3 / ▼2 / – (no change) / 新 (no rank last year)."""
+    if previous is None or (isinstance(previous, float) and np.isnan(previous)):
+        return "新"
+    change = int(change)
+    return f"▲{change}" if change > 0 else (f"▼{-change}" if change < 0 else "–")
+
+
+def movement_words(change, previous, lang: str) -> str:
+    """上升N位 / 下降N位 / 持平 / 新, as the offices word their notices."""
+    if previous is None or (isinstance(previous, float) and np.isnan(previous)):
+        return t("new", lang)
+    change = int(change)
+    if change > 0:
+        return t("up", lang, n=change)
+    if change < 0:
+        return t("down", lang, n=-change)
+    return t("flat", lang)
+
+
+def _basis(scheme: Scheme) -> tuple[str, str]:
+    return ("series_rank_change", "prev_series_rank") if scheme.movement == "series" else ("rank_change", "prev_rank")
+
+
+def league_table(year: YearScore, series: str | None = None) -> pd.DataFrame:
+    """The ranking: rank, unit, series, components, composite, grade, movement, veto."""
+    res = year.results
+    if series:
+        res = res[res["series"] == series]
+    change, prev = _basis(year.scheme)
+    comps = [c.key for c in year.scheme.components]
+    out = res[["rank", "series_rank", "unit", "series"] + comps + ["composite", "grade"]].copy()
+    out["movement"] = [movement_arrow(c, p) for c, p in zip(res[change], res[prev])]
+    out["move_value"] = res[change].fillna(0).to_numpy()
+    out["veto"] = np.where(res["veto"], "✕ " + res["veto_reason"], "")
+    out["prev_rank"] = res["prev_rank"]
+    return out.reset_index(drop=True)
+
+
+def grade_counts(year: YearScore) -> pd.DataFrame:
+    """Number of units per grade, best grade first (zero counts included)."""
+    counts = year.results["grade"].value_counts()
+    return pd.DataFrame({"grade": year.scheme.grade_names(),
+                         "count": [int(counts.get(g, 0)) for g in year.scheme.grade_names()]})
+
+
+def series_summary(year: YearScore) -> pd.DataFrame:
+    """Per series: units, average and best composite."""
+    res = year.results
+    rows = []
+    for series in sort_names(res["series"].unique()):
+        part = res[res["series"] == series]
+        best = part.sort_values("composite", ascending=False).iloc[0]
+        rows.append({"series": series, "units": len(part), "average": round(float(part["composite"].mean()), 2),
+                     "best": best["unit"], "best_composite": float(best["composite"])})
+    return pd.DataFrame(rows)
+
+
+def risers_fallers(year: YearScore, n: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The n biggest risers and fallers (on the scheme's movement basis)."""
+    change, prev = _basis(year.scheme)
+    res = year.results[year.results[prev].notna()]
+    cols = ["unit", "series", change, "rank", "series_rank"]
+    risers = res[res[change] > 0].sort_values([change, "rank"], ascending=[False, True]).head(n)[cols]
+    fallers = res[res[change] < 0].sort_values([change, "rank"], ascending=[True, True]).head(n)[cols]
+    return risers.rename(columns={change: "change"}), fallers.rename(columns={change: "change"})
+
+
+def waterfall(year: YearScore, unit: str, lang: str = "zh", top: int = 6) -> pd.DataFrame:
+    """From full points to the composite: each step weighted as in the composite.
+
+    Steps: points lost per indicator (the largest `top`, the rest together),
+    evaluations below full marks, bonuses, pool deductions. The steps add up
+    to the composite exactly (before its final rounding).
+    """
+    scheme = year.scheme
+    comps = year.components.set_index("unit").loc[unit]
+    targets = year.targets[year.targets["unit"] == unit]
+    start, steps = 0.0, []
+    for c in scheme.components:
+        name = label(c.label, c.label_en, lang)
+        value = float(comps[c.key])
+        if c.source == "indicators":
+            part = targets[~targets["is_pool"]]
+            if c.categories:
+                part = part[part["category"].isin(c.categories)]
+            weights = part["category"].map(c.category_weights).fillna(1.0) if c.category_weights else 1.0
+            factor = c.weight * ((c.scale_to / float((part["points"] * weights).sum())) if c.scale_to else 1.0)
+            full = float((part["points"] * weights).sum()) * factor
+            loss = ((part["points"] - part["score"]) * weights * factor).to_numpy()
+            start += full
+            items = sorted(zip(part["target"], loss), key=lambda x: -x[1])
+            shown = [(n, l) for n, l in items[:top] if abs(l) > 1e-9]
+            rest = sum(l for _, l in items[top:])
+            steps += [(n, -l) for n, l in shown]
+            if abs(rest) > 1e-9:
+                steps.append((t("other_indicators", lang), -rest))
+        elif c.source == "evaluation" and c.full:
+            full = (c.scale_to or c.full) * c.weight
+            start += full
+            if abs(full - c.weight * value) > 1e-9:
+                steps.append((name, c.weight * value - full))
+        else:
+            if abs(value) > 1e-9:
+                steps.append((name, c.weight * value))
+    rows = [{"label": t("full_points", lang), "value": start, "kind": "absolute"}]
+    rows += [{"label": n, "value": v, "kind": "relative"} for n, v in steps]
+    rows.append({"label": t("composite", lang), "value": float(year.results.set_index("unit").loc[unit, "composite"]),
+                 "kind": "total"})
+    return pd.DataFrame(rows)
+
+
+def indicator_comparison(year: YearScore, unit: str) -> pd.DataFrame:
+    """The unit's indicators against the average of its series."""
+    series = year.units.set_index("unit").loc[unit, "series"]
+    peers = set(year.units[year.units["series"] == series]["unit"])
+    ind = year.targets[~year.targets["is_pool"]]
+    avg = ind[ind["unit"].isin(peers)].groupby("target", sort=False)["score"].mean()
+    own = ind[ind["unit"] == unit][["target", "category", "first_level", "points", "score", "events", "base_source"]].copy()
+    own["series_avg"] = own["target"].map(avg).round(2)
+    own["attainment"] = (own["score"] / own["points"]).round(4)
+    return own.reset_index(drop=True)
+
+
+def unit_history(years: list[YearScore], unit: str) -> pd.DataFrame:
+    """The unit's composite, ranks and grade in every year it was evaluated."""
+    rows = []
+    for ys in years:
+        res = ys.results.set_index("unit")
+        if unit in res.index:
+            r = res.loc[unit]
+            rows.append({"year": ys.year, "composite": float(r["composite"]), "rank": int(r["rank"]),
+                         "series_rank": int(r["series_rank"]), "grade": r["grade"], "units": len(res),
+                         "series_units": int((res["series"] == r["series"]).sum())})
+    return pd.DataFrame(rows)
+
+
+def attainment_matrix(year: YearScore, series: str | None = None) -> pd.DataFrame:
+    """Units (pinyin order) × indicators (table order): score / points."""
+    ind = year.targets[~year.targets["is_pool"]]
+    if series:
+        ind = ind[ind["unit"].isin(year.units[year.units["series"] == series]["unit"])]
+    matrix = ind.pivot_table(index="unit", columns="target", values="score", aggfunc="first", sort=False)
+    points = ind.drop_duplicates("target").set_index("target")["points"]
+    matrix = matrix[list(points.index)] / points
+    return matrix.loc[sort_names(matrix.index)]
+
+
+def progress_status(progress: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
+    """Each unit's latest progress per indicator against 序时进度.
+
+    on_track: at most 5 points behind the time-proportional expectation;
+    behind: 5–15 points behind; at_risk: more than 15 points behind.
+    """
+    if progress.empty:
+        return progress.assign(expected=[], gap=[], status=[])
+    p = progress.copy()
+    p["order"] = p["period"].map(list(PERIOD_EXPECTED).index)
+    if period:
+        p = p[p["period"] == period]
+    else:
+        p = p.sort_values("order").groupby(["unit", "indicator"], as_index=False).last()
+    p["expected"] = p["period"].map(PERIOD_EXPECTED)
+    p["gap"] = (p["percent"] - p["expected"]).round(1)
+    p["status"] = np.select([p["gap"] >= -5, p["gap"] >= -15], ["on_track", "behind"], default="at_risk")
+    return p.drop(columns="order").reset_index(drop=True)
+
+
+def unit_progress(progress: pd.DataFrame) -> pd.DataFrame:
+    """Per unit and period: average progress against 序时进度, with a status."""
+    if progress.empty:
+        return pd.DataFrame(columns=["unit", "period", "percent", "expected", "gap", "status"])
+    g = progress.groupby(["unit", "period"], as_index=False)["percent"].mean()
+    g["percent"] = g["percent"].round(1)
+    g["expected"] = g["period"].map(PERIOD_EXPECTED)
+    g["gap"] = (g["percent"] - g["expected"]).round(1)
+    g["status"] = np.select([g["gap"] >= -5, g["gap"] >= -15], ["on_track", "behind"], default="at_risk")
+    g["_order"] = g["period"].map(list(PERIOD_EXPECTED).index)
+    g["_k"] = g["unit"].map(pinyin_key)
+    return g.sort_values(["_k", "_order"]).drop(columns=["_order", "_k"]).reset_index(drop=True)
+
+
+def event_history(con, year: YearScore) -> pd.DataFrame:
+    """Every counted event of the year with the amount it counted and its category."""
+    amounts = event_amounts(con, year.scheme, year.org, year.year)
+    amounts = amounts[~amounts["synthetic"].astype(bool)]
+    cats = year.indicators.set_index("indicator")["category"].to_dict()
+    firsts = year.indicators.set_index("indicator")["first_level"].to_dict()
+    # the first-level indicator (科学/依法/高效/廉洁 …) says most; else the category; pools by name
+    amounts["category"] = [firsts.get(tg) or cats.get(tg) or tg for tg in amounts["target"]]
+    amounts["month"] = pd.to_datetime(amounts["date"]).dt.strftime("%Y-%m")
+    amounts["level_order"] = amounts["source_level"].map({lv: i for i, lv in enumerate(LEVEL_ORDER)}).fillna(99)
+    amounts["direction"] = np.where(amounts["final"] < 0, "deducted", np.where(amounts["final"] > 0, "added", "zero"))
+    kinds = {r.name: r.kind for r in year.scheme.rules}
+    amounts["kind"] = amounts["rule"].map(kinds)
+    return amounts.reset_index(drop=True)
+
+
+def rank_history(years: list[YearScore]) -> pd.DataFrame:
+    """Long frame: year, unit, series, rank, series_rank, composite, grade."""
+    frames = [ys.results[["unit", "series", "rank", "series_rank", "composite", "grade"]].assign(year=ys.year)
+              for ys in years]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def movement_between(history: pd.DataFrame, first: int, second: int, basis: str = "series_rank") -> pd.DataFrame:
+    """Each unit's rank in two years and the change (positive = moved up)."""
+    a = history[history["year"] == first].set_index("unit")
+    b = history[history["year"] == second].set_index("unit")
+    both = b.join(a[[basis, "series"]], rsuffix="_before", how="left")
+    out = pd.DataFrame({"unit": both.index, "series": both["series"], "before": both[f"{basis}_before"],
+                        "after": both[basis]})
+    same = both["series_before"].isna() | (both["series_before"] == both["series"]) if basis == "series_rank" else True
+    out.loc[~np.asarray(same, dtype=bool), "before"] = np.nan
+    out["change"] = out["before"] - out["after"]
+    out["_k"] = out["unit"].map(pinyin_key)
+    return out.sort_values(["series", "after", "_k"]).drop(columns="_k").reset_index(drop=True)

@@ -1,0 +1,125 @@
+"""The app's shared state: database, cached scores, language and the selections in the URL."""
+from __future__ import annotations
+
+import streamlit as st
+
+import perfcore
+from perfcore import i18n, results, sources, storage
+from perfcore.figures import grade_colors
+from perfcore.results import YearScore
+
+PAGES = {
+    "rankings": "pages/rankings.py",
+    "unit": "pages/unit.py",
+    "progress": "pages/progress.py",
+    "deductions": "pages/deductions.py",
+    "movement": "pages/movement.py",
+    "whatif": "pages/whatif.py",
+}
+
+
+DRILL_TAB = {"zh": "单项明细", "en": "One indicator"}
+
+
+def ensure_database() -> None:
+    """Build the database from data/ on first start, with a progress bar."""
+    if storage.exists():
+        return
+    folders = sorted(p for p in storage.DEFAULT_SOURCE.iterdir() if p.is_dir() and (p / "单位名单.csv").exists())
+    bar = st.progress(0.0, text="首次启动：正在从 data/ 建立数据库… / First start: building the database from data/…")
+    loaded = []
+    for i, folder in enumerate(folders):
+        loaded.append(sources.read_org(folder))
+        bar.progress((i + 1) / (len(folders) + 1), text=f"已读取 {folder.name} / read {folder.name}")
+    con = storage.connect()
+    sources.write(con, loaded)
+    con.close()
+    bar.empty()
+
+
+@st.cache_resource(show_spinner=False)
+def connection():
+    """One DuckDB connection per process."""
+    return perfcore.connect()
+
+
+def cursor():
+    """A cursor of the shared connection for this session."""
+    if "_cursor" not in st.session_state:
+        st.session_state["_cursor"] = connection().cursor()
+    return st.session_state["_cursor"]
+
+
+@st.cache_data(show_spinner=False)
+def year_score(org: str, year: int) -> YearScore:
+    """The official result of a year (cached per organisation and year)."""
+    return perfcore.score(cursor(), org, year)
+
+
+@st.cache_data(show_spinner=False)
+def org_years(org: str) -> list[int]:
+    return results.years(cursor(), org)
+
+
+@st.cache_data(show_spinner=False)
+def org_names() -> list[str]:
+    return results.orgs(cursor())
+
+
+def all_scores(org: str) -> list[YearScore]:
+    return [year_score(org, y) for y in org_years(org)]
+
+
+def lang() -> str:
+    return st.session_state.get("lang") or "zh"
+
+
+def tr(key: str, **kwargs) -> str:
+    return i18n.t(key, lang(), **kwargs)
+
+
+def bi(zh: str, en: str) -> str:
+    """Inline text in the current language."""
+    return en if lang() == "en" else zh
+
+
+def require_frame() -> None:
+    """Make sure dashboard.py ran before the page.
+
+    On a fresh server, Streamlit's old folder-based mode (a `pages/` folder beside
+    the main script) can run a deep-linked page directly, before any run has
+    called st.navigation. Hand such a run back to the frame, which then routes
+    to the same page with the same URL.
+    """
+    if "org" in st.session_state:
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+
+def selected() -> tuple[str, int, str | None]:
+    """The organisation, year and series chosen in the sidebar."""
+    require_frame()
+    series = st.session_state.get("series") or None
+    return st.session_state["org"], int(st.session_state["year"]), series
+
+
+def in_progress(year: YearScore) -> bool:
+    """A year still being collected: some component or direct score not given yet."""
+    return bool((year.results["missing"] != "").any() or (year.targets["base_source"] == "provisional").any())
+
+
+def grade_labels(year: YearScore) -> dict:
+    return {g.name: i18n.label(g.name, g.label_en, lang()) for g in year.scheme.grades}
+
+
+def colors(year: YearScore) -> dict:
+    return grade_colors(year.scheme.grade_names())
+
+
+def go_to(page: str, **state) -> None:
+    """Open another page with the given selections (kept in the URL there)."""
+    for key, value in state.items():
+        st.session_state[key] = value
+    st.switch_page(PAGES[page])
