@@ -23,8 +23,14 @@ units = sort_names(scored.units["unit"] if not series else scored.units[scored.u
 if series:
     events = events[events["unit"].isin(units)]
 
-tab_overview, tab_drill = st.tabs([state.bi("总体情况", "Overview"), state.DRILL_TAB[state.lang()]], key="deduction_tab",
-                                  bind="query-params", on_change="rerun")
+if st.query_params.get("view") == "drill" and "deduction_tab" not in st.session_state:
+    st.session_state["deduction_tab"] = state.DRILL_TAB[lang]
+tab_overview, tab_drill = st.tabs([state.bi("总体情况", "Overview"), state.DRILL_TAB[lang]], key="deduction_tab",
+                                  on_change="rerun")
+if st.session_state.get("deduction_tab") in state.DRILL_TAB.values():
+    st.query_params["view"] = "drill"
+else:
+    st.query_params.pop("view", None)
 with tab_overview:
     f1, f2 = st.columns(2)
     present = set(events["source_level"].dropna())
@@ -44,8 +50,8 @@ with tab_overview:
     else:
         k = st.columns(4)
         k[0].metric(state.bi("记录数", "Records"), f"{len(view)}")
-        k[1].metric(state.bi("合计扣分", "Total deducted"), f"{-view.loc[view['final'] < 0, 'final'].sum():.2f}")
-        k[2].metric(state.bi("合计加分", "Total added"), f"{view.loc[view['final'] > 0, 'final'].sum():.2f}")
+        k[1].metric(state.bi("合计扣分", "Total deducted"), views.fmt2(-view.loc[view['final'] < 0, 'final'].sum()))
+        k[2].metric(state.bi("合计加分", "Total added"), views.fmt2(view.loc[view['final'] > 0, 'final'].sum()))
         k[3].metric(state.bi("减免或去重后不计", "Waived or merged"), f"{int(((view['final'] == 0)).sum())}")
         a, b = st.columns(2, gap="large")
         a.plotly_chart(figures.events_by(view, "month", lang, state.bi("按月份", "By month")), width="stretch",
@@ -66,25 +72,28 @@ with tab_drill:
     c1, c2 = st.columns(2)
     unit = c1.selectbox(state.tr("unit"), units, key="unit", bind="query-params")
     targets = scored.indicators["indicator"].tolist() + [p.name for p in scored.scheme.pools]
+    state.url_state("indicator", targets)
     if st.session_state.get("indicator") not in targets:
         st.session_state.pop("indicator", None)
     own = set(events[events["unit"] == unit]["target"])
     default = next((t for t in targets if t in own), targets[0])
-    indicator = c2.selectbox(state.tr("indicator"), targets, key="indicator", bind="query-params",
-                             index=targets.index(default))
+    if "indicator" not in st.session_state:
+        st.session_state["indicator"] = default
+    indicator = c2.selectbox(state.tr("indicator"), targets, key="indicator")
+    st.query_params["indicator"] = indicator
     lines = explain(state.cursor(), org, year, unit, indicator).reset_index(drop=True)
     check = summary(lines).iloc[0]
     pool = lines.attrs["pools"].get(indicator)
     m = st.columns(3)
     if pool:
         m[0].metric(state.bi("事件池", "Pool"), indicator)
-        m[1].metric(state.tr("deducted") if pool == "deduction" else state.tr("added"), f"{check['score']:.2f}")
+        m[1].metric(state.tr("deducted") if pool == "deduction" else state.tr("added"), views.fmt2(check['score']))
     else:
         points = float(scored.indicators.set_index("indicator").loc[indicator, "points"])
-        m[0].metric(state.tr("points"), f"{points:.2f}")
-        m[1].metric(state.tr("score"), f"{check['score']:.2f}")
+        m[0].metric(state.tr("points"), views.fmt2(points))
+        m[1].metric(state.tr("score"), views.fmt2(check['score']))
     total = -check["sum"] if pool == "deduction" else check["sum"]
-    m[2].metric(state.bi("明细合计", "Lines add up to"), f"{total:.2f}",
+    m[2].metric(state.bi("明细合计", "Lines add up to"), views.fmt2(total),
                 delta=state.bi("与得分一致", "matches the score") if check["reconciles"] else state.bi("不一致", "mismatch"),
                 delta_color="normal" if check["reconciles"] else "inverse")
     note = "note" if lang == "zh" else "note_en"

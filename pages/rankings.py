@@ -51,7 +51,7 @@ with right:
 st.divider()
 
 # --- filters
-f1, f2, f3 = st.columns([1.2, 1.6, 1.2])
+f1, f2, f3 = st.columns([1.1, 1.5, 1.6])
 query = f1.text_input(state.bi("按单位名称查找", "Find a unit"), key="q", placeholder=state.bi("输入单位名称", "Type a name"))
 grades = f2.pills(state.tr("grade"), scored.scheme.grade_names(), selection_mode="multi", key="grades",
                   format_func=lambda g: labels[g])
@@ -73,8 +73,8 @@ table = table.reset_index(drop=True)
 
 # --- the table
 components = views.components(scored.scheme, lang)
-shown = ["series_rank" if series else "rank", "unit", "series"] + [k for k, _ in components] + \
-        ["composite", "grade", "movement", "veto"]
+shown = ["series_rank" if series else "rank", "unit", "series", "composite", "grade", "movement"] + \
+        [k for k, _ in components] + ["veto"]
 display = table[shown].copy()
 display["grade"] = display["grade"].map(labels)
 config = {"rank": st.column_config.NumberColumn(state.tr("rank"), width="small"),

@@ -30,7 +30,7 @@ movement = views.movement_words(r["series_rank_change"] if scored.scheme.movemen
                                 r["prev_series_rank"] if scored.scheme.movement == "series" else r["prev_rank"], lang)
 n_series = int((scored.results["series"] == r["series"]).sum())
 m = st.columns(4)
-m[0].metric(state.tr("composite"), f"{r['composite']:.2f}")
+m[0].metric(state.tr("composite"), views.fmt2(r['composite']))
 m[1].metric(state.tr("rank"), f"{int(r['rank'])} / {len(scored.results)}")
 m[2].metric(state.tr("series_rank"), f"{int(r['series_rank'])} / {n_series}")
 m[3].metric(state.bi("与上年相比", "Against last year"), movement)
@@ -89,5 +89,6 @@ else:
     c1, c2 = st.columns([2, 1])
     chosen = c1.selectbox(state.bi("查看某一指标的扣分明细", "See one indicator's records"), targets, key="drill_target")
     c2.markdown("&nbsp;")
-    if c2.button(state.bi("查看扣分明细 →", "Open the records →"), key="drill", type="primary"):
-        state.go_to("deductions", unit=unit, indicator=chosen, deduction_tab=state.DRILL_TAB[lang])
+    c2.button(state.bi("查看扣分明细 →", "Open the records →"), key="drill", type="primary", on_click=state.link,
+              args=("deductions", {"unit": unit, "indicator": chosen, "deduction_tab": state.DRILL_TAB[lang]},
+                    {"indicator": chosen, "view": "drill"}))

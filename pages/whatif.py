@@ -31,14 +31,25 @@ ledger = ledger[ledger["status"].isin(scheme.counted_statuses)]
 
 
 def apply(new_spec: dict) -> None:
-    """Put a scenario into the controls."""
-    st.session_state[spec_key] = scenarios.normalise(new_spec)
+    """Put a scenario into the controls (a button callback, so it runs before the widgets)."""
+    new_spec = scenarios.normalise(new_spec)
+    st.session_state[spec_key] = new_spec
     for c in scheme.components:
-        st.session_state[f"w_{c.key}"] = new_spec["weights"].get(c.key, c.weight)
+        st.session_state[f"w_{c.key}"] = float(new_spec["weights"].get(c.key, c.weight))
     for cat in categories:
-        st.session_state[f"cw_{cat}"] = new_spec["category_weights"].get(cat, 1.0)
+        st.session_state[f"cw_{cat}"] = float(new_spec["category_weights"].get(cat, 1.0))
     st.session_state["events_off"] = list(new_spec["events_off"])
     st.session_state["points_spec"] = dict(new_spec["points"])
+    for k in [k for k in st.session_state if str(k).startswith("pt_value_")]:
+        del st.session_state[k]
+
+
+def load_saved(name: str) -> None:
+    apply(scenarios.load(state.cursor(), org, year, name))
+
+
+if f"w_{scheme.components[0].key}" not in st.session_state:
+    apply(spec)
 
 
 @st.fragment
@@ -48,15 +59,12 @@ def simulator():
         st.markdown("**" + state.bi("组成部分权重", "Component weights") + "**")
         weights = {}
         for c in scheme.components:
-            weights[c.key] = st.number_input(label(c.label, c.label_en, lang),
-                                             value=float(spec["weights"].get(c.key, c.weight)), step=0.05, format="%.2f",
-                                             key=f"w_{c.key}")
+            weights[c.key] = st.number_input(label(c.label, c.label_en, lang), step=0.05, format="%.2f", key=f"w_{c.key}")
         cat_weights = {}
         if categories:
             with st.expander(state.bi("指标类别权重", "Category weights")):
                 for cat in categories:
-                    cat_weights[cat] = st.number_input(cat, value=float(spec["category_weights"].get(cat, 1.0)), step=0.1,
-                                                       format="%.2f", key=f"cw_{cat}")
+                    cat_weights[cat] = st.number_input(cat, step=0.1, format="%.2f", key=f"cw_{cat}")
         with st.expander(state.bi("调整指标分值", "Change an indicator's points")):
             points = st.session_state.setdefault("points_spec", dict(spec["points"]))
             indicator = st.selectbox(state.tr("indicator"), scored.indicators["indicator"], key="pt_indicator")
@@ -71,15 +79,15 @@ def simulator():
                 st.caption("；".join(f"{k}: {v:g}" for k, v in points.items()))
         options = ledger["event_id"].tolist()
         described = dict(zip(ledger["event_id"], ledger["event_id"] + " · " + ledger["unit"] + " · " + ledger["rule"]))
+        st.session_state["events_off"] = [e for e in st.session_state.get("events_off", []) if e in described]
         off = st.multiselect(state.bi("不计入的记录（模拟申诉成功）", "Records switched off (an appeal upheld)"), options,
-                             default=[e for e in spec["events_off"] if e in described], key="events_off",
+                             key="events_off",
                              format_func=described.get, placeholder=state.bi("选择记录编号", "Choose records"))
         current_spec = scenarios.normalise({"weights": weights, "category_weights": {k: v for k, v in cat_weights.items() if v != 1.0},
                                             "points": points, "events_off": off})
         st.session_state[spec_key] = current_spec
-        if st.button(state.bi("恢复正式方案", "Reset to the official scheme"), key="reset", icon=":material/restart_alt:"):
-            apply(official_spec)
-            st.rerun(scope="fragment")
+        st.button(state.bi("恢复正式方案", "Reset to the official scheme"), key="reset", icon=":material/restart_alt:",
+                  on_click=apply, args=(official_spec,))
 
     result = sim.run(weights=current_spec["weights"], category_weights=current_spec["category_weights"],
                      points=current_spec["points"], events_off=current_spec["events_off"])
@@ -90,7 +98,14 @@ def simulator():
         k[0].metric(state.bi("名次变化的单位", "Units whose rank changed"), moved)
         k[1].metric(state.bi("等次变化的单位", "Units whose grade changed"), regraded)
         k[2].metric(state.bi("综合得分平均变化", "Average change of composite"),
-                    f"{(result['composite'] - result['official_composite']).mean():+.2f}")
+                    ("+" if (result['composite'] - result['official_composite']).mean() >= 0 else "") +
+                    views.fmt2((result['composite'] - result['official_composite']).mean()))
+        official_sum = sum(c.weight for c in scheme.components if c.weight > 0)
+        new_sum = sum(w for w in current_spec["weights"].values() if w > 0)
+        if abs(official_sum - new_sum) > 1e-9:
+            st.caption(state.bi(f"正向权重合计由 {official_sum:.2f} 变为 {new_sum:.2f}，综合得分的尺度随之改变；名次比较仍然有效。",
+                                f"Positive weights now add up to {new_sum:.2f} instead of {official_sum:.2f}, so the composite's "
+                                "scale changes; the ranks still compare."))
         view = result if not series else result[result["series"] == series]
         table = view[["rank", "unit", "series", "composite", "official_composite", "official_rank", "rank_delta", "grade",
                       "official_grade"]].copy()
@@ -130,9 +145,7 @@ with s2:
     else:
         pick = st.selectbox(state.bi("已保存的方案", "Saved scenarios"), saved, key="scenario_pick")
         b1, b2 = st.columns(2)
-        if b1.button(state.bi("载入", "Load"), key="load_scenario", icon=":material/upload:"):
-            apply(scenarios.load(state.cursor(), org, year, pick))
-            st.rerun()
+        b1.button(state.bi("载入", "Load"), key="load_scenario", icon=":material/upload:", on_click=load_saved, args=(pick,))
         if b2.button(state.bi("删除", "Delete"), key="delete_scenario", icon=":material/delete:"):
             scenarios.delete(state.cursor(), org, year, pick)
             st.rerun()

@@ -38,7 +38,7 @@ def grade_bar(counts: pd.DataFrame, colors: dict, labels: dict, lang: str) -> go
     fig = go.Figure(go.Bar(x=[labels.get(g, g) for g in counts["grade"]], y=counts["count"],
                            marker_color=[colors[g] for g in counts["grade"]], text=counts["count"],
                            textposition="outside", hovertemplate="%{x}: %{y}<extra></extra>"))
-    fig.update_yaxes(title=t("count", lang), rangemode="tozero")
+    fig.update_yaxes(title=t("count", lang), range=[0, max(1, int(counts["count"].max())) * 1.25])
     return _layout(fig, t("grade", lang), height=280, showlegend=False)
 
 

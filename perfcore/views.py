@@ -18,6 +18,11 @@ PERIOD_EXPECTED = {"一季度": 25.0, "上半年": 50.0, "前三季度": 75.0, "
 LEVEL_ORDER = ["国家", "中央", "省", "自治区", "兵团", "市", "师", "区", "县", "本级", "自查", "媒体"]
 
 
+def fmt2(value) -> str:
+    """Two decimals, never '-0.00'."""
+    return f"{round(float(value), 2) + 0.0:.2f}"
+
+
 def components(scheme: Scheme, lang: str) -> list[tuple[str, str]]:
     """(key, label) of each component, in the scheme's order."""
     return [(c.key, label(c.label, c.label_en, lang)) for c in scheme.components]

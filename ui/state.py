@@ -101,6 +101,7 @@ def require_frame() -> None:
 def selected() -> tuple[str, int, str | None]:
     """The organisation, year and series chosen in the sidebar."""
     require_frame()
+    follow_link()
     series = st.session_state.get("series") or None
     return st.session_state["org"], int(st.session_state["year"]), series
 
@@ -116,6 +117,31 @@ def grade_labels(year: YearScore) -> dict:
 
 def colors(year: YearScore) -> dict:
     return grade_colors(year.scheme.grade_names())
+
+
+def link(page: str, state: dict, url: dict | None = None) -> None:
+    """Button callback: set the selections now, open the page at the start of the next run.
+
+    `url` holds the target page's plain (not widget-bound) URL parameters.
+    """
+    for key, value in state.items():
+        st.session_state[key] = value
+    st.session_state["_goto"] = (page, {k: str(v) for k, v in (url or {}).items()})
+
+
+def follow_link() -> None:
+    """Open the page a link asked for, with its plain selections in the URL so the view can be shared."""
+    target = st.session_state.pop("_goto", None)
+    if target:
+        page, params = target
+        st.switch_page(PAGES[page], query_params=params)
+
+
+def url_state(key: str, options: list) -> None:
+    """Take a plain URL parameter into session state (first visit of a shared link)."""
+    value = st.query_params.get(key)
+    if value is not None and value in options and key not in st.session_state:
+        st.session_state[key] = value
 
 
 def go_to(page: str, **state) -> None:

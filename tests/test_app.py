@@ -1,0 +1,171 @@
+"""App tests for every page (streamlit.testing.v1.AppTest) on the shipped sample data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import perfcore
+from perfcore.whatif import WhatIf
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app(sample_db_path, monkeypatch):
+    monkeypatch.setenv("PERFCORE_DB", str(sample_db_path))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def page(at, name):
+    at.switch_page(f"pages/{name}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at):
+    return " ".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title])
+
+
+def test_rankings_shows_the_league_table(app):
+    assert app.title[0].value == "2025年度部门排名"
+    assert app.selectbox(key="year").value == 2025          # the latest complete year by default
+    table = app.dataframe[-1].value
+    assert len(table) == 41 and table["rank"].iloc[0] == 1
+    assert {"优秀", "良好"} <= set(table["grade"])
+
+
+def test_rankings_series_and_grade_filters_change_the_table(app):
+    app.selectbox(key="series").set_value("镇街系列").run()
+    assert not app.exception
+    table = app.dataframe[-1].value
+    assert len(table) == 8 and set(table["series"]) == {"镇街系列"}
+    assert "series_rank" in table.columns and list(table["series_rank"])[:2] == [1, 2]
+    app.pills(key="grades").set_value(["良好"]).run()
+    assert set(app.dataframe[-1].value["grade"]) == {"良好"}
+
+
+def test_rankings_search_and_new_unit(app):
+    app.selectbox(key="year").set_value(2023).run()
+    app.text_input(key="q").set_value("数据管理").run()
+    table = app.dataframe[-1].value
+    assert list(table["unit"]) == ["区数据管理局"] and table["movement"].iloc[0] == "新"
+
+
+def test_language_switch(app):
+    app.segmented_control(key="lang").set_value("en").run()
+    assert not app.exception
+    assert app.title[0].value == "2025 rankings"
+    assert "Indicator score" in app.dataframe[-1].value.columns.tolist() or len(app.dataframe[-1].value) == 41
+
+
+def test_year_in_progress_says_so(app):
+    app.selectbox(key="year").set_value(2026).run()
+    assert any("仍在进行" in i.value for i in app.info)
+
+
+def test_unit_profile(app):
+    page(app, "unit")
+    app.selectbox(key="unit").set_value("区委政法委").run()
+    assert app.title[0].value == "区委政法委"
+    metrics = {m.label: m.value for m in app.metric}
+    official = perfcore.score(perfcore.connect(), "示例区", 2025) if False else None  # noqa: F841
+    assert metrics["综合得分"] == "844.76"
+    assert any("集体约谈" in w.value for w in app.warning)    # consequence flag shown
+    assert len(app.get("plotly_chart")) >= 3
+
+
+def test_unit_profile_drills_into_deductions(app):
+    page(app, "unit")
+    app.selectbox(key="unit").set_value("区委政法委").run()
+    app.selectbox(key="drill_target").set_value("察访核验").run()
+    app.button(key="drill").click().run()
+    assert not app.exception
+    assert app.selectbox(key="indicator").value == "察访核验"
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["扣分"] == "20.00" and metrics["明细合计"] == "20.00"
+
+
+def test_deductions_overview_and_filters(app):
+    page(app, "deductions")
+    before = {m.label: m.value for m in app.metric}["记录数"]
+    app.segmented_control(key="direction").set_value("added").run()
+    after = {m.label: m.value for m in app.metric}["记录数"]
+    assert int(after) < int(before)
+    assert {m.label: m.value for m in app.metric}["合计扣分"] == "0.00"
+
+
+def test_deductions_drill_down_reconciles_for_a_capped_indicator(app):
+    page(app, "deductions")
+    app.selectbox(key="unit").set_value("团区委").run()
+    app.selectbox(key="indicator").set_value("机关效能建设").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["得分"] == metrics["明细合计"]
+    assert len(app.table) == 1
+
+
+def test_progress_page(app):
+    app.selectbox(key="year").set_value(2026).run()
+    page(app, "progress")
+    assert app.segmented_control(key="period").value == "前三季度"
+    counts = sum(int(m.value) for m in app.metric)
+    assert counts == 41
+    app.segmented_control(key="period").set_value("一季度").run()
+    assert not app.exception
+
+
+def test_progress_page_without_reports(app):
+    app.selectbox(key="org").set_value("示例市妇联").run()
+    page(app, "progress")
+    assert any("没有报送工作进度表" in i.value for i in app.info)
+
+
+def test_movement_page(app):
+    page(app, "movement")
+    assert "上升" in texts(app) and "下降" in texts(app)
+    app.selectbox(key="movement_series").set_value("镇街系列").run()
+    assert not app.exception and "镇街系列" in texts(app)
+
+
+def test_whatif_changes_ranks_as_perfcore_says(app, sample_db):
+    page(app, "whatif")
+    assert {m.label: m.value for m in app.metric}["名次变化的单位"] == "0"
+    app.number_input(key="w_indicator").set_value(0.4).run()
+    app.number_input(key="w_public").set_value(0.6).run()
+    assert not app.exception
+    shown = app.dataframe[0].value.set_index("unit")
+    expected = WhatIf(sample_db, "示例区", 2025).run(weights={"indicator": 0.4, "city_incentive": 0.6, "public": 0.6,
+                                                             "incentive": 1.0, "inspection": -1.0}).set_index("unit")
+    assert (shown["rank"] == expected.loc[shown.index, "rank"]).all()
+    assert shown["composite"].round(2).tolist() == expected.loc[shown.index, "composite"].round(2).tolist()
+    assert int({m.label: m.value for m in app.metric}["名次变化的单位"]) == int((expected["rank_delta"] != 0).sum())
+
+
+def test_whatif_events_off_and_scenarios(app, sample_db):
+    page(app, "whatif")
+    app.multiselect(key="events_off").set_value(["2025-0083"]).run()
+    shown = app.dataframe[0].value.set_index("unit")
+    assert shown.loc["区委编办", "composite"] == pytest.approx(shown.loc["区委编办", "official_composite"] + 40)
+    app.text_input(key="scenario_name").set_value("申诉成功").run()
+    app.button(key="save_scenario").click().run()
+    assert any("已保存" in s.value for s in app.success)
+    app.button(key="reset").click().run()
+    assert app.multiselect(key="events_off").value == []
+    app.selectbox(key="scenario_pick").set_value("申诉成功")
+    app.button(key="load_scenario").click().run()
+    assert app.multiselect(key="events_off").value == ["2025-0083"]
+    app.button(key="delete_scenario").click().run()
+    assert not app.exception
+
+
+def test_forced_distribution_org(app):
+    app.selectbox(key="org").set_value("示例市直机关").run()
+    assert not app.exception
+    table = app.dataframe[-1].value
+    assert table["grade"].value_counts().to_dict() == {"良好": 12, "达标": 11, "优秀": 8, "不达标": 1}

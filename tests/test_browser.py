@@ -1,0 +1,165 @@
+"""Real-browser tests: Playwright driving Debian's chromium against `streamlit run dashboard.py`.
+
+Screenshots of every page in both languages go to artifacts/screenshots/. On CI (CI=true) a
+missing browser is an error, never a skip.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PAGES = {"": "部门排名|rankings", "unit": "城东街道|城东街道", "progress": "指标进度|indicator progress", "deductions": "扣分明细|deductions",
+         "movement": "排名变化|Rank movement", "whatif": "权重模拟|What-if"}
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is not installed; CI must run the browser tests (scripts/test.sh installs it)")
+    pytest.skip("chromium is not installed (scripts/test.sh installs it)", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The dashboard on a fresh database file: the app builds it from data/ on first start."""
+    db = tmp_path_factory.mktemp("browser") / "app.duckdb"
+    port = _free_port()
+    env = dict(os.environ, PERFCORE_DB=str(db))
+    log = open(tmp_path_factory.getbasetemp() / "streamlit.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("streamlit did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def settle(page, timeout=120_000):
+    """Wait until the script has finished and nothing is still loading."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    time.sleep(0.8)
+    page.wait_for_function("""() => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        return app && app.getAttribute('data-test-script-state') === 'notRunning'
+            && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0; }""", timeout=timeout)
+    time.sleep(1.2)
+
+
+def shoot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        '[data-testid="stMain"], [data-testid="stMainBlockContainer"]')].map(e => e.scrollHeight), 800)""")
+    page.set_viewport_size({"width": 1440, "height": min(int(height) + 80, 6000)})
+    time.sleep(1.0)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+
+def errors(page):
+    return page.locator('[data-testid="stException"]').count()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_renders_in_both_languages(page, server, path, lang):
+    query = "?lang=English" if lang == "en" else ""
+    page.goto(f"{server}/{path}{query}")
+    settle(page)
+    assert errors(page) == 0
+    heading = page.locator("h1").first.inner_text()
+    expected = PAGES[path].split("|")[0 if lang == "zh" else 1]
+    assert expected in heading, heading
+    shoot(page, f"{path or 'rankings'}_{lang}")
+
+
+def test_click_from_a_rank_to_a_unit_to_its_deductions(page, server):
+    page.goto(server + "/")
+    settle(page)
+    grid = page.locator('[data-testid="stDataFrame"]').last
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    # tick the first data row's selection box (left edge of the grid, below the header row)
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    page.wait_for_url("**/unit**", timeout=60_000)
+    settle(page)
+    assert errors(page) == 0
+    unit = page.locator("h1").first.inner_text()
+    assert unit == "新港街道"   # rank 1 of 示例区 2025
+    page.get_by_role("button", name="查看扣分明细 →").click()
+    page.wait_for_url("**/deductions**", timeout=60_000)
+    settle(page)
+    assert errors(page) == 0
+    assert page.get_by_text("与得分一致").count() >= 1
+    assert "unit=" in page.url and "indicator=" in page.url
+    shoot(page, "drilldown_zh")
+
+
+def test_a_shared_link_reopens_the_same_view(page, server):
+    page.goto(f"{server}/unit?org=示例市妇联&year=2024&unit=权益部&lang=English")
+    settle(page)
+    assert errors(page) == 0
+    assert page.locator("h1").first.inner_text() == "权益部"
+    assert page.get_by_text("Vetoed").count() >= 1
+
+
+def test_whatif_reranks_live(page, server):
+    page.goto(f"{server}/whatif")
+    settle(page)
+    box = page.get_by_label("公众评议得分")
+    box.fill("0.8")
+    box.press("Enter")
+    started = time.perf_counter()
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+        .some(e => e.innerText.trim() !== '0' && e.closest('[data-testid="stMetric"]').innerText.includes('名次变化'))""",
+                           timeout=30_000)
+    elapsed = time.perf_counter() - started
+    settle(page)
+    assert errors(page) == 0
+    shoot(page, "whatif_changed_zh")
+    print(f"what-if change shown after {elapsed:.2f} s")
