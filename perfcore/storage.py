@@ -69,8 +69,16 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     target = db_path(path)
     if str(target) != ":memory:":
         target.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(target), read_only=read_only,
-                         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        con = duckdb.connect(str(target), read_only=read_only,
+                             config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            from .errors import PerfcoreError
+            raise PerfcoreError(f"数据库 {target} 正被另一个程序（例如正在运行的仪表盘）使用，请先关闭它或另指定 --db。"
+                                f" / database {target} is in use by another process (such as the running dashboard); "
+                                "close it or choose another --db.") from exc
+        raise
     if not read_only:
         con.execute(DDL)
     return con

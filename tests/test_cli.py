@@ -12,6 +12,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="module")
+def sample_db_path(tmp_path_factory):
+    """The CLI's own database, built by `init` itself (another process may hold the shared one)."""
+    db = tmp_path_factory.mktemp("cli") / "cli.duckdb"
+    out = run("init", "--db", str(db)).stdout
+    assert "示例区" in out and "示例市妇联" in out and "示例市直机关" in out
+    return db
+
+
 def run(*args, db=None, check=True):
     env = dict(os.environ)
     if db:
@@ -84,3 +93,14 @@ def test_init_from_a_bad_folder_writes_nothing(tmp_path):
     assert proc.returncode == 2 and "考评方案.toml" in proc.stderr
     import perfcore
     assert perfcore.orgs(perfcore.connect(db)) == []
+
+
+def test_a_database_in_use_gives_a_clear_message(tmp_path):
+    import perfcore
+    db = tmp_path / "busy.duckdb"
+    holder = perfcore.connect(db)     # like a running dashboard
+    try:
+        proc = run("score", "--org", "示例区", "--year", "2025", db=db, check=False)
+        assert proc.returncode == 2 and "正被另一个程序" in proc.stderr and "in use by another process" in proc.stderr
+    finally:
+        holder.close()
