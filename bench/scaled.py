@@ -122,6 +122,7 @@ def build(path) -> None:
     con.execute("INSERT INTO orgs VALUES (?, 'bench', now())", [ORG])
     unit_rows = pd.DataFrame({"org": ORG, "unit": [f"单位{i:04d}" for i in range(UNITS)],
                           "series": [f"系列{i % 8}" for i in range(UNITS)]})
+    con.register("unit_rows", unit_rows)
     con.execute("INSERT INTO units (org, unit, series) SELECT * FROM unit_rows")
     names = [f"指标{i:03d}" for i in range(INDICATORS)]
     per_year = EVENTS // YEARS
@@ -130,6 +131,7 @@ def build(path) -> None:
         con.execute("INSERT INTO schemes VALUES (?, ?, ?)", [ORG, year, SCHEME.format(year=year)])
         ind = pd.DataFrame({"org": ORG, "year": year, "indicator": names, "category": ["共同性"] * INDICATORS,
                             "points": 10.0, "mode": "deduct_from_full", "allow_overflow": False, "ord": range(INDICATORS)})
+        con.register("ind", ind)
         con.execute("INSERT INTO indicators (org, year, indicator, category, points, mode, allow_overflow, ord) "
                     "SELECT org, year, indicator, category, points, mode, allow_overflow, ord FROM ind")
         ev_units = unit_rows["unit"].to_numpy()[rng.integers(0, UNITS, per_year)]
@@ -153,8 +155,10 @@ def build(path) -> None:
         cols = ["org", "year", "event_id", "date", "unit", "target", "rule", "source_level", "count", "base_amount",
                 "accountable", "mitigation_code", "mitigation_mode", "problem_key", "matter_key", "status"]
         ev = ev[cols]
+        con.register("ev", ev)
         con.execute(f"INSERT INTO events ({', '.join(cols)}) SELECT * FROM ev")
         evals = pd.DataFrame({"org": ORG, "year": year, "unit": unit_rows["unit"], "kind": "公众评议", "aspect": "",
                               "score": np.round(rng.normal(85, 4, UNITS).clip(0, 100), 2), "max_score": 100.0})
+        con.register("evals", evals)
         con.execute("INSERT INTO evaluations SELECT * FROM evals")
     con.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -60,7 +59,6 @@ def measure(side: str) -> dict:
         out["full"] = time.perf_counter() - t
         # the straightforward what-if: change the weight and score the year again
         t_last = tables[years[-1]]
-        from dataclasses import replace
         runs = []
         for w in (0.5, 0.55, 0.65):
             s = t_last["scheme"]

@@ -22,14 +22,10 @@ import pandas as pd
 from . import scheme as scheme_mod
 from .errors import Collector, InputError, Problem
 from .storage import DATA_TABLES
+from .checks import CHECKS, YearContext, check_rows
 from .tables import find, read_rows, read_table
 
 SCHEME_FILE = "考评方案.toml"
-STATUSES = ("草稿", "已核实", "已审定", "申诉中", "已撤销")
-SOURCE_LEVELS = ("国家", "中央", "省", "自治区", "兵团", "市", "师", "区", "县", "本级", "自查", "媒体")
-MITIGATION_MODES = {"免予": "exempt", "免予扣分": "exempt", "exempt": "exempt",
-                    "减轻": "reduce", "减轻扣分": "reduce", "reduce": "reduce"}
-PERIODS = ("一季度", "上半年", "前三季度", "全年")
 _POINTS = re.compile(r"^\s*(.*?)\s*[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[）)]\s*$")
 
 
@@ -126,34 +122,41 @@ def _read_units(path: Path, base: Path) -> list[dict]:
 def _read_year(ydir: Path, base: Path, org: str, year: int, sch, active: set, all_units: set) -> dict:
     problems: list[Problem] = []
     out: dict[str, list] = {}
-
-    def unit_ok(c: Collector, r: dict, col: str):
-        u = r["unit"]
-        if u not in all_units:
-            c.add(r["_row"], col, u, "单位不在单位名单中", "unit is not in the unit list")
-            return False
-        if u not in active:
-            c.add(r["_row"], col, u, f"该单位在 {year} 年度不参加考评", f"unit is not evaluated in {year}")
-            return False
-        return True
-
     ind_path = find(ydir, "indicators")
     if ind_path is None:
         raise InputError([Problem(_rel(ydir, base), None, None, None, "缺少指标任务分解表", "missing the indicator table")])
     label = _rel(ind_path, base)
-    try:
-        indicators = _indicators(read_table(ind_path, "indicators", label), label, org, year, sch)
-    except InputError as exc:
-        raise InputError(exc.problems)
+    indicators = _indicators(read_table(ind_path, "indicators", label), label, org, year, sch)
     out["indicators"] = indicators
-    points = {r["indicator"]: r["points"] for r in indicators}
-    modes = {r["indicator"]: r["mode"] for r in indicators}
-    pools = {p.name for p in sch.pools}
-    targets = set(points) | pools
+    ctx = YearContext(org, year, sch, {r["indicator"]: r["points"] for r in indicators},
+                      {r["indicator"]: r["mode"] for r in indicators}, set(all_units), set(active))
+    problems.extend(scheme_references(sch, indicators, _rel(ydir / SCHEME_FILE, base)))
+    for kind in CHECKS:
+        path = find(ydir, kind)
+        if path is None:
+            out[kind] = []
+            continue
+        lab = _rel(path, base)
+        try:
+            rows, cell_problems, sheet = read_rows(path, kind, lab)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        good, found = check_rows(kind, rows, ctx, lab, sheet, cell_problems)
+        problems.extend(found)
+        out[kind] = [{k: v for k, v in r.items() if k != "_row"} | {"org": org, "year": year} for r in good]
+    if problems:
+        raise InputError(problems)
+    return out
 
-    # scheme references that need the indicator table
-    c = Collector(_rel(ydir / SCHEME_FILE, base))
-    for name in set(points) & pools:
+
+def scheme_references(sch, indicators: list[dict], label: str) -> list[Problem]:
+    """Scheme keys that name indicators, pools or categories must find them in the indicator table."""
+    points = {r["indicator"] for r in indicators}
+    pools = {p.name for p in sch.pools}
+    targets = points | pools
+    c = Collector(label)
+    for name in points & pools:
         c.add(None, "pool.name", name, "事件池与指标同名", "a pool has the same name as an indicator")
     for i, r in enumerate(sch.rules):
         for t in r.targets:
@@ -170,179 +173,7 @@ def _read_year(ydir: Path, base: Path, org: str, year: int, sch, active: set, al
         for cat in comp.categories:
             if cat not in {r["category"] for r in indicators}:
                 c.add(None, f"component.{comp.key}.categories", cat, "指标表中没有该项目", "no such category in the indicator table")
-    problems.extend(c.problems)
-
-    evaluation_kinds = {comp.name: comp.full for comp in sch.components if comp.source == "evaluation"}
-
-    def table(kind, check):
-        path = find(ydir, kind)
-        if path is None:
-            return []
-        lab = _rel(path, base)
-        try:
-            rows, cell_problems, sheet = read_rows(path, kind, lab)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            return []
-        col = Collector(lab, sheet)
-        good = [r for r in rows if check(col, r)]
-        # report in row order, cell problems and cross-checks together
-        problems.extend(sorted(cell_problems + col.problems, key=lambda p: (p.row or 0)))
-        return [{k: v for k, v in r.items() if k != "_row"} | {"org": org, "year": year} for r in good]
-
-    def dup(col, seen, key, r, column):
-        if key in seen:
-            col.add(r["_row"], column, "/".join(map(str, key)) if isinstance(key, tuple) else key,
-                    f"重复（首次出现在第{seen[key]}行）", f"duplicate (first on row {seen[key]})")
-            return True
-        seen[key] = r["_row"]
-        return False
-
-    seen_e: dict = {}
-
-    def check_event(col, r):
-        ok = unit_ok(col, r, "单位")
-        ok &= not dup(col, seen_e, r["event_id"], r, "编号")
-        if r["target"] not in targets:
-            col.add(r["_row"], "指标", r["target"], "既不是本年度指标也不是事件池", "neither an indicator of this year nor a pool")
-            ok = False
-        rule = sch.rule(r["rule"])
-        if rule is None:
-            col.add(r["_row"], "情形", r["rule"], "考评方案中没有该扣分/加分情形", "no such rule in the scheme")
-            return False
-        if rule.targets and r["target"] not in rule.targets:
-            col.add(r["_row"], "指标", r["target"], f"情形「{rule.name}」不适用于该指标", "this rule does not apply to this indicator")
-            ok = False
-        if r["count"] is None or r["count"] <= 0:
-            col.add(r["_row"], "次数", r["count"], "次数应大于0", "count must be greater than 0")
-            ok = False
-        amount = r.get("base_amount")
-        if rule.range:
-            lo, hi = rule.range
-            if amount is None:
-                col.add(r["_row"], "标准分", None, f"该情形须填写 {lo:g}–{hi:g} 之间的分值", f"this rule needs an amount between {lo:g} and {hi:g}")
-                ok = False
-            elif not lo <= amount <= hi:
-                col.add(r["_row"], "标准分", amount, f"应在 {lo:g}–{hi:g} 之间", f"must be between {lo:g} and {hi:g}")
-                ok = False
-            if not (r.get("description") or "").strip():
-                col.add(r["_row"], "说明", None, "按区间酌情扣分须写明理由", "a ranged amount needs a reason")
-                ok = False
-        elif amount is not None and rule.amount is not None and abs(amount - rule.amount) > 1e-9:
-            col.add(r["_row"], "标准分", amount, f"与情形规定的分值 {rule.amount:g} 不一致", f"differs from the rule's amount {rule.amount:g}")
-            ok = False
-        if r["source_level"] not in SOURCE_LEVELS:
-            col.add(r["_row"], "来源层级", r["source_level"], f"应为 {'、'.join(SOURCE_LEVELS)} 之一", "unknown source level")
-            ok = False
-        if r["status"] not in STATUSES:
-            col.add(r["_row"], "状态", r["status"], f"应为 {'、'.join(STATUSES)} 之一", "unknown status")
-            ok = False
-        if r.get("role") and r["role"] not in sch.roles:
-            col.add(r["_row"], "角色", r["role"], "考评方案中没有该角色系数", "no such role in the scheme")
-            ok = False
-        if r["accountable"] is not None and r["accountable"] < 0:
-            col.add(r["_row"], "问责人次", r["accountable"], "不能为负数", "must not be negative")
-            ok = False
-        code = r.get("mitigation_code")
-        if code is not None:
-            if code not in sch.mitigation_codes:
-                col.add(r["_row"], "减免依据", code, "考评方案中没有该减免依据", "no such mitigation code in the scheme")
-                ok = False
-            if r.get("mitigation_mode") not in MITIGATION_MODES:
-                col.add(r["_row"], "减免方式", r.get("mitigation_mode"), "应为“免予”或“减轻”", "expected 免予 (exempt) or 减轻 (reduce)")
-                ok = False
-            if not (r.get("mitigation_reason") or "").strip():
-                col.add(r["_row"], "减免理由", None, "减免须写明理由", "a mitigation needs a reason")
-                ok = False
-        elif r.get("mitigation_mode"):
-            col.add(r["_row"], "减免依据", None, "填写了减免方式但没有减免依据", "mitigation mode given without a code")
-            ok = False
-        if ok and r.get("mitigation_mode"):
-            r["mitigation_mode"] = MITIGATION_MODES[r["mitigation_mode"]]
-        return ok
-
-    out["events"] = table("events", check_event)
-
-    seen_s: dict = {}
-
-    def check_score(col, r):
-        ok = unit_ok(col, r, "单位")
-        if r["indicator"] not in points:
-            col.add(r["_row"], "指标", r["indicator"], "本年度没有该指标", "no such indicator this year")
-            return False
-        ok &= not dup(col, seen_s, (r["unit"], r["indicator"]), r, "指标")
-        if not 0 <= r["score"] <= points[r["indicator"]]:
-            col.add(r["_row"], "得分", r["score"], f"应在 0–{points[r['indicator']]:g} 之间", f"must be between 0 and {points[r['indicator']]:g}")
-            ok = False
-        if modes[r["indicator"]] != "direct":
-            col.add(r["_row"], "指标", r["indicator"], "该指标不是直接评分指标", "this indicator is not directly scored")
-            ok = False
-        return ok
-
-    out["indicator_scores"] = table("indicator_scores", check_score)
-
-    seen_a: dict = {}
-
-    def check_assignment(col, r):
-        ok = unit_ok(col, r, "单位")
-        if r["indicator"] not in points:
-            col.add(r["_row"], "指标", r["indicator"], "本年度没有该指标", "no such indicator this year")
-            return False
-        ok &= not dup(col, seen_a, (r["unit"], r["indicator"], r["item"]), r, "任务项")
-        ir = sch.indicator_rule(r["indicator"])
-        if ir and ir.ratio_tiers and (r.get("target_value") is None or r["target_value"] <= 0):
-            col.add(r["_row"], "目标值", r.get("target_value"), "完成率分档指标须有大于0的目标值", "a completion-ratio indicator needs a target above 0")
-            ok = False
-        for key, zh in (("target_value", "目标值"), ("actual_value", "完成值")):
-            if r.get(key) is not None and r[key] < 0:
-                col.add(r["_row"], zh, r[key], "不能为负数", "must not be negative")
-                ok = False
-        return ok
-
-    out["assignments"] = table("assignments", check_assignment)
-
-    seen_v: dict = {}
-
-    def check_evaluation(col, r):
-        ok = unit_ok(col, r, "单位")
-        if r["kind"] not in evaluation_kinds:
-            col.add(r["_row"], "类别", r["kind"], f"考评方案中没有该评议类别（可用：{'、'.join(evaluation_kinds)}）",
-                    "no such evaluation kind in the scheme")
-            return False
-        r["aspect"] = r.get("aspect") or ""
-        ok &= not dup(col, seen_v, (r["unit"], r["kind"], r["aspect"]), r, "类别")
-        top = r.get("max_score")
-        if top is None and not r["aspect"]:
-            top = evaluation_kinds[r["kind"]]
-        if r["score"] < 0 or (top is not None and r["score"] > top):
-            col.add(r["_row"], "得分", r["score"], f"应在 0–{top:g} 之间" if top is not None else "不能为负数",
-                    f"must be between 0 and {top:g}" if top is not None else "must not be negative")
-            ok = False
-        return ok
-
-    out["evaluations"] = table("evaluations", check_evaluation)
-    out["vetoes"] = table("vetoes", lambda col, r: unit_ok(col, r, "单位"))
-
-    seen_p: dict = {}
-
-    def check_progress(col, r):
-        ok = unit_ok(col, r, "填报组队")
-        if r["indicator"] not in points:
-            col.add(r["_row"], "指标名称", r["indicator"], "本年度没有该指标", "no such indicator this year")
-            ok = False
-        if r["period"] not in PERIODS:
-            col.add(r["_row"], "报告期", r["period"], f"应为 {'、'.join(PERIODS)} 之一", "unknown reporting period")
-            ok = False
-        if r.get("percent") is not None and not 0 <= r["percent"] <= 100:
-            col.add(r["_row"], "完成进度", r["percent"], "应在 0–100 之间", "must be between 0 and 100")
-            ok = False
-        ok &= not dup(col, seen_p, (r["unit"], r["period"], r["indicator"]), r, "指标名称")
-        return ok
-
-    out["progress"] = table("progress", check_progress)
-    if problems:
-        raise InputError(problems)
-    return out
+    return c.problems
 
 
 def _indicators(rows: list[dict], label: str, org: str, year: int, sch) -> list[dict]:

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import perfcore
 from perfcore.whatif import WhatIf
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +73,6 @@ def test_unit_profile(app):
     app.selectbox(key="unit").set_value("区委政法委").run()
     assert app.title[0].value == "区委政法委"
     metrics = {m.label: m.value for m in app.metric}
-    official = perfcore.score(perfcore.connect(), "示例区", 2025) if False else None  # noqa: F841
     assert metrics["综合得分"] == "844.76"
     assert any("集体约谈" in w.value for w in app.warning)    # consequence flag shown
     assert len(app.get("plotly_chart")) >= 3

@@ -1,7 +1,6 @@
 """Invariants, checked with hypothesis over generated inputs."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

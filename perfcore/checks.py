@@ -1,0 +1,222 @@
+"""Row checks of each table against one organisation-year: the same for a folder load, a file
+import and an event typed on the data page.
+
+    ctx = YearContext(...)           # what the rows are checked against
+    good, problems = check_rows("events", rows, ctx, label, sheet)
+
+Every problem names the file, sheet, row and column, in Chinese and English.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import Collector, Problem
+from .scheme import Scheme
+
+STATUSES = ("草稿", "已核实", "已审定", "申诉中", "已撤销")
+SOURCE_LEVELS = ("国家", "中央", "省", "自治区", "兵团", "市", "师", "区", "县", "本级", "自查", "媒体")
+MITIGATION_MODES = {"免予": "exempt", "免予扣分": "exempt", "exempt": "exempt",
+                    "减轻": "reduce", "减轻扣分": "reduce", "reduce": "reduce"}
+PERIODS = ("一季度", "上半年", "前三季度", "全年")
+
+# identity of a row within an organisation-year: re-importing the same row changes nothing
+KEYS = {"events": ("event_id",), "indicator_scores": ("unit", "indicator"), "assignments": ("unit", "indicator", "item"),
+        "evaluations": ("unit", "kind", "aspect"), "vetoes": ("unit", "category", "date"),
+        "progress": ("unit", "period", "indicator"), "indicators": ("indicator",), "units": ("unit",)}
+
+
+@dataclass
+class YearContext:
+    """What rows of one organisation-year are checked against."""
+
+    org: str
+    year: int
+    scheme: Scheme
+    points: dict                 # indicator -> points
+    modes: dict                  # indicator -> scoring mode
+    all_units: set
+    active: set
+    seen: dict = field(default_factory=dict)
+
+    @property
+    def pools(self) -> set:
+        return {p.name for p in self.scheme.pools}
+
+    @property
+    def targets(self) -> set:
+        return set(self.points) | self.pools
+
+    @property
+    def evaluation_kinds(self) -> dict:
+        return {c.name: c.full for c in self.scheme.components if c.source == "evaluation"}
+
+
+def _unit_ok(c: Collector, r: dict, col: str, ctx: YearContext) -> bool:
+    u = r["unit"]
+    if u not in ctx.all_units:
+        c.add(r["_row"], col, u, "单位不在单位名单中", "unit is not in the unit list")
+        return False
+    if u not in ctx.active:
+        c.add(r["_row"], col, u, f"该单位在 {ctx.year} 年度不参加考评", f"unit is not evaluated in {ctx.year}")
+        return False
+    return True
+
+
+def _dup(c: Collector, ctx: YearContext, kind: str, r: dict, column: str) -> bool:
+    key = tuple(r.get(k) for k in KEYS[kind])
+    seen = ctx.seen.setdefault(kind, {})
+    if key in seen:
+        c.add(r["_row"], column, "/".join(map(str, key)), f"重复（首次出现在第{seen[key]}行）",
+              f"duplicate (first on row {seen[key]})")
+        return True
+    seen[key] = r["_row"]
+    return False
+
+
+def _indicator_ok(c: Collector, r: dict, col: str, ctx: YearContext) -> bool:
+    if r["indicator"] not in ctx.points:
+        c.add(r["_row"], col, r["indicator"], "本年度没有该指标", "no such indicator this year")
+        return False
+    return True
+
+
+def check_event(c: Collector, r: dict, ctx: YearContext) -> bool:
+    sch = ctx.scheme
+    ok = _unit_ok(c, r, "单位", ctx)
+    ok &= not _dup(c, ctx, "events", r, "编号")
+    if r["target"] not in ctx.targets:
+        c.add(r["_row"], "指标", r["target"], "既不是本年度指标也不是事件池", "neither an indicator of this year nor a pool")
+        ok = False
+    rule = sch.rule(r["rule"])
+    if rule is None:
+        c.add(r["_row"], "情形", r["rule"], "考评方案中没有该扣分/加分情形", "no such rule in the scheme")
+        return False
+    if rule.targets and r["target"] not in rule.targets:
+        c.add(r["_row"], "指标", r["target"], f"情形「{rule.name}」不适用于该指标", "this rule does not apply to this indicator")
+        ok = False
+    if r["count"] is None or r["count"] <= 0:
+        c.add(r["_row"], "次数", r["count"], "次数应大于0", "count must be greater than 0")
+        ok = False
+    amount = r.get("base_amount")
+    if rule.range:
+        lo, hi = rule.range
+        if amount is None:
+            c.add(r["_row"], "标准分", None, f"该情形须填写 {lo:g}–{hi:g} 之间的分值", f"this rule needs an amount between {lo:g} and {hi:g}")
+            ok = False
+        elif not lo <= amount <= hi:
+            c.add(r["_row"], "标准分", amount, f"应在 {lo:g}–{hi:g} 之间", f"must be between {lo:g} and {hi:g}")
+            ok = False
+        if not (r.get("description") or "").strip():
+            c.add(r["_row"], "说明", None, "按区间酌情扣分须写明理由", "a ranged amount needs a reason")
+            ok = False
+    elif amount is not None and rule.amount is not None and abs(amount - rule.amount) > 1e-9:
+        c.add(r["_row"], "标准分", amount, f"与情形规定的分值 {rule.amount:g} 不一致", f"differs from the rule's amount {rule.amount:g}")
+        ok = False
+    if r["source_level"] not in SOURCE_LEVELS:
+        c.add(r["_row"], "来源层级", r["source_level"], f"应为 {'、'.join(SOURCE_LEVELS)} 之一", "unknown source level")
+        ok = False
+    if r["status"] not in STATUSES:
+        c.add(r["_row"], "状态", r["status"], f"应为 {'、'.join(STATUSES)} 之一", "unknown status")
+        ok = False
+    if r.get("role") and r["role"] not in sch.roles:
+        c.add(r["_row"], "角色", r["role"], "考评方案中没有该角色系数", "no such role in the scheme")
+        ok = False
+    if r.get("accountable") is not None and r["accountable"] < 0:
+        c.add(r["_row"], "问责人次", r["accountable"], "不能为负数", "must not be negative")
+        ok = False
+    code = r.get("mitigation_code")
+    if code is not None:
+        if code not in sch.mitigation_codes:
+            c.add(r["_row"], "减免依据", code, "考评方案中没有该减免依据", "no such mitigation code in the scheme")
+            ok = False
+        if r.get("mitigation_mode") not in MITIGATION_MODES:
+            c.add(r["_row"], "减免方式", r.get("mitigation_mode"), "应为“免予”或“减轻”", "expected 免予 (exempt) or 减轻 (reduce)")
+            ok = False
+        if not (r.get("mitigation_reason") or "").strip():
+            c.add(r["_row"], "减免理由", None, "减免须写明理由", "a mitigation needs a reason")
+            ok = False
+    elif r.get("mitigation_mode"):
+        c.add(r["_row"], "减免依据", None, "填写了减免方式但没有减免依据", "mitigation mode given without a code")
+        ok = False
+    if ok and r.get("mitigation_mode"):
+        r["mitigation_mode"] = MITIGATION_MODES[r["mitigation_mode"]]
+    return ok
+
+
+def check_score(c: Collector, r: dict, ctx: YearContext) -> bool:
+    ok = _unit_ok(c, r, "单位", ctx)
+    if not _indicator_ok(c, r, "指标", ctx):
+        return False
+    ok &= not _dup(c, ctx, "indicator_scores", r, "指标")
+    top = ctx.points[r["indicator"]]
+    if not 0 <= r["score"] <= top:
+        c.add(r["_row"], "得分", r["score"], f"应在 0–{top:g} 之间", f"must be between 0 and {top:g}")
+        ok = False
+    if ctx.modes[r["indicator"]] != "direct":
+        c.add(r["_row"], "指标", r["indicator"], "该指标不是直接评分指标", "this indicator is not directly scored")
+        ok = False
+    return ok
+
+
+def check_assignment(c: Collector, r: dict, ctx: YearContext) -> bool:
+    ok = _unit_ok(c, r, "单位", ctx)
+    if not _indicator_ok(c, r, "指标", ctx):
+        return False
+    ok &= not _dup(c, ctx, "assignments", r, "任务项")
+    ir = ctx.scheme.indicator_rule(r["indicator"])
+    if ir and ir.ratio_tiers and (r.get("target_value") is None or r["target_value"] <= 0):
+        c.add(r["_row"], "目标值", r.get("target_value"), "完成率分档指标须有大于0的目标值", "a completion-ratio indicator needs a target above 0")
+        ok = False
+    for key, zh in (("target_value", "目标值"), ("actual_value", "完成值")):
+        if r.get(key) is not None and r[key] < 0:
+            c.add(r["_row"], zh, r[key], "不能为负数", "must not be negative")
+            ok = False
+    return ok
+
+
+def check_evaluation(c: Collector, r: dict, ctx: YearContext) -> bool:
+    ok = _unit_ok(c, r, "单位", ctx)
+    kinds = ctx.evaluation_kinds
+    if r["kind"] not in kinds:
+        c.add(r["_row"], "类别", r["kind"], f"考评方案中没有该评议类别（可用：{'、'.join(kinds)}）", "no such evaluation kind in the scheme")
+        return False
+    r["aspect"] = r.get("aspect") or ""
+    ok &= not _dup(c, ctx, "evaluations", r, "类别")
+    top = r.get("max_score")
+    if top is None and not r["aspect"]:
+        top = kinds[r["kind"]]
+    if r["score"] < 0 or (top is not None and r["score"] > top):
+        c.add(r["_row"], "得分", r["score"], f"应在 0–{top:g} 之间" if top is not None else "不能为负数",
+              f"must be between 0 and {top:g}" if top is not None else "must not be negative")
+        ok = False
+    return ok
+
+
+def check_veto(c: Collector, r: dict, ctx: YearContext) -> bool:
+    return _unit_ok(c, r, "单位", ctx) & (not _dup(c, ctx, "vetoes", r, "类别"))
+
+
+def check_progress(c: Collector, r: dict, ctx: YearContext) -> bool:
+    ok = _unit_ok(c, r, "填报组队", ctx)
+    ok &= _indicator_ok(c, r, "指标名称", ctx)
+    if r["period"] not in PERIODS:
+        c.add(r["_row"], "报告期", r["period"], f"应为 {'、'.join(PERIODS)} 之一", "unknown reporting period")
+        ok = False
+    if r.get("percent") is not None and not 0 <= r["percent"] <= 100:
+        c.add(r["_row"], "完成进度", r["percent"], "应在 0–100 之间", "must be between 0 and 100")
+        ok = False
+    ok &= not _dup(c, ctx, "progress", r, "指标名称")
+    return ok
+
+
+CHECKS = {"events": check_event, "indicator_scores": check_score, "assignments": check_assignment,
+          "evaluations": check_evaluation, "vetoes": check_veto, "progress": check_progress}
+
+
+def check_rows(kind: str, rows: list[dict], ctx: YearContext, label: str, sheet: str | None = None,
+               cell_problems: list[Problem] = ()) -> tuple[list[dict], list[Problem]]:
+    """The rows that pass, and every problem (cell problems included) in row order."""
+    col = Collector(label, sheet)
+    good = [r for r in rows if CHECKS[kind](col, r, ctx)]
+    problems = sorted(list(cell_problems) + col.problems, key=lambda p: (p.row or 0))
+    return good, problems
