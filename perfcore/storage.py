@@ -47,9 +47,23 @@ CREATE TABLE IF NOT EXISTS progress (
     org TEXT, year INTEGER, unit TEXT, period TEXT, indicator TEXT, percent DOUBLE, progress TEXT,
     problems TEXT, next_steps TEXT, reporter TEXT, report_date DATE,
     PRIMARY KEY (org, year, unit, period, indicator));
+CREATE TABLE IF NOT EXISTS event_versions (
+    org TEXT, year INTEGER, event_id TEXT, version INTEGER, superseded_at TIMESTAMP, row_json TEXT,
+    PRIMARY KEY (org, year, event_id, version));
+CREATE SEQUENCE IF NOT EXISTS audit_seq;
+CREATE TABLE IF NOT EXISTS audit_log (
+    id BIGINT DEFAULT nextval('audit_seq') PRIMARY KEY, changed_at TIMESTAMP, who TEXT, action TEXT, org TEXT, year INTEGER,
+    entity TEXT, entity_id TEXT, before_json TEXT, after_json TEXT, why TEXT, via TEXT);
+CREATE TABLE IF NOT EXISTS publications (
+    org TEXT, year INTEGER, published_at TIMESTAMP, published_by TEXT, note TEXT, scheme_toml TEXT,
+    results_json TEXT, fingerprint TEXT, PRIMARY KEY (org, year, published_at));
 CREATE TABLE IF NOT EXISTS scenarios (
     org TEXT, year INTEGER, name TEXT, spec TEXT, saved_at TIMESTAMP, PRIMARY KEY (org, year, name));
 """
+
+# Event columns added after the first release: version history and revocation.
+MIGRATIONS = (("version", "INTEGER DEFAULT 1"), ("revoked_reason", "TEXT"), ("updated_at", "TIMESTAMP"),
+              ("updated_by", "TEXT"))
 
 # Tables holding one organisation's data, in the order they are written.
 DATA_TABLES = ("units", "schemes", "indicators", "indicator_scores", "assignments", "events",
@@ -81,6 +95,8 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
         raise
     if not read_only:
         con.execute(DDL)
+        for column, kind in MIGRATIONS:   # databases made by an earlier version gain the new columns
+            con.execute(f"ALTER TABLE events ADD COLUMN IF NOT EXISTS {column} {kind}")
     return con
 
 

@@ -132,7 +132,7 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
     meta = con.execute("SELECT event_id, status, evidence, description FROM events WHERE org = ? AND year = ? AND unit = ?",
                        [org, year, unit]).df().set_index("event_id")
     uncounted = con.execute(
-        "SELECT event_id, date, target, rule, source_level, count, status, evidence, description FROM events "
+        "SELECT event_id, date, target, rule, source_level, count, status, evidence, description, revoked_reason FROM events "
         "WHERE org = ? AND year = ? AND unit = ? AND NOT list_contains(?, status) ORDER BY date, event_id",
         [org, year, unit, list(scheme.counted_statuses)]).df()
     rows = []
@@ -168,7 +168,9 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
                          "rule": r["rule"], "source_level": r["source_level"], "count": r["count"],
                          "contribution": 0.0, "counted": False, "status": r["status"], "evidence": r["evidence"],
                          "description": r["description"],
-                         "note": f"状态为「{r['status']}」，不计分", "note_en": f"status '{r['status']}': not counted"})
+                         "note": f"状态为「{r['status']}」，不计分" + (f"；撤销理由：{r['revoked_reason']}" if isinstance(r.get("revoked_reason"), str) else ""),
+                         "note_en": f"status '{r['status']}': not counted" + (f"; revoked because: {r['revoked_reason']}"
+                                                                               if isinstance(r.get("revoked_reason"), str) else "")})
     frame = pd.DataFrame(rows, columns=LINE_COLUMNS)
     frame.attrs["scores"] = {t["target"]: float(t["score"]) for _, t in targets.iterrows()}
     frame.attrs["pools"] = {t["target"]: t["pool_kind"] for _, t in targets.iterrows() if t["is_pool"]}
