@@ -76,7 +76,7 @@ def read_org(folder: Path) -> OrgData:
     units = collect(_read_units, unit_path, folder) or []
     data = OrgData(org=org, source=str(folder))
     frames: dict[str, list] = {t: [] for t in DATA_TABLES}
-    frames["units"] = [{k: v for k, v in u.items() if k != "_row"} | {"org": org} for u in units]
+    frames["units"] = [{k: v for k, v in u.items() if not k.startswith("_")} | {"org": org} for u in units]
     unit_years = {u["unit"]: (u.get("first_year"), u.get("last_year")) for u in units}
 
     years = sorted(p for p in folder.iterdir() if p.is_dir() and p.name.isdigit())
@@ -100,6 +100,8 @@ def read_org(folder: Path) -> OrgData:
             frames["schemes"].append({"org": org, "year": year, "scheme_toml": sch.text})
     if problems:
         raise InputError(problems)
+    for row in frames["events"]:
+        row["version"] = 1
     data.frames = {t: pd.DataFrame(rows) for t, rows in frames.items()}
     return data
 
@@ -144,7 +146,7 @@ def _read_year(ydir: Path, base: Path, org: str, year: int, sch, active: set, al
             continue
         good, found = check_rows(kind, rows, ctx, lab, sheet, cell_problems)
         problems.extend(found)
-        out[kind] = [{k: v for k, v in r.items() if k != "_row"} | {"org": org, "year": year} for r in good]
+        out[kind] = [{k: v for k, v in r.items() if not k.startswith("_")} | {"org": org, "year": year} for r in good]
     if problems:
         raise InputError(problems)
     return out
@@ -207,7 +209,7 @@ def _indicators(rows: list[dict], label: str, org: str, year: int, sch) -> list[
                     "mode": scheme_mod.MODES.get(mode, sch.default_mode) if mode in scheme_mod.MODES or mode is None else None,
                     "collector": r.get("collector"), "leader": r.get("leader"), "section": r.get("section"),
                     "person": r.get("person"), "allow_overflow": bool(r.get("allow_overflow")), "note": r.get("note"),
-                    "ord": i})
+                    "method": r.get("method"), "ord": i})
     c.check()
     for cat, (pts, row) in declared_cat.items():
         total = sum(x["points"] for x in out if x["category"] == cat)

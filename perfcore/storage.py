@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS indicators (
     org TEXT, year INTEGER, indicator TEXT, category TEXT, category_points DOUBLE,
     first_level TEXT, first_level_points DOUBLE, points DOUBLE, mode TEXT,
     collector TEXT, leader TEXT, section TEXT, person TEXT, allow_overflow BOOLEAN, note TEXT, ord INTEGER,
-    PRIMARY KEY (org, year, indicator));
+    method TEXT, PRIMARY KEY (org, year, indicator));
 CREATE TABLE IF NOT EXISTS indicator_scores (
     org TEXT, year INTEGER, unit TEXT, indicator TEXT, score DOUBLE, scorer TEXT,
     PRIMARY KEY (org, year, unit, indicator));
@@ -62,8 +62,8 @@ CREATE TABLE IF NOT EXISTS scenarios (
 """
 
 # Event columns added after the first release: version history and revocation.
-MIGRATIONS = (("version", "INTEGER DEFAULT 1"), ("revoked_reason", "TEXT"), ("updated_at", "TIMESTAMP"),
-              ("updated_by", "TEXT"))
+MIGRATIONS = (("events", "version", "INTEGER DEFAULT 1"), ("events", "revoked_reason", "TEXT"),
+              ("events", "updated_at", "TIMESTAMP"), ("events", "updated_by", "TEXT"), ("indicators", "method", "TEXT"))
 
 # Tables holding one organisation's data, in the order they are written.
 DATA_TABLES = ("units", "schemes", "indicators", "indicator_scores", "assignments", "events",
@@ -95,8 +95,8 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
         raise
     if not read_only:
         con.execute(DDL)
-        for column, kind in MIGRATIONS:   # databases made by an earlier version gain the new columns
-            con.execute(f"ALTER TABLE events ADD COLUMN IF NOT EXISTS {column} {kind}")
+        for table, column, kind in MIGRATIONS:   # databases made by an earlier version gain the new columns
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
     return con
 
 

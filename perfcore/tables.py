@@ -25,10 +25,17 @@ class Column:
     kind: str = "text"  # text | number | int | date | bool
     required: bool = False
     default: object = None
+    aliases: tuple = ()  # other headers the offices use for the same column
 
 
-def _c(key, zh, en, kind="text", required=False, default=None):
-    return Column(key, zh, en, kind, required, default)
+def _c(key, zh, en, kind="text", required=False, default=None, aliases=()):
+    return Column(key, zh, en, kind, required, default, aliases)
+
+
+IGNORED_HEADERS = {"序号", "no.", "#"}          # row numbers in the offices' tables carry no data
+FOOTNOTE_PREFIXES = ("备注：", "备注:", "注：", "注:", "说明：", "说明:")
+# columns whose merged cells run down over several rows (category cells), per table
+GROUP_COLUMNS = {"indicators": {"category", "first_level"}}
 
 
 TABLES: dict[str, dict] = {
@@ -50,14 +57,15 @@ TABLES: dict[str, dict] = {
         "columns": [
             _c("category", "项目", "category"),
             _c("first_level", "一级指标", "first-level indicator"),
-            _c("indicator", "二级指标名称", "indicator", required=True),
-            _c("points", "分值", "points", "number", required=True),
+            _c("indicator", "二级指标名称", "indicator", required=True, aliases=("二级指标", "指标名称")),
+            _c("points", "分值", "points", "number", required=True, aliases=("指标分值",)),
             _c("mode", "计分方式", "scoring mode"),
-            _c("collector", "数据采集责任单位", "data-collection unit"),
+            _c("collector", "数据采集责任单位", "data-collection unit", aliases=("数据采集单位",)),
             _c("leader", "责任领导", "responsible leader"),
             _c("section", "责任科室", "responsible section"),
             _c("person", "责任人", "responsible person"),
             _c("allow_overflow", "可超分", "allow overflow", "bool", default=False),
+            _c("method", "考评办法（评分标准）", "scoring method", aliases=("考评办法", "评分标准", "考评办法(评分标准)")),
             _c("note", "备注", "note"),
         ],
     },
@@ -193,34 +201,122 @@ def find(folder: Path, kind: str) -> Path | None:
     return None
 
 
-def _raw_rows(path: Path, label: str) -> tuple[list[str], list[tuple[int, list[str]]], str | None]:
-    """Header and (row number, cells) of a CSV or the first sheet of a workbook."""
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()[:10]
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _grid(path: Path, label: str) -> tuple[list[list[str]], str | None, list]:
+    """All cells of a CSV or of a workbook's first sheet, and its merged ranges."""
     if path.suffix.lower() == ".csv":
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise InputError([Problem(label, None, None, None, "文件不是 UTF-8 编码的 CSV",
                                       "file is not UTF-8 encoded CSV")])
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-        sheet = None
-    else:
-        import openpyxl  # only needed for workbooks
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception:
-            raise InputError([Problem(label, None, None, None, "无法作为 Excel 工作簿打开",
-                                      "cannot be opened as an Excel workbook")])
-        ws = book.worksheets[0]
-        sheet = ws.title
-        rows = [["" if v is None else (v.isoformat()[:10] if isinstance(v, (dt.date, dt.datetime)) else
-                                       (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
-                 for v in r] for r in ws.iter_rows(values_only=True)]
-        book.close()
-    if not rows or not any(c.strip() for c in rows[0]):
+        return list(csv.reader(io.StringIO(text, newline=""))), None, []
+    import openpyxl  # only needed for workbooks
+    big = path.stat().st_size > 2_000_000   # large ledgers: fast read-only mode (no merged cells expected there)
+    try:
+        book = openpyxl.load_workbook(path, read_only=big, data_only=True)
+    except Exception:
+        raise InputError([Problem(label, None, None, None, "无法作为 Excel 工作簿打开", "cannot be opened as an Excel workbook")])
+    if not book.worksheets:
+        raise InputError([Problem(label, None, None, None, "工作簿中没有工作表", "the workbook has no sheet")])
+    ws = book.worksheets[0]
+    rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    merges = [] if big else [(m.min_row, m.max_row, m.min_col, m.max_col, str(m)) for m in ws.merged_cells.ranges]
+    sheet = ws.title
+    book.close()
+    return rows, sheet, merges
+
+
+def _known_headers(kind: str) -> dict:
+    known = {}
+    for col in TABLES[kind]["columns"]:
+        for name in (col.zh, col.en.lower(), *col.aliases):
+            known[name] = col
+    return known
+
+
+def _norm(h: str) -> str:
+    return (h or "").replace("\n", "").replace(" ", "").strip()
+
+
+def header_row(rows: list[list[str]], kind: str) -> int:
+    """Index of the header row: among the first ten, the one naming most of the table's columns."""
+    known = _known_headers(kind)
+    best, best_hits = 0, -1
+    for i, r in enumerate(rows[:10]):
+        hits = sum(1 for h in r if _norm(h) in known or _norm(h).lower() in known or _norm(h) == "考评指标")
+        if hits > best_hits:
+            best, best_hits = i, hits
+    return best
+
+
+def _raw_rows(path: Path, label: str, kind: str) -> tuple[list[str], list[tuple[int, list[str]]], str | None, dict]:
+    """Header, (row number, cells), sheet name and header-line facts of one table.
+
+    Handles the offices' shapes: a title above the header, a 填报组队/填报人/填报时间 line,
+    category cells merged down over their rows, S0's two-column 考评指标, footnotes.
+    """
+    rows, sheet, merges = _grid(path, label)
+    if not rows or not any((c or "").strip() for r in rows for c in r):
         raise InputError([Problem(label, 1, None, None, "文件为空或缺少表头", "file is empty or has no header row", sheet)])
-    header = [h.strip() for h in rows[0]]
-    body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any((c or "").strip() for c in r)]
-    return header, body, sheet
+    h = header_row(rows, kind)
+    width = max(len(r) for r in rows)
+    rows = [list(r) + [""] * (width - len(r)) for r in rows]
+    header = [_norm(x) for x in rows[h]]
+    meta = {}
+    for r in rows[:h]:   # 填报组队：综合组   填报人：王某   填报时间：2025年9月30日
+        line = " ".join(c for c in r if c)
+        for key in ("填报组队", "填报人", "填报时间"):
+            if key + "：" in line or key + ":" in line:
+                rest = line.split(key, 1)[1][1:].strip()
+                meta[key] = rest.split()[0] if rest.split() else ""
+    if "考评指标" in header:     # S0's 考评细则: the indicator spans two columns (level one, level two)
+        i = header.index("考评指标")
+        header[i] = "一级指标"
+        if i + 1 < len(header) and not header[i + 1]:
+            header[i + 1] = "二级指标名称"
+    problems = []
+    groups = {c.zh for c in TABLES[kind]["columns"] if c.key in GROUP_COLUMNS.get(kind, set())}
+    s0_pair = {"一级指标", "二级指标名称"} if kind == "indicators" else set()
+    last_data = max((i for i, r in enumerate(rows) if any(c.strip() for c in r)), default=h)
+    for (r0, r1, c0, c1, ref) in merges:
+        top, bottom = r0 - 1, r1 - 1
+        if bottom <= h or top > last_data:
+            continue      # titles above the header, footnotes below the data
+        cols = {header[c - 1] for c in range(c0, c1 + 1) if c - 1 < len(header)}
+        vertical_group = c0 == c1 and cols <= groups
+        s0_level = cols <= s0_pair and top > h
+        if top <= h or not (vertical_group or s0_level):
+            problems.append(Problem(label, r0, header[c0 - 1] if c0 - 1 < len(header) else None, ref,
+                                    f"合并单元格 {ref} 位于数据区，无法确定每一行的值（只有类别列可以向下合并）",
+                                    f"merged cells {ref} inside the data: each row's value is ambiguous "
+                                    "(only category columns may be merged downwards)", sheet))
+            continue
+        value = rows[top][c0 - 1]
+        for rr in range(top, bottom + 1):
+            for cc in range(c0 - 1, c1):
+                rows[rr][cc] = value
+    if problems:
+        raise InputError(problems)
+    body = []
+    for i in range(h + 1, len(rows)):
+        r = rows[i]
+        filled = [c.strip() for c in r if (c or "").strip()]
+        if not filled:
+            continue
+        if filled[0].startswith(FOOTNOTE_PREFIXES) and i > h:
+            continue
+        body.append((i + 1, r))
+    return header, body, sheet, meta
 
 
 def read_table(path: Path, kind: str, label: str | None = None) -> list[dict]:
@@ -242,15 +338,12 @@ def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dic
     """
     spec = TABLES[kind]
     label = label or str(path)
-    header, body, sheet = _raw_rows(path, label)
+    header, body, sheet, meta = _raw_rows(path, label, kind)
     problems = Collector(label, sheet)
     index: dict[str, int] = {}
-    known = {}
-    for col in spec["columns"]:
-        known[col.zh] = col
-        known[col.en.lower()] = col
+    known = _known_headers(kind)
     for pos, name in enumerate(header):
-        if not name:
+        if not name or name.lower() in IGNORED_HEADERS:
             continue
         col = known.get(name) or known.get(name.lower())
         if col is None:
@@ -259,12 +352,16 @@ def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dic
             problems.add(1, name, None, "列名重复", "duplicate column")
         else:
             index[col.key] = pos
+    header_at = body[0][0] - 1 if body else 1
     for col in spec["columns"]:
-        if col.required and col.key not in index:
-            problems.add(1, col.zh, None, f"缺少必需的列「{col.zh}」", f"missing required column '{col.en}'")
+        if col.required and col.key not in index and not (kind == "progress" and col.key in ("unit", "period")):
+            problems.add(header_at, col.zh, None, f"缺少必需的列「{col.zh}」", f"missing required column '{col.en}'")
     problems.check()
     out = []
     for rownum, cells in body:
+        cells = list(cells)
+        if kind == "indicators" and _indicator_row(cells, index) is None:
+            continue          # a subtotal (小计/合计) row; the bracketed totals are checked instead
         record = {"_row": rownum}
         before = len(problems.problems)
         for col in spec["columns"]:
@@ -280,7 +377,30 @@ def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dic
                 problems.add(rownum, col.zh, raw, zh, en)
         if len(problems.problems) == before:
             out.append(record)
+    if meta:
+        for record in out:
+            record["_meta"] = meta
     return out, problems.problems, sheet
+
+
+def _indicator_row(cells: list, index: dict) -> list | None:
+    """Normalise one indicator row in place; None for a subtotal row.
+
+    S0's 考评指标 spans two columns: a single-level indicator is merged across both,
+    or written in the first only.
+    """
+    def get(key):
+        return (cells[index[key]] if key in index and index[key] < len(cells) else "").strip()
+
+    names = [get("category"), get("first_level"), get("indicator")]
+    if any(("小计" in n or "合计" in n) for n in names) or (not any(names) and get("points")):
+        return None
+    if "first_level" in index and "indicator" in index:
+        if not get("indicator") and get("first_level"):
+            cells[index["indicator"]], cells[index["first_level"]] = cells[index["first_level"]], ""
+        elif get("indicator") == get("first_level"):
+            cells[index["first_level"]] = ""
+    return cells
 
 
 def header_of(kind: str, column_key: str) -> str:
