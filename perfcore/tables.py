@@ -36,6 +36,8 @@ IGNORED_HEADERS = {"序号", "no.", "#"}          # row numbers in the offices' 
 FOOTNOTE_PREFIXES = ("备注：", "备注:", "注：", "注:", "说明：", "说明:")
 # columns whose merged cells run down over several rows (category cells), per table
 GROUP_COLUMNS = {"indicators": {"category", "first_level"}}
+# columns a file may leave out because a header line or the import gives them (S4 附件4: 填报组队 above the table)
+FROM_HEADER_LINE = {"progress": {"unit", "period", "reporter", "report_date"}}
 
 
 TABLES: dict[str, dict] = {
@@ -354,7 +356,7 @@ def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dic
             index[col.key] = pos
     header_at = body[0][0] - 1 if body else 1
     for col in spec["columns"]:
-        if col.required and col.key not in index and not (kind == "progress" and col.key in ("unit", "period")):
+        if col.required and col.key not in index and col.key not in FROM_HEADER_LINE.get(kind, set()):
             problems.add(header_at, col.zh, None, f"缺少必需的列「{col.zh}」", f"missing required column '{col.en}'")
     problems.check()
     out = []
@@ -366,6 +368,9 @@ def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dic
         before = len(problems.problems)
         for col in spec["columns"]:
             pos = index.get(col.key)
+            if pos is None and col.key in FROM_HEADER_LINE.get(kind, set()):
+                record[col.key] = None
+                continue
             raw = cells[pos] if pos is not None and pos < len(cells) else ""
             if len(raw or "") > 2000:
                 problems.add(rownum, col.zh, raw, "单元格内容过长（超过2000字）", "cell is too long (over 2000 characters)")
