@@ -1,6 +1,7 @@
 """机关绩效考评 — the frame: page setup, language, shared selectors, navigation over pages/."""
 import streamlit as st
 
+from perfcore.names import sort_names
 from ui import state
 
 st.set_page_config(page_title="机关绩效考评 · Performance Evaluation", page_icon="📊", layout="wide")
@@ -20,7 +21,7 @@ with st.sidebar:
     year = st.selectbox(state.tr("year"), years, key="year", bind="query-params",
                         index=years.index(complete[0]) if complete else 0)
     scored = state.year_score(org, year)
-    series_options = [""] + sorted(scored.units["series"].unique(), key=lambda s: s)
+    series_options = [""] + sort_names(scored.units["series"].unique())
     if st.session_state.get("series") not in series_options:
         st.session_state.pop("series", None)
     st.selectbox(state.tr("series"), series_options, key="series", bind="query-params",

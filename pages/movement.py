@@ -2,6 +2,7 @@
 import streamlit as st
 
 from perfcore import figures, views
+from perfcore.names import sort_names
 from ui import state
 
 org, year, series = state.selected()
@@ -10,7 +11,7 @@ scores = [ys for ys in state.all_scores(org) if not state.in_progress(ys)]
 history = views.rank_history(scores)
 
 st.title(state.bi("排名变化", "Rank movement"))
-all_series = sorted(history["series"].unique())
+all_series = sort_names(history["series"].unique())
 chosen = series or st.selectbox(state.tr("series"), all_series, key="movement_series")
 part = history[history["series"] == chosen]
 if part["year"].nunique() < 2:

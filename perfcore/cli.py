@@ -6,14 +6,18 @@ stderr and exits non-zero.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from . import export, importer, ledger
 from . import results as results_mod
-from .errors import PerfcoreError
+from .errors import InputError, PerfcoreError
+from .tables import TABLES
 from .sources import load_source
 from .storage import DEFAULT_SOURCE, connect, db_path
 from .trace import explain, summary
@@ -35,6 +39,35 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--series")
     ex.add_argument("--unit", required=True)
     ex.add_argument("--indicator")
+    im = sub.add_parser("import", help="import one of the offices' tables (xlsx/csv) / 导入表格")
+    im.add_argument("path")
+    im.add_argument("--org", required=True)
+    im.add_argument("--year", type=int)
+    im.add_argument("--kind", choices=list(TABLES), help="which table (default: from the file name or headers)")
+    im.add_argument("--period", help="progress reports: 一季度/上半年/前三季度/全年")
+    im.add_argument("--who", default=os.environ.get("PERFCORE_USER") or getpass.getuser(), help="who makes the change")
+    im.add_argument("--why", help="reason recorded in the audit log")
+    im.add_argument("--yes", action="store_true", help="apply without asking")
+    im.add_argument("--db")
+    tp = sub.add_parser("template", help="write a blank template / 下载空白模板")
+    tp.add_argument("kind", choices=list(TABLES))
+    tp.add_argument("--out", help="file to write (default: <table name>.xlsx)")
+    exp = sub.add_parser("export", help="export the ranking notice or a ledger / 导出")
+    exp.add_argument("what", choices=["notice", "ledger", "audit", "table"])
+    exp.add_argument("--kind", choices=list(TABLES), help="with 'table': which table, in its import shape")
+    exp.add_argument("--org", required=True)
+    exp.add_argument("--year", type=int)
+    exp.add_argument("--unit")
+    exp.add_argument("--format", choices=["xlsx", "pdf", "csv"], default="xlsx")
+    exp.add_argument("--lang", choices=["zh", "en"], default="zh")
+    exp.add_argument("--out")
+    exp.add_argument("--db")
+    pb = sub.add_parser("publish", help="freeze a year's results / 发布年度结果")
+    pb.add_argument("--org", required=True)
+    pb.add_argument("--year", required=True, type=int)
+    pb.add_argument("--who", default=os.environ.get("PERFCORE_USER") or getpass.getuser())
+    pb.add_argument("--note")
+    pb.add_argument("--db")
     return p
 
 
@@ -68,7 +101,21 @@ def run(args) -> int:
             print(f"已载入 loaded: {org} ({ys[0]}–{ys[-1]})")
         print(f"数据库 database: {db_path(args.db)}")
         return 0
+    if args.command == "template":
+        out = Path(args.out or f"{TABLES[args.kind]['file']}.xlsx")
+        out.write_bytes(export.template_xlsx(args.kind))
+        print(f"已写入 written: {out}")
+        return 0
     con = _open_existing(args.db)
+    if args.command == "import":
+        return _import(con, args)
+    if args.command == "export":
+        return _export(con, args)
+    if args.command == "publish":
+        from . import publish
+        pub = publish.publish(con, args.org, args.year, args.who, args.note, via="cli")
+        print(f"已发布 published: {args.org} {args.year} {pub['published_at']:%Y-%m-%d %H:%M} {args.who}")
+        return 0
     if args.command == "score":
         year = results_mod.score(con, args.org, args.year)
         frame = results_mod.table(year, args.series)
@@ -87,6 +134,73 @@ def run(args) -> int:
     else:
         _emit(trace, args.format, sys.stdout)
     return 0
+
+
+def _import(con, args) -> int:
+    plan = importer.plan_import(con, args.path, args.org, args.year, args.kind, args.period)
+    if plan.problems:
+        raise InputError(plan.problems)
+    for note in plan.notes:
+        print(note)
+    print(plan.summary())
+    if not plan.has_changes:
+        return 0
+    diff = plan.diff_frame()
+    _emit(diff.head(30), "table", sys.stdout)
+    if len(diff) > 30:
+        print(f"…（共 {len(diff)} 处更改 / {len(diff)} changes in all）")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("未写入。确认导入请加 --yes。 / Nothing written; add --yes to apply.")
+            return 0
+        if input("确认导入？/ Apply? [y/N] ").strip().lower() not in ("y", "yes", "是"):
+            print("未写入。 / Nothing written.")
+            return 0
+    n = importer.apply_import(con, plan, who=args.who, why=args.why, via="cli")
+    print(f"已导入，{n} 处更改已记入操作日志。 / Imported; {n} changes recorded in the audit log.")
+    return 0
+
+
+def _export(con, args) -> int:
+    if args.what == "audit":
+        frame = ledger.audit_log(con, org=args.org, year=args.year)
+        data, suffix = export.table_csv(frame), "csv"
+    elif args.what == "table":
+        if not args.kind:
+            raise PerfcoreError("请用 --kind 指定哪一张表 / please name the table with --kind")
+        if args.format == "csv":
+            data, suffix = export.table_csv(export.table_frame(con, args.kind, args.org, args.year)), "csv"
+        else:
+            data, suffix = export.table_xlsx(con, args.kind, args.org, args.year), "xlsx"
+    else:
+        if args.year is None:
+            raise PerfcoreError("请指定年度（--year） / please give the year (--year)")
+        year = results_mod.score(con, args.org, args.year)
+        if args.what == "notice":
+            stamp = publish_stamp(con, args.org, args.year, args.lang)
+            if args.format == "pdf":
+                data, suffix = export.notice_pdf(year, args.lang, stamp), "pdf"
+            elif args.format == "csv":
+                data, suffix = export.table_csv(export.notice_frame(year, args.lang)), "csv"
+            else:
+                data, suffix = export.notice_xlsx(year, args.lang, stamp), "xlsx"
+        else:
+            if not args.unit:
+                raise PerfcoreError("请指定单位（--unit） / please give the unit (--unit)")
+            data, suffix = export.ledger_xlsx(con, args.org, args.year, args.unit, args.lang), "xlsx"
+    out = Path(args.out or f"{args.org}-{args.year or ''}-{args.what}{'-' + args.unit if args.unit else ''}.{suffix}")
+    out.write_bytes(data)
+    print(f"已写入 written: {out}")
+    return 0
+
+
+def publish_stamp(con, org, year, lang) -> str | None:
+    from . import publish
+    pub = publish.latest(con, org, year)
+    if pub is None:
+        return None
+    when = f"{pub['published_at']:%Y-%m-%d %H:%M}"
+    return f"{when} 由{pub['published_by']}发布" if lang == "zh" else f"published {when} by {pub['published_by']}"
 
 
 def main(argv=None) -> int:

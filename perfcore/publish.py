@@ -1,0 +1,83 @@
+"""Publishing a year: its scheme and results frozen with when and who.
+
+Later edits never silently change a published ranking: screens show the published result, and
+`differences` lists every unit whose live composite, rank or grade no longer matches it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pandas as pd
+
+from . import results as results_mod
+from .errors import PerfcoreError
+from .ledger import audit
+
+FROZEN = ["unit", "series", "composite", "rank", "series_rank", "grade", "veto", "veto_reason", "prev_rank",
+          "prev_series_rank", "rank_change", "series_rank_change", "movement"]
+
+
+def _frozen(year: results_mod.YearScore) -> pd.DataFrame:
+    comps = [c.key for c in year.scheme.components]
+    frame = year.results[FROZEN[:2] + comps + FROZEN[2:]].copy()
+    frame["consequences"] = year.results["consequences"].map(list)
+    return frame
+
+
+def publish(con, org: str, year: int, who: str, note: str | None = None, via: str = "page") -> dict:
+    """Freeze the year's current results. Returns the publication."""
+    if not (who or "").strip():
+        raise PerfcoreError("请先填写操作人姓名 / please give your name first")
+    scored = results_mod.score(con, org, year)
+    if (scored.results["missing"] != "").any() or (scored.targets["base_source"] == "provisional").any():
+        raise PerfcoreError(f"{year} 年度仍有尚未评分的内容，不能发布 / {year} still has parts not yet scored; it cannot be published")
+    frame = _frozen(scored)
+    text = frame.to_json(orient="records", force_ascii=False)
+    now = dt.datetime.now()
+    fingerprint = hashlib.sha256(text.encode()).hexdigest()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [org, year, now, who, note, scored.scheme.text, text, fingerprint])
+        audit(con, who, "publish", org, year, "year", str(year), None, {"fingerprint": fingerprint, "units": len(frame)},
+              note, via)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return latest(con, org, year)
+
+
+def latest(con, org: str, year: int) -> dict | None:
+    """The most recent publication of a year, or None."""
+    row = con.execute("SELECT published_at, published_by, note, fingerprint, results_json FROM publications "
+                      "WHERE org = ? AND year = ? ORDER BY published_at DESC LIMIT 1", [org, year]).fetchone()
+    if row is None:
+        return None
+    return {"published_at": row[0], "published_by": row[1], "note": row[2], "fingerprint": row[3],
+            "results": pd.DataFrame(json.loads(row[4]))}
+
+
+def differences(published: pd.DataFrame, live: results_mod.YearScore) -> pd.DataFrame:
+    """Units whose composite, rank or grade differ between the publication and the live data."""
+    now = live.results.set_index("unit")
+    rows = []
+    for r in published.to_dict("records"):
+        unit = r["unit"]
+        if unit not in now.index:
+            rows.append({"unit": unit, "published_composite": r["composite"], "live_composite": None,
+                         "published_rank": r["rank"], "live_rank": None, "published_grade": r["grade"], "live_grade": None})
+            continue
+        n = now.loc[unit]
+        if abs(float(n["composite"]) - float(r["composite"])) > 1e-9 or int(n["rank"]) != int(r["rank"]) or n["grade"] != r["grade"]:
+            rows.append({"unit": unit, "published_composite": r["composite"], "live_composite": float(n["composite"]),
+                         "published_rank": int(r["rank"]), "live_rank": int(n["rank"]),
+                         "published_grade": r["grade"], "live_grade": n["grade"]})
+    for unit in sorted(set(now.index) - set(published["unit"])):
+        n = now.loc[unit]
+        rows.append({"unit": unit, "published_composite": None, "live_composite": float(n["composite"]),
+                     "published_rank": None, "live_rank": int(n["rank"]), "published_grade": None, "live_grade": n["grade"]})
+    return pd.DataFrame(rows, columns=["unit", "published_composite", "live_composite", "published_rank", "live_rank",
+                                       "published_grade", "live_grade"])
