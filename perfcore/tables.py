@@ -289,10 +289,15 @@ def _raw_rows(path: Path, label: str, kind: str) -> tuple[list[str], list[tuple[
     problems = []
     groups = {c.zh for c in TABLES[kind]["columns"] if c.key in GROUP_COLUMNS.get(kind, set())}
     s0_pair = {"一级指标", "二级指标名称"} if kind == "indicators" else set()
-    last_data = max((i for i, r in enumerate(rows) if any(c.strip() for c in r)), default=h)
+    def footnote(r):
+        filled = [c.strip() for c in r if (c or "").strip()]
+        return bool(filled) and filled[0].startswith(FOOTNOTE_PREFIXES)
+
+    notes = {i for i, r in enumerate(rows) if i > h and footnote(r)}
+    last_data = max((i for i, r in enumerate(rows) if any(c.strip() for c in r) and i not in notes), default=h)
     for (r0, r1, c0, c1, ref) in merges:
         top, bottom = r0 - 1, r1 - 1
-        if bottom <= h or top > last_data:
+        if bottom <= h or top > last_data or all(i in notes for i in range(top, bottom + 1)):
             continue      # titles above the header, footnotes below the data
         cols = {header[c - 1] for c in range(c0, c1 + 1) if c - 1 < len(header)}
         vertical_group = c0 == c1 and cols <= groups
@@ -312,10 +317,7 @@ def _raw_rows(path: Path, label: str, kind: str) -> tuple[list[str], list[tuple[
     body = []
     for i in range(h + 1, len(rows)):
         r = rows[i]
-        filled = [c.strip() for c in r if (c or "").strip()]
-        if not filled:
-            continue
-        if filled[0].startswith(FOOTNOTE_PREFIXES) and i > h:
+        if not any((c or "").strip() for c in r) or i in notes:
             continue
         body.append((i + 1, r))
     return header, body, sheet, meta

@@ -1,0 +1,212 @@
+"""Importing the offices' workbooks: shapes, diffs, idempotence, round trips, and malformed files."""
+from __future__ import annotations
+
+import shutil
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import perfcore
+from perfcore import export, importer, ledger
+from perfcore.errors import InputError, PerfcoreError
+from perfcore.sources import load_source
+from tests.conftest import ROOT
+
+TABLES_TO_SNAPSHOT = ["units", "indicators", "events", "evaluations", "vetoes", "indicator_scores", "assignments",
+                      "progress", "event_versions", "audit_log", "publications"]
+
+
+@pytest.fixture(scope="module")
+def db_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("import") / "template.duckdb"
+    con = perfcore.connect(path)
+    load_source(con, ROOT / "data")
+    con.close()
+    return path
+
+
+@pytest.fixture
+def con(db_template, tmp_path):
+    path = tmp_path / "db.duckdb"
+    shutil.copy(db_template, path)
+    c = perfcore.connect(path)
+    yield c
+    c.close()
+
+
+def snapshot(con):
+    return {t: sorted(map(str, con.execute(f"SELECT * FROM {t}").fetchall())) for t in TABLES_TO_SNAPSHOT}
+
+
+def workbook(path, rows, merges=(), title="台账"):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    for r in rows:
+        ws.append(r)
+    for m in merges:
+        ws.merge_cells(m)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["events", "indicators", "evaluations", "indicator_scores", "progress", "vetoes", "units"])
+def test_export_then_import_loses_nothing(con, tmp_path, kind):
+    path = tmp_path / f"{kind}.xlsx"
+    path.write_bytes(export.table_xlsx(con, kind, "示例区", 2025))
+    plan = importer.plan_import(con, path, "示例区", 2025, kind=kind)
+    assert plan.ok and not plan.has_changes, plan.summary()
+
+
+def test_reimporting_the_same_file_changes_nothing(con):
+    before = snapshot(con)
+    plan = importer.plan_import(con, ROOT / "data/示例区/2025/扣分台账.csv", "示例区", 2025)
+    assert plan.kind == "events" and not plan.has_changes
+    assert importer.apply_import(con, plan, who="王某") == 0
+    assert snapshot(con) == before
+
+
+def test_a_corrected_ledger_shows_its_changes_then_applies_them(con, tmp_path):
+    frame = export.table_frame(con, "events", "示例市妇联", 2024)
+    frame.loc[0, "次数"] = 5                                   # changed
+    removed = frame.loc[1, "编号"]
+    frame = frame.drop(index=1)                               # removed → revoked, never deleted
+    new = frame.iloc[[0]].copy()
+    new["编号"] = "F2024-NEW"                                  # added
+    frame = frame._append(new, ignore_index=True) if hasattr(frame, "_append") else frame
+    path = tmp_path / "扣分台账.csv"
+    path.write_bytes(export.table_csv(frame))
+    plan = importer.plan_import(con, path, "示例市妇联", 2024)
+    assert (len(plan.added), len(plan.changed), len(plan.removed)) == (1, 1, 1)
+    diff = plan.diff_frame()
+    assert "count: 1 → 5" in diff[diff["change"] == "changed"]["detail"].iloc[0] or \
+           "count: 2 → 5" in diff[diff["change"] == "changed"]["detail"].iloc[0]
+    assert importer.apply_import(con, plan, who="李某", via="test") == 3
+    gone = ledger.event(con, "示例市妇联", 2024, removed)
+    assert gone["status"] == "已撤销" and "更正版本" in gone["revoked_reason"]
+    log = ledger.audit_log(con, org="示例市妇联")
+    assert sorted(log["action"]) == ["import-add", "import-edit", "import-revoke"] and set(log["who"]) == {"李某"}
+    assert len(ledger.versions(con, "示例市妇联", 2024, removed)) == 2
+    again = importer.plan_import(con, path, "示例市妇联", 2024)
+    assert not again.has_changes
+
+
+def test_s4_indicator_workbook_with_title_merged_categories_and_subtotals(con, tmp_path):
+    frame = export.table_frame(con, "indicators", "示例区", 2025)
+    rows = [["2025年度区绩效评估指标任务分解表"], ["项目", "一级指标", "二级指标名称", "分值", "数据采集责任单位", "序号"]]
+    merges = ["A1:F1"]
+    start = 3
+    for cat, part in frame.groupby("项目", sort=False):
+        first_row = start + len(rows) - 2
+        for i, r in enumerate(part.itertuples(index=False)):
+            rows.append([cat if i == 0 else None, r[1] if r[1] else None, r[2], r[3], r[5], len(rows) - 1])
+        if len(part) > 1:
+            merges.append(f"A{first_row}:A{first_row + len(part) - 1}")
+        rows.append([None, None, "小计", float(part["分值"].sum()), None, None])
+    rows.append(["备注：各单位请于9月30日前报送。"])
+    path = workbook(tmp_path / "指标任务分解表.xlsx", rows, merges)
+    plan = importer.plan_import(con, path, "示例区", 2025)
+    assert plan.ok, [p.message() for p in plan.problems]
+    # 一级指标 cells were written only once per group here; the table's own points check catches that
+    assert plan.kind == "indicators"
+
+
+def test_s0_rules_table_with_two_level_indicator(con, tmp_path):
+    rows = [["市妇联内部绩效管理考评细则和责任分工"],
+            ["序号", "考评指标", None, "指标分值", "考评办法（评分标准）", "数据采集单位", "备注"]]
+    table = export.table_frame(con, "indicators", "示例市妇联", 2024)
+    merges = ["A1:G1"]
+    for i, r in enumerate(table.itertuples(index=False), start=1):
+        first = r[1].split("（")[0] if r[1] else None
+        if first:
+            rows.append([i, first, r[2], r[3], "按细则扣分", r[5], None])
+        else:
+            rows.append([i, r[2], r[2], r[3], "按细则扣分", r[5], None])
+            merges.append(f"B{len(rows)}:C{len(rows)}")
+    rows.append([12, "正向激励", "正向激励", 10, "同一事项以最高分统计", "机关效能办", "同一事项以最高分统计"])
+    merges.append(f"B{len(rows)}:C{len(rows)}")
+    path = workbook(tmp_path / "考评细则.xlsx", rows, merges)
+    plan = importer.plan_import(con, path, "示例市妇联", 2024)
+    assert plan.ok, [p.message() for p in plan.problems]
+    assert {r["indicator"] for r in plan.rows} == set(table["二级指标名称"])   # 正向激励 is the pool, not an indicator
+    changed = {after["indicator"] for _, after in plan.changed}
+    assert changed and all(after["method"] == "按细则扣分" for _, after in plan.changed)
+
+
+def test_s4_progress_report_with_its_header_line(con, tmp_path):
+    rows = [["2026年度区绩效评估指标工作进度表"], ["填报组队：区委办", None, "填报人：王某", None, "填报时间：2026年9月28日"],
+            ["序号", "指标名称", "指标工作进展情况", "存在的问题", "下一步整改措施及完成时限", "完成进度"],
+            [1, "招商引资工作", "已签约项目12个", "无", "按序时推进", 80],
+            [2, "禁毒工作", "开展宣传3次", "经费不足", "10月底前完成", 60],
+            ["备注：请各组队分别于9月30日、12月31日前报送。"]]
+    path = workbook(tmp_path / "工作进度表.xlsx", rows, ["A1:F1", "A6:F6"])
+    plan = importer.plan_import(con, path, "示例区", 2026)
+    assert plan.ok, [p.message() for p in plan.problems]
+    assert {(r["unit"], r["period"], r["reporter"]) for r in plan.rows} == {("区委办", "前三季度", "王某")}
+    assert len(plan.changed) == 2 and "period taken from the filing date" in plan.notes[0]
+
+
+@pytest.mark.parametrize("rows, merges, expect", [
+    ([["编号", "日期", "单位", "指标", "次数"], ["X1", "2025-01-02", "区委办", "察访核验", 1]], [], "缺少必需的列「情形」"),
+    ([["编号", "日期", "单位", "指标", "情形", "次数"], ["X1", "2025-01-02", "区委办", "察访核验", "工作落实不力", "两次"]], [], "应为数字"),
+    ([["编号", "日期", "单位", "指标", "情形"], ["X1", "2025-01-02", "不存在局", "察访核验", "工作落实不力"]], [], "单位不在单位名单中"),
+    ([["编号", "日期", "单位", "指标", "情形"], ["X1", "2025-01-02", "区委办", "察访核验", "工作落实不力"],
+      ["X1", "2025-01-03", "区委办", "察访核验", "工作落实不力"]], [], "重复（首次出现在第2行）"),
+    ([["编号", "日期", "单位", "指标", "情形"], ["X1", "2025-01-02", "区委办", "察访核验", "工作落实不力"],
+      ["X2", "2025-01-02", "区委办", "察访核验", "工作落实不力"]], ["C2:C3"], "合并单元格 C2:C3 位于数据区"),
+    ([["编号", "日期", "单位", "指标", "情形"], ["X1", "2025-01-02", "区委办", "察访核验", "工作落实不力" * 500]], [], "过长"),
+])
+def test_malformed_ledgers_are_located_and_change_nothing(con, tmp_path, rows, merges, expect):
+    before = snapshot(con)
+    path = workbook(tmp_path / "扣分台账.xlsx", rows, merges)
+    plan = importer.plan_import(con, path, "示例区", 2025)
+    assert not plan.ok and any(expect in p.zh for p in plan.problems), [p.zh for p in plan.problems]
+    assert all(p.file == "扣分台账.xlsx" and p.en for p in plan.problems)
+    with pytest.raises(InputError):
+        importer.apply_import(con, plan, who="王某")
+    assert snapshot(con) == before
+
+
+def test_empty_and_not_a_workbook_and_unknown_table(con, tmp_path):
+    before = snapshot(con)
+    empty = workbook(tmp_path / "扣分台账.xlsx", [])
+    assert "文件为空" in importer.plan_import(con, empty, "示例区", 2025).problems[0].zh
+    fake = tmp_path / "扣分台账.xlsx"
+    fake.write_bytes(b"PK\x03\x04 not really a zip")
+    assert "Excel" in importer.plan_import(con, fake, "示例区", 2025).problems[0].zh
+    other = workbook(tmp_path / "杂项.xlsx", [["甲", "乙"], [1, 2]], title="Sheet1")
+    with pytest.raises(InputError) as exc:
+        importer.plan_import(con, other, "示例区", 2025)
+    assert "无法识别" in exc.value.problems[0].zh
+    with pytest.raises(PerfcoreError):
+        importer.plan_import(con, empty, "不存在的组织", 2025)
+    assert snapshot(con) == before
+
+
+def test_a_workbook_whose_first_sheet_is_something_else(con, tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "封面"
+    wb.active.append(["2025年扣分台账"])
+    wb.save(tmp_path / "扣分台账.xlsx")
+    plan = importer.plan_import(con, tmp_path / "扣分台账.xlsx", "示例区", 2025)
+    assert not plan.ok and all(p.sheet == "封面" for p in plan.problems)
+    assert any("缺少必需的列「情形」" in p.zh for p in plan.problems)
+
+
+CELL = st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12), st.integers(-5, 100), st.floats(allow_nan=False, width=32),
+                 st.sampled_from(["区委办", "察访核验", "工作落实不力", "2025-03-01", "是", "已审定"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.lists(st.sampled_from(["编号", "日期", "单位", "指标", "情形", "次数", "标准分", "状态", "乱列", ""]),
+                       min_size=0, max_size=8),
+       body=st.lists(st.lists(CELL, max_size=9), max_size=6))
+def test_random_tables_never_crash_the_validator(con, tmp_path_factory, header, body):
+    path = workbook(tmp_path_factory.mktemp("rand") / "扣分台账.xlsx", [header] + body)
+    try:
+        plan = importer.plan_import(con, path, "示例区", 2025)
+    except (InputError, PerfcoreError):
+        return
+    assert plan.ok or all(p.zh and p.en for p in plan.problems)
