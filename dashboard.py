@@ -39,6 +39,7 @@ titles = {
     "deductions": ("扣分明细", "Deductions", ":material/receipt_long:"),
     "movement": ("排名变化", "Rank movement", ":material/swap_vert:"),
     "whatif": ("权重模拟", "What-if", ":material/tune:"),
+    "data": ("数据管理", "Data management", ":material/database:"),
 }
 pages = [st.Page(state.PAGES[key], title=zh if state.lang() == "zh" else en, icon=icon, url_path=key,
                  default=key == "rankings") for key, (zh, en, icon) in titles.items()]

@@ -55,16 +55,16 @@ with tab_overview:
         k[3].metric(state.bi("减免或去重后不计", "Waived or merged"), f"{int(((view['final'] == 0)).sum())}")
         a, b = st.columns(2, gap="large")
         a.plotly_chart(figures.events_by(view, "month", lang, state.bi("按月份", "By month")), width="stretch",
-                       config={"displayModeBar": False})
+                       config=state.CHART)
         b.plotly_chart(figures.events_by(view, "source_level", lang, state.bi("按来源层级", "By source level")),
-                       width="stretch", config={"displayModeBar": False})
+                       width="stretch", config=state.CHART)
         a, b = st.columns(2, gap="large")
         a.plotly_chart(figures.events_by(view, "category", lang, state.bi("按类别", "By category"), horizontal=True),
-                       width="stretch", config={"displayModeBar": False})
+                       width="stretch", config=state.CHART)
         top = view.groupby("unit")["final"].apply(lambda s: -s[s < 0].sum()).nlargest(15).index
         b.plotly_chart(figures.events_by(view[view["unit"].isin(top)], "unit", lang,
                                          state.bi("扣分最多的单位（前15）", "Units with most deductions (top 15)"), horizontal=True),
-                       width="stretch", config={"displayModeBar": False})
+                       width="stretch", config=state.CHART)
 
 with tab_drill:
     if st.session_state.get("unit") not in units:

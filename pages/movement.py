@@ -18,7 +18,7 @@ if part["year"].nunique() < 2:
     st.info(state.bi("该组织只有一个年度的结果，暂无排名变化。", "Only one year of results: no movement yet."))
     st.stop()
 st.plotly_chart(figures.bump(part, lang, state.bi(f"{chosen}：历年系列名次", f"{chosen}: series rank by year")),
-                width="stretch", config={"displayModeBar": False})
+                width="stretch", config=state.CHART)
 if len(scores) < len(state.all_scores(org)):
     st.caption(state.bi("尚在进行的年度不计入排名变化。", "Years still in progress are not part of the movement."))
 
@@ -34,7 +34,7 @@ moves = moves[moves["series"] == chosen]
 left, right = st.columns([1.4, 1], gap="large")
 with left:
     st.plotly_chart(figures.slope(moves, first, second, lang, state.bi(f"{first} → {second} 系列名次", f"Series rank {first} → {second}")),
-                    width="stretch", config={"displayModeBar": False})
+                    width="stretch", config=state.CHART)
 with right:
     st.markdown("**" + state.bi(f"{second}年度排名升降通报（{chosen}）", f"{second} movement notice ({chosen})") + "**")
     up = moves[moves["change"] > 0].sort_values("change", ascending=False)

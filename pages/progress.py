@@ -15,7 +15,7 @@ if matrix.empty:
     st.warning(state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
     st.stop()
 st.plotly_chart(figures.heatmap(matrix, lang, state.bi("各单位各指标得分率", "Attainment by unit and indicator")),
-                width="stretch", config={"displayModeBar": False})
+                width="stretch", config=state.CHART)
 if state.in_progress(scored):
     st.caption(state.bi("本年度尚在进行，尚未评分的直接评分指标暂按满分显示。",
                         "This year is in progress; directly scored indicators not yet scored show full points."))
@@ -36,7 +36,7 @@ k = st.columns(3)
 for col, key in zip(k, ["on_track", "behind", "at_risk"]):
     col.metric(state.tr(key), int(counts.get(key, 0)))
 st.plotly_chart(figures.progress_bars(current, lang, state.bi(f"{period}：各单位平均完成进度", f"{period}: average progress by unit")),
-                width="stretch", config={"displayModeBar": False})
+                width="stretch", config=state.CHART)
 
 st.markdown("**" + state.bi("进度明细与报告内容", "Progress by indicator, with the report text") + "**")
 detail = views.progress_status(reports, period)

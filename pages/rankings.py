@@ -1,7 +1,7 @@
 """部门排名 — the league table of the year, with grade counts, series averages, risers and fallers."""
 import streamlit as st
 
-from perfcore import figures, views
+from perfcore import figures, publish, views
 from perfcore.names import pinyin_key
 from ui import state
 
@@ -18,6 +18,22 @@ if state.in_progress(scored):
                      "This year is still in progress: indicators not yet scored count full points and evaluations "
                      "not yet held count 0, so the ranking is provisional."), icon=":material/hourglass_top:")
 
+published = state.publication(org, year)
+if published is not None:
+    st.success(state.bi(f"正式结果已于 {published['published_at']:%Y-%m-%d %H:%M} 由 {published['published_by']} 发布，下表为发布时的结果。",
+                        f"Published {published['published_at']:%Y-%m-%d %H:%M} by {published['published_by']}; the table shows the "
+                        "published result."), icon=":material/verified:")
+    changed = publish.differences(published["results"], scored)
+    if not changed.empty:
+        with st.expander(state.bi(f"发布后数据有变化：{len(changed)} 个单位的得分、名次或等次与发布时不同", 
+                                  f"The data changed since publication: {len(changed)} units differ"), expanded=False):
+            st.dataframe(changed, hide_index=True, width="stretch", column_config={
+                "unit": state.tr("unit"),
+                "published_composite": st.column_config.NumberColumn(state.bi("发布得分", "Published"), format="%.2f"),
+                "live_composite": st.column_config.NumberColumn(state.bi("当前得分", "Now"), format="%.2f"),
+                "published_rank": state.bi("发布名次", "Published rank"), "live_rank": state.bi("当前名次", "Rank now"),
+                "published_grade": state.bi("发布等次", "Published grade"), "live_grade": state.bi("当前等次", "Grade now")})
+    scored = publish.as_published(scored, published["results"])
 table = views.league_table(scored, series)
 if table.empty:
     st.warning(state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
@@ -27,7 +43,7 @@ if table.empty:
 left, middle, right = st.columns([1, 1.5, 1.1], gap="large")
 with left:
     st.plotly_chart(figures.grade_bar(views.grade_counts(scored), colors, labels, lang), width="stretch",
-                    config={"displayModeBar": False})
+                    config=state.CHART)
 with middle:
     st.markdown("**" + state.bi("各系列平均综合得分", "Average composite by series") + "**")
     summary = views.series_summary(scored)

@@ -48,7 +48,7 @@ left, right = st.columns(2, gap="large")
 with left:
     st.plotly_chart(figures.waterfall(views.waterfall(scored, unit, lang), lang,
                                       state.bi("从满分到综合得分", "From full points to the composite")),
-                    width="stretch", config={"displayModeBar": False})
+                    width="stretch", config=state.CHART)
 with right:
     finished = [ys for ys in state.all_scores(org) if not state.in_progress(ys)]
     history = views.unit_history(finished, unit)
@@ -57,7 +57,7 @@ with right:
     if len(finished) < len(state.all_scores(org)):
         st.caption(state.bi("尚在进行的年度不计入历年走势。", "Years still in progress are left out of the trend."))
     st.plotly_chart(figures.history(history, lang, state.bi("历年综合得分与系列名次", "Composite and series rank over the years")),
-                    width="stretch", config={"displayModeBar": False})
+                    width="stretch", config=state.CHART)
 
 comparison = views.indicator_comparison(scored, unit)
 short = comparison[(comparison["score"] < comparison["points"] - 1e-9) | (comparison["series_avg"] < comparison["points"] - 1e-9)]
@@ -67,7 +67,7 @@ if short.empty:
 else:
     st.plotly_chart(figures.indicator_vs_series(short, lang, state.bi("失分指标得分率与系列平均（低于系列平均的在前）",
                                                                       "Indicators with lost points against the series average (furthest below first)")),
-                    width="stretch", config={"displayModeBar": False})
+                    width="stretch", config=state.CHART)
     full = len(comparison) - len(short)
     if full:
         st.caption(state.bi(f"其余 {full} 项指标本单位与系列各单位均为满分。", f"The other {full} indicators: full points for this unit and its series."))

@@ -122,7 +122,7 @@ def simulator():
             "official_grade": state.bi("正式等次", "Official grade")})
         st.plotly_chart(figures.whatif_scatter(view, colors, labels, lang,
                                                state.bi("正式得分与模拟得分", "Official against simulated composite")),
-                        width="stretch", config={"displayModeBar": False})
+                        width="stretch", config=state.CHART)
 
 
 simulator()

@@ -51,7 +51,14 @@ class YearContext:
         return {c.name: c.full for c in self.scheme.components if c.source == "evaluation"}
 
 
+def _bad(r: dict, key: str) -> bool:
+    """The cell already failed to read; it has been reported."""
+    return key in r.get("_bad", ())
+
+
 def _unit_ok(c: Collector, r: dict, col: str, ctx: YearContext) -> bool:
+    if _bad(r, "unit"):
+        return False
     u = r["unit"]
     if u not in ctx.all_units:
         c.add(r["_row"], col, u, "单位不在单位名单中", "unit is not in the unit list")
@@ -74,6 +81,8 @@ def _dup(c: Collector, ctx: YearContext, kind: str, r: dict, column: str) -> boo
 
 
 def _indicator_ok(c: Collector, r: dict, col: str, ctx: YearContext) -> bool:
+    if _bad(r, "indicator"):
+        return False
     if r["indicator"] not in ctx.points:
         c.add(r["_row"], col, r["indicator"], "本年度没有该指标", "no such indicator this year")
         return False
@@ -84,9 +93,11 @@ def check_event(c: Collector, r: dict, ctx: YearContext) -> bool:
     sch = ctx.scheme
     ok = _unit_ok(c, r, "单位", ctx)
     ok &= not _dup(c, ctx, "events", r, "编号")
-    if r["target"] not in ctx.targets:
+    if not _bad(r, "target") and r["target"] not in ctx.targets:
         c.add(r["_row"], "指标", r["target"], "既不是本年度指标也不是事件池", "neither an indicator of this year nor a pool")
         ok = False
+    if _bad(r, "rule"):
+        return False
     rule = sch.rule(r["rule"])
     if rule is None:
         c.add(r["_row"], "情形", r["rule"], "考评方案中没有该扣分/加分情形", "no such rule in the scheme")
@@ -94,11 +105,13 @@ def check_event(c: Collector, r: dict, ctx: YearContext) -> bool:
     if rule.targets and r["target"] not in rule.targets:
         c.add(r["_row"], "指标", r["target"], f"情形「{rule.name}」不适用于该指标", "this rule does not apply to this indicator")
         ok = False
-    if r["count"] is None or r["count"] <= 0:
+    if not _bad(r, "count") and (r["count"] is None or r["count"] <= 0):
         c.add(r["_row"], "次数", r["count"], "次数应大于0", "count must be greater than 0")
         ok = False
     amount = r.get("base_amount")
-    if rule.range:
+    if _bad(r, "base_amount"):
+        ok = False
+    elif rule.range:
         lo, hi = rule.range
         if amount is None:
             c.add(r["_row"], "标准分", None, f"该情形须填写 {lo:g}–{hi:g} 之间的分值", f"this rule needs an amount between {lo:g} and {hi:g}")
@@ -112,10 +125,10 @@ def check_event(c: Collector, r: dict, ctx: YearContext) -> bool:
     elif amount is not None and rule.amount is not None and abs(amount - rule.amount) > 1e-9:
         c.add(r["_row"], "标准分", amount, f"与情形规定的分值 {rule.amount:g} 不一致", f"differs from the rule's amount {rule.amount:g}")
         ok = False
-    if r["source_level"] not in SOURCE_LEVELS:
+    if not _bad(r, "source_level") and r["source_level"] not in SOURCE_LEVELS:
         c.add(r["_row"], "来源层级", r["source_level"], f"应为 {'、'.join(SOURCE_LEVELS)} 之一", "unknown source level")
         ok = False
-    if r["status"] not in STATUSES:
+    if not _bad(r, "status") and r["status"] not in STATUSES:
         c.add(r["_row"], "状态", r["status"], f"应为 {'、'.join(STATUSES)} 之一", "unknown status")
         ok = False
     if r.get("role") and r["role"] not in sch.roles:
@@ -149,7 +162,7 @@ def check_score(c: Collector, r: dict, ctx: YearContext) -> bool:
         return False
     ok &= not _dup(c, ctx, "indicator_scores", r, "指标")
     top = ctx.points[r["indicator"]]
-    if not 0 <= r["score"] <= top:
+    if not _bad(r, "score") and not 0 <= r["score"] <= top:
         c.add(r["_row"], "得分", r["score"], f"应在 0–{top:g} 之间", f"must be between 0 and {top:g}")
         ok = False
     if ctx.modes[r["indicator"]] != "direct":
@@ -185,7 +198,9 @@ def check_evaluation(c: Collector, r: dict, ctx: YearContext) -> bool:
     top = r.get("max_score")
     if top is None and not r["aspect"]:
         top = kinds[r["kind"]]
-    if r["score"] < 0 or (top is not None and r["score"] > top):
+    if _bad(r, "score"):
+        ok = False
+    elif r["score"] < 0 or (top is not None and r["score"] > top):
         c.add(r["_row"], "得分", r["score"], f"应在 0–{top:g} 之间" if top is not None else "不能为负数",
               f"must be between 0 and {top:g}" if top is not None else "must not be negative")
         ok = False
@@ -199,7 +214,7 @@ def check_veto(c: Collector, r: dict, ctx: YearContext) -> bool:
 def check_progress(c: Collector, r: dict, ctx: YearContext) -> bool:
     ok = _unit_ok(c, r, "填报组队", ctx)
     ok &= _indicator_ok(c, r, "指标名称", ctx)
-    if r["period"] not in PERIODS:
+    if not _bad(r, "period") and r["period"] not in PERIODS:
         c.add(r["_row"], "报告期", r["period"], f"应为 {'、'.join(PERIODS)} 之一", "unknown reporting period")
         ok = False
     if r.get("percent") is not None and not 0 <= r["percent"] <= 100:
@@ -217,6 +232,6 @@ def check_rows(kind: str, rows: list[dict], ctx: YearContext, label: str, sheet:
                cell_problems: list[Problem] = ()) -> tuple[list[dict], list[Problem]]:
     """The rows that pass, and every problem (cell problems included) in row order."""
     col = Collector(label, sheet)
-    good = [r for r in rows if CHECKS[kind](col, r, ctx)]
+    good = [r for r in rows if CHECKS[kind](col, r, ctx) and not r.get("_bad")]
     problems = sorted(list(cell_problems) + col.problems, key=lambda p: (p.row or 0))
     return good, problems

@@ -46,6 +46,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "simulated": ("模拟结果", "Simulated"),
     "rank_delta": ("名次变化", "Rank change"),
     "grade_change": ("等次变化", "Grade change"),
+    "add": ("新增", "added"),
+    "edit": ("修改", "edited"),
+    "revoke": ("撤销", "revoked"),
+    "import-add": ("导入新增", "imported (new)"),
+    "import-edit": ("导入修改", "imported (changed)"),
+    "import-revoke": ("导入撤销", "imported (revoked)"),
+    "import-remove": ("导入删除", "imported (removed)"),
+    "publish": ("发布", "published"),
 }
 
 

@@ -154,6 +154,9 @@ def plan_import(con, path, org: str, year: int | None = None, kind: str | None =
     header_problems = []
     if kind == "progress":
         header_problems = _progress_header(rows, period, plan)
+    if kind in ("units", "indicators") and cell_problems:
+        plan.problems = header_problems + list(cell_problems)   # the tree and the list need every cell readable
+        return plan
     if kind == "units":
         good, found = _check_units(con, org, rows, label, plan.sheet)
     elif kind == "indicators":
@@ -382,3 +385,32 @@ def problems_frame(plan: ImportPlan, lang: str = "zh") -> pd.DataFrame:
 def plan_json(plan: ImportPlan) -> str:
     return json.dumps({"kind": plan.kind, "added": len(plan.added), "changed": len(plan.changed),
                        "removed": len(plan.removed), "problems": [p.as_dict() for p in plan.problems]}, ensure_ascii=False)
+
+
+def file_cells(path, plan: ImportPlan) -> tuple[pd.DataFrame, set]:
+    """The file as the office sees it (spreadsheet row numbers as the index), and the cells with problems."""
+    from .tables import _grid
+    try:
+        rows, _, _ = _grid(Path(path), plan.label)
+    except InputError:
+        return pd.DataFrame(), set()
+    width = max((len(r) for r in rows), default=0)
+    letters = [openpyxl_letter(i + 1) for i in range(width)]
+    frame = pd.DataFrame([list(r) + [""] * (width - len(r)) for r in rows], columns=letters,
+                         index=range(1, len(rows) + 1))
+    bad = set()
+    for p in plan.problems:
+        if p.row is None:
+            continue
+        for i in range(width):
+            header = [str(x).strip() for x in frame.iloc[:10, i]]
+            if p.column and p.column in header:
+                bad.add((p.row, letters[i]))
+        if not any(r == p.row for r, _ in bad):
+            bad.add((p.row, None))   # the whole row
+    return frame, bad
+
+
+def openpyxl_letter(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+    return get_column_letter(n)

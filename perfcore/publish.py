@@ -81,3 +81,14 @@ def differences(published: pd.DataFrame, live: results_mod.YearScore) -> pd.Data
                      "published_rank": None, "live_rank": int(n["rank"]), "published_grade": None, "live_grade": n["grade"]})
     return pd.DataFrame(rows, columns=["unit", "published_composite", "live_composite", "published_rank", "live_rank",
                                        "published_grade", "live_grade"])
+
+
+def as_published(year: results_mod.YearScore, published: pd.DataFrame) -> results_mod.YearScore:
+    """The year with its published results in place of the live ones (for display)."""
+    from dataclasses import replace
+    frame = published.copy()
+    frame["missing"] = ""
+    for col in ("prev_rank", "prev_series_rank", "rank_change", "series_rank_change"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame["veto_reason"] = frame["veto_reason"].fillna("")
+    return replace(year, results=results_mod.order(frame))

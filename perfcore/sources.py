@@ -107,7 +107,7 @@ def read_org(folder: Path) -> OrgData:
 
 
 def _read_units(path: Path, base: Path) -> list[dict]:
-    rows = read_table(path, "units", _rel(path, base))
+    rows = read_table(path, "units", _rel(path, base))   # strict: raises on any bad cell
     c = Collector(_rel(path, base))
     seen = {}
     for r in rows:

@@ -335,10 +335,11 @@ def read_table(path: Path, kind: str, label: str | None = None) -> list[dict]:
 
 
 def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dict], list[Problem], str | None]:
-    """Like read_table, but return the well-typed rows, the cell problems and the sheet name.
+    """Like read_table, but return the rows, the cell problems and the sheet name.
 
-    A bad header still raises at once: without it no cell can be read. Rows with
-    a bad cell are left out, so later checks do not report the same row twice.
+    A bad header still raises at once: without it no cell can be read. A row with
+    a bad cell comes back with that field None and named in `_bad`, so later
+    checks look at its other cells without reporting the same cell twice.
     """
     spec = TABLES[kind]
     label = label or str(path)
@@ -367,7 +368,6 @@ def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dic
         if kind == "indicators" and _indicator_row(cells, index) is None:
             continue          # a subtotal (小计/合计) row; the bracketed totals are checked instead
         record = {"_row": rownum}
-        before = len(problems.problems)
         for col in spec["columns"]:
             pos = index.get(col.key)
             if pos is None and col.key in FROM_HEADER_LINE.get(kind, set()):
@@ -376,14 +376,17 @@ def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dic
             raw = cells[pos] if pos is not None and pos < len(cells) else ""
             if len(raw or "") > 2000:
                 problems.add(rownum, col.zh, raw, "单元格内容过长（超过2000字）", "cell is too long (over 2000 characters)")
+                record[col.key] = None
+                record.setdefault("_bad", set()).add(col.key)
                 continue
             try:
                 record[col.key] = convert(raw, col)
             except ValueError as exc:
                 zh, en = exc.args
                 problems.add(rownum, col.zh, raw, zh, en)
-        if len(problems.problems) == before:
-            out.append(record)
+                record[col.key] = None
+                record.setdefault("_bad", set()).add(col.key)
+        out.append(record)   # rows with a bad cell are still cross-checked (on their other cells), never written
     if meta:
         for record in out:
             record["_meta"] = meta

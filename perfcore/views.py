@@ -250,3 +250,15 @@ def movement_between(history: pd.DataFrame, first: int, second: int, basis: str 
     out["change"] = out["before"] - out["after"]
     out["_k"] = out["unit"].map(pinyin_key)
     return out.sort_values(["series", "after", "_k"]).drop(columns="_k").reset_index(drop=True)
+
+
+def audit_changes(before_json: str | None, after_json: str | None) -> str:
+    """What one audit row changed, field by field: 'count: 1 → 2；status: 已审定 → 已撤销'."""
+    import json
+    before = json.loads(before_json) if isinstance(before_json, str) else {}
+    after = json.loads(after_json) if isinstance(after_json, str) else {}
+    if not before:
+        return "；".join(f"{k}: {v}" for k, v in after.items() if v not in (None, "", 0) and k != "event_id")
+    if not after:
+        return ""
+    return "；".join(f"{k}: {before.get(k)} → {after.get(k)}" for k in after if before.get(k) != after.get(k))

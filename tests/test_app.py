@@ -167,3 +167,30 @@ def test_forced_distribution_org(app):
     assert not app.exception
     table = app.dataframe[-1].value
     assert table["grade"].value_counts().to_dict() == {"良好": 12, "达标": 11, "优秀": 8, "不达标": 1}
+
+
+def test_data_page_records_corrects_revokes_and_audits(app, sample_db):
+    page(app, "data")
+    assert any("填写姓名" in i.value for i in app.info)
+    app.text_input(key="who").set_value("测试员").run()
+    app.selectbox(key="new_target").set_value("察访核验").run()
+    app.selectbox(key="new_unit").set_value("区委办")
+    app.selectbox(key="new_rule").set_value("工作落实不力")
+    app.text_area(key="new_description").set_value("暗访发现窗口无人")
+    app.button(key="FormSubmitter:add_event-保存记录").click().run()
+    assert not app.exception, app.exception
+    assert any("已保存记录" in s.value for s in app.success)
+    new_id = sample_db.execute("SELECT event_id FROM events WHERE org='示例区' AND year=2025 AND description='暗访发现窗口无人'").fetchone()[0]
+    log = sample_db.execute("SELECT action, who, via FROM audit_log WHERE entity_id = ?", [new_id]).fetchall()
+    assert log == [("add", "测试员", "page")]
+
+
+def test_data_page_publish_and_rankings_show_the_publication(app, sample_db):
+    app.selectbox(key="org").set_value("示例市直机关").run()
+    page(app, "data")
+    app.text_input(key="who").set_value("测试员").run()
+    app.button(key="publish").click().run()
+    assert not app.exception, app.exception
+    assert any("发布" in s.value for s in app.success)
+    page(app, "rankings")
+    assert any("正式结果已于" in s.value for s in app.success)

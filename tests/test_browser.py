@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = {"": "部门排名|rankings", "unit": "城东街道|城东街道", "progress": "指标进度|indicator progress", "deductions": "扣分明细|deductions",
-         "movement": "排名变化|Rank movement", "whatif": "权重模拟|What-if"}
+         "movement": "排名变化|Rank movement", "whatif": "权重模拟|What-if", "data": "数据管理|Data management"}
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
@@ -163,3 +163,36 @@ def test_whatif_reranks_live(page, server):
     assert errors(page) == 0
     shoot(page, "whatif_changed_zh")
     print(f"what-if change shown after {elapsed:.2f} s")
+
+
+def test_upload_a_bad_then_a_good_workbook(page, server, tmp_path):
+    import openpyxl
+    bad = tmp_path / "扣分台账.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["编号", "日期", "单位", "指标", "情形", "次数"])
+    wb.active.append(["B1", "2025-05-01", "不存在的局", "察访核验", "工作落实不力", "三"])
+    wb.save(bad)
+    page.goto(f"{server}/data")
+    settle(page)
+    page.get_by_label("操作人姓名（记入操作日志）").fill("浏览器测试")
+    page.get_by_label("操作人姓名（记入操作日志）").press("Enter")
+    settle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
+    settle(page)
+    shoot(page, "data_problems_zh")
+    assert page.get_by_text("发现 2 个问题，未写入任何数据。").count() == 1
+    good = tmp_path / "good" / "扣分台账.csv"
+    good.parent.mkdir()
+    rows = (ROOT / "data/示例区/2025/扣分台账.csv").read_text(encoding="utf-8-sig").splitlines()
+    rows.append("2025-Z001,2025-11-30,区委办,察访核验,工作纪律散漫,区,明察暗访,1,,,,0,,,,,,示效督〔2025〕99号,已审定,浏览器测试新增")
+    good.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(good))
+    settle(page)
+    assert page.get_by_text("新增 1 行，修改 0 行，撤销 0 行").count() >= 1
+    page.get_by_role("button", name="确认导入").click()
+    settle(page)
+    assert page.get_by_text("已导入，1 处更改已记入操作日志。").count() == 1
+    page.get_by_role("tab", name="操作日志").click()
+    settle(page)
+    shoot(page, "data_log_zh")
+    assert errors(page) == 0

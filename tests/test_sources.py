@@ -185,3 +185,11 @@ def test_huge_cell(loaded):
     _reload_with_events(org, [event("E1", "甲", "业务", "逾期", text="很" * 5000)])
     assert "过长" in _problems(org, con).problems[0].zh
     assert _snapshot(con) == before
+
+
+def test_a_row_with_a_bad_cell_is_still_checked_on_its_other_cells(loaded):
+    org, con, before = loaded
+    _reload_with_events(org, [event("E1", "丁", "业务", "逾期", count="三")])
+    found = {(p.row, p.column) for p in _problems(org, con).problems}
+    assert found == {(2, "单位"), (2, "次数")}
+    assert _snapshot(con) == before

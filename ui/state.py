@@ -15,7 +15,10 @@ PAGES = {
     "deductions": "pages/deductions.py",
     "movement": "pages/movement.py",
     "whatif": "pages/whatif.py",
+    "data": "pages/data.py",
 }
+# every chart offers one button: download as PNG
+CHART = {"displaylogo": False, "modeBarButtons": [["toImage"]], "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 DRILL_TAB = {"zh": "单项明细", "en": "One indicator"}
@@ -64,6 +67,27 @@ def org_years(org: str) -> list[int]:
 @st.cache_data(show_spinner=False)
 def org_names() -> list[str]:
     return results.orgs(cursor())
+
+
+@st.cache_data(show_spinner=False)
+def ledger(org: str, year: int):
+    """The year's ledger as recorded (every status)."""
+    from perfcore import queries
+    return queries.events(cursor(), org, year)
+
+
+@st.cache_data(show_spinner=False)
+def publication(org: str, year: int):
+    """The latest publication of a year, or None."""
+    from perfcore import publish
+    return publish.latest(cursor(), org, year)
+
+
+def data_changed() -> None:
+    """After a write: forget cached scores and simulations, so every screen shows the new data."""
+    st.cache_data.clear()
+    for key in [k for k in st.session_state if str(k).startswith(("sim::", "spec::"))]:
+        del st.session_state[key]
 
 
 def all_scores(org: str) -> list[YearScore]:
