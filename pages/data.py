@@ -54,14 +54,17 @@ with tab_import:
         folder = Path(tempfile.mkdtemp())
         path = folder / upload.name
         path.write_bytes(upload.getvalue())
+        checking = st.progress(0.0, text=state.bi("正在读取和校验…", "Reading and checking…"))
         try:
-            plan = importer.plan_import(con, path, org, year, kind or None, period or None, label=upload.name)
+            plan = importer.plan_import(con, path, org, year, kind or None, period or None, label=upload.name,
+                                        progress=lambda x: checking.progress(x, text=state.bi("正在读取和校验…", "Reading and checking…")))
         except (InputError, PerfcoreError) as exc:
             if isinstance(exc, InputError):
                 show_problems(exc)
             else:
                 st.error(str(exc))
             plan = None
+        checking.empty()
         if plan is not None and not plan.ok:
             show_problems(plan)
             cells, bad = importer.file_cells(path, plan)

@@ -130,8 +130,12 @@ def _existing(con, kind: str, org: str, year: int | None) -> dict:
 
 
 def plan_import(con, path, org: str, year: int | None = None, kind: str | None = None,
-                period: str | None = None, label: str | None = None) -> ImportPlan:
-    """Read, check and compare a file with the database. Writes nothing."""
+                period: str | None = None, label: str | None = None, progress=None) -> ImportPlan:
+    """Read, check and compare a file with the database. Writes nothing.
+
+    `progress`, if given, is called with the share done (0–1) after reading, checking and comparing.
+    """
+    tick = progress or (lambda share: None)
     path = Path(path)
     label = label or path.name
     if not path.exists():
@@ -151,6 +155,7 @@ def plan_import(con, path, org: str, year: int | None = None, kind: str | None =
     except InputError as exc:
         plan.problems = exc.problems
         return plan
+    tick(0.6)
     header_problems = []
     if kind == "progress":
         header_problems = _progress_header(rows, period, plan)
@@ -166,6 +171,7 @@ def plan_import(con, path, org: str, year: int | None = None, kind: str | None =
         good, found = check_rows(kind, rows, ctx, label, plan.sheet, cell_problems)
         cell_problems = []
     plan.problems = sorted(header_problems + list(cell_problems) + found, key=lambda p: (p.row or 0))
+    tick(0.8)
     if plan.problems:
         return plan
     plan.rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in good]
@@ -184,6 +190,7 @@ def plan_import(con, path, org: str, year: int | None = None, kind: str | None =
             plan.removed.append(_public(kind, old))
     if kind == "indicators" and plan.removed:
         _removed_indicators_in_use(con, org, year, plan)
+    tick(1.0)
     return plan
 
 
