@@ -104,3 +104,37 @@ def test_a_database_in_use_gives_a_clear_message(tmp_path):
         assert proc.returncode == 2 and "正被另一个程序" in proc.stderr and "in use by another process" in proc.stderr
     finally:
         holder.close()
+
+
+def test_cli_import_needs_confirmation_and_is_audited(tmp_path):
+    import perfcore
+    db = tmp_path / "imp.duckdb"
+    run("init", "--db", str(db))
+    ledger_csv = ROOT / "data/示例市妇联/2024/扣分台账.csv"
+    lines = ledger_csv.read_text(encoding="utf-8-sig").splitlines()
+    lines.append("F2024-900,2024-12-01,宣传部,值班,值班脱岗漏岗,本级,机关效能办,2,,,,0,,,,,,示妇效〔2024〕99号,已审定,CLI导入测试")
+    corrected = tmp_path / "扣分台账.csv"
+    corrected.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    args = ("import", str(corrected), "--org", "示例市妇联", "--year", "2024", "--who", "命令行测试")
+    asked = run(*args, db=db)
+    assert "新增 1 行" in asked.stdout and "未写入" in asked.stdout
+    done = run(*args, "--yes", db=db)
+    assert "已导入，1 处更改" in done.stdout
+    again = run(*args, "--yes", db=db)
+    assert "无需更改" in again.stdout
+    con = perfcore.connect(db)
+    log = con.execute("SELECT action, who, via, entity_id FROM audit_log").fetchall()
+    assert log == [("import-add", "命令行测试", "cli", "F2024-900")]
+    con.close()
+
+
+def test_cli_template_and_export(tmp_path, sample_db_path):
+    out = tmp_path / "t.xlsx"
+    run("template", "evaluations", "--out", str(out))
+    import openpyxl
+    assert [c.value for c in openpyxl.load_workbook(out).active[1]][:4] == ["单位", "类别", "项目", "得分"]
+    pdf = tmp_path / "n.pdf"
+    run("export", "notice", "--org", "示例市直机关", "--year", "2025", "--format", "pdf", "--out", str(pdf), db=sample_db_path)
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+    proc = run("export", "ledger", "--org", "示例区", "--year", "2025", db=sample_db_path, check=False)
+    assert proc.returncode == 2 and "--unit" in proc.stderr
