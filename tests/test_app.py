@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import perfcore
 from perfcore.whatif import WhatIf
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,3 +195,47 @@ def test_data_page_publish_and_rankings_show_the_publication(app, sample_db):
     assert any("发布" in s.value for s in app.success)
     page(app, "rankings")
     assert any("正式结果已于" in s.value for s in app.success)
+
+
+@pytest.fixture
+def tiny_app(tmp_path, monkeypatch):
+    """An organisation with a one-unit series, a unit new in its second year and no events at all."""
+    from tests.builders import Org, scheme
+    org = Org(tmp_path, "小机关")
+    org.units = [["甲", "一系列", "", "", "", "", 2024], ["乙", "一系列", "", "", "", "", 2024], ["丙", "独立系列", "", "", "", "", 2024],
+                 ["丁", "一系列", "", "", "", "", 2025]]
+    from tests.builders import write_csv
+    for year in (2024, 2025):
+        org.year(year, scheme(year=year, total=100), [["", "", "业务", 100, "直接评分"]],
+                 scores=[[u, "业务", 90 - i] for i, (u, *_rest) in enumerate(org.units) if year == 2025 or u != "丁"])
+    db = tmp_path / "tiny.duckdb"
+    write_csv(org.folder / "单位名单.csv", ["单位", "系列", "层级", "上级单位", "主要领导", "分管领导", "起始年度"], org.units)
+    from perfcore.sources import load_source
+    con = perfcore.connect(db)
+    load_source(con, org.root)
+    con.close()
+    monkeypatch.setenv("PERFCORE_DB", str(db))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("name", ["rankings", "unit", "progress", "deductions", "movement", "whatif", "data"])
+def test_edge_states_are_sentences_not_exceptions(tiny_app, name):
+    page(tiny_app, name)
+    assert not tiny_app.exception
+
+
+def test_edge_state_wording(tiny_app):
+    table = tiny_app.dataframe[-1].value.set_index("unit")
+    assert table.loc["丁", "movement"] == "新"
+    page(tiny_app, "unit")
+    tiny_app.selectbox(key="unit").set_value("丙").run()
+    assert any("只有这一个单位" in c.value for c in tiny_app.caption)
+    assert any("没有该单位的扣分或加分记录" in c.value for c in tiny_app.caption)
+    page(tiny_app, "progress")
+    assert any("没有报送工作进度表" in i.value for i in tiny_app.info)
+    page(tiny_app, "deductions")
+    assert not tiny_app.exception
