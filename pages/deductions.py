@@ -13,12 +13,12 @@ scored = state.year_score(org, year)
 
 
 @st.cache_data(show_spinner=False)
-def history(org: str, year: int) -> pd.DataFrame:
+def history(db: str, org: str, year: int) -> pd.DataFrame:
     return views.event_history(state.cursor(), state.year_score(org, year))
 
 
 st.title(state.bi(f"{year}年度扣分明细", f"{year} deductions and bonuses"))
-events = history(org, year)
+events = history(state.database(), org, year)
 units = sort_names(scored.units["unit"] if not series else scored.units[scored.units["series"] == series]["unit"])
 if series:
     events = events[events["unit"].isin(units)]

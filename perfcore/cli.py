@@ -95,7 +95,7 @@ def _open_existing(path):
 def run(args) -> int:
     if args.command == "init":
         con = connect(args.db)
-        loaded = load_source(con, Path(args.source))
+        loaded = load_source(con, Path(args.source), who=os.environ.get("PERFCORE_USER") or getpass.getuser(), via="cli")
         for org in loaded:
             ys = results_mod.years(con, org)
             print(f"已载入 loaded: {org} ({ys[0]}–{ys[-1]})")

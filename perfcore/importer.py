@@ -21,6 +21,7 @@ from . import ledger
 from .checks import KEYS, PERIODS, check_rows
 from .errors import InputError, PerfcoreError, Problem
 from .sources import _indicators, scheme_references
+from .storage import transaction
 from .tables import TABLES, read_rows
 
 KINDS = ["events", "indicators", "evaluations", "progress", "indicator_scores", "assignments", "vetoes", "units"]
@@ -282,16 +283,11 @@ def apply_import(con, plan: ImportPlan, who: str, why: str | None = None, via: s
     total = len(plan.added) + len(plan.changed) + len(plan.removed)
     done = 0
     step = max(1, total // 50)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if plan.kind == "events":
             done = _apply_events(con, plan, who, why, via, progress, total, step)
         else:
             done = _apply_rows(con, plan, who, why, via, progress, total, step)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     if progress:
         progress(1.0)
     return done
@@ -325,8 +321,7 @@ def _apply_events(con, plan, who, why, via, progress, total, step) -> int:
         progress(done / total)
     for before, after in plan.changed:
         old = ledger.event(con, org, year, after["event_id"])
-        ledger._keep_version(con, org, year, old)
-        ledger._write(con, org, year, after, int(old.get("version") or 1) + 1, who)
+        ledger._supersede(con, org, year, old, after, who, "import-edit", why, via, audit_row=False)
         audit.append([now, who, "import-edit", org, year, "event", after["event_id"], ledger.to_json(before),
                       ledger.to_json(_public("events", after)), why, via])
         done += 1
@@ -335,8 +330,8 @@ def _apply_events(con, plan, who, why, via, progress, total, step) -> int:
     for before in plan.removed:
         old = ledger.event(con, org, year, before["event_id"])
         reason = f"{plan.label} 的更正版本中已删除该记录"
-        ledger._keep_version(con, org, year, old)
-        ledger._write(con, org, year, {**old, "status": "已撤销", "revoked_reason": reason}, int(old.get("version") or 1) + 1, who)
+        ledger._supersede(con, org, year, old, {**old, "status": "已撤销", "revoked_reason": reason}, who, "import-revoke",
+                          reason, via, audit_row=False)
         audit.append([now, who, "import-revoke", org, year, "event", before["event_id"], ledger.to_json(before),
                       ledger.to_json({**before, "status": "已撤销"}), reason, via])
         done += 1

@@ -17,6 +17,7 @@ import pandas as pd
 from .checks import YearContext, check_event
 from .errors import Collector, InputError, PerfcoreError, Problem
 from .results import load_scheme
+from .storage import transaction
 from .tables import TABLES, convert
 
 EVENT_FIELDS = [c.key for c in TABLES["events"]["columns"]]
@@ -115,9 +116,14 @@ def _write(con, org: str, year: int, row: dict, version: int, who: str) -> None:
                 [values[c] for c in cols])
 
 
-def _keep_version(con, org: str, year: int, old: dict) -> None:
+def _supersede(con, org: str, year: int, old: dict, new: dict, who: str, action: str, why: str | None, via: str,
+               audit_row: bool = True) -> None:
+    """Keep the old version, write the new one as the next version, and (unless told not to) audit it."""
     con.execute("INSERT INTO event_versions VALUES (?, ?, ?, ?, ?, ?)",
                 [org, year, old["event_id"], int(old.get("version") or 1), dt.datetime.now(), to_json(old)])
+    _write(con, org, year, new, int(old.get("version") or 1) + 1, who)
+    if audit_row:
+        audit(con, who, action, org, year, "event", old["event_id"], _public(old), _public(new), why, via)
 
 
 def add_event(con, org: str, year: int, fields: dict, who: str, why: str | None = None, via: str = "page") -> dict:
@@ -127,14 +133,9 @@ def add_event(con, org: str, year: int, fields: dict, who: str, why: str | None 
     if problems:
         raise InputError(problems)
     _check(con, org, year, row)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _write(con, org, year, row, 1, who)
         audit(con, who, "add", org, year, "event", row["event_id"], None, _public(row), why, via)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return event(con, org, year, row["event_id"])
 
 
@@ -157,15 +158,8 @@ def edit_event(con, org: str, year: int, event_id: str, changes: dict, who: str,
     _check(con, org, year, row, skip_duplicate_of=event_id)
     if to_json(_public(row)) == to_json(_public(old)):
         return old
-    con.execute("BEGIN TRANSACTION")
-    try:
-        _keep_version(con, org, year, old)
-        _write(con, org, year, row, int(old.get("version") or 1) + 1, who)
-        audit(con, who, "edit", org, year, "event", event_id, _public(old), _public(row), why, via)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    with transaction(con):
+        _supersede(con, org, year, old, row, who, "edit", why, via)
     return event(con, org, year, event_id)
 
 
@@ -177,16 +171,8 @@ def revoke_event(con, org: str, year: int, event_id: str, who: str, why: str, vi
         raise PerfcoreError(f"没有编号为 {event_id} 的记录 / no record {event_id}")
     if old["status"] == "已撤销":
         return old
-    new = {**old, "status": "已撤销", "revoked_reason": why}
-    con.execute("BEGIN TRANSACTION")
-    try:
-        _keep_version(con, org, year, old)
-        _write(con, org, year, new, int(old.get("version") or 1) + 1, who)
-        audit(con, who, "revoke", org, year, "event", event_id, _public(old), _public(new), why, via)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    with transaction(con):
+        _supersede(con, org, year, old, {**old, "status": "已撤销", "revoked_reason": why}, who, "revoke", why, via)
     return event(con, org, year, event_id)
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from . import results as results_mod
 from .errors import PerfcoreError
 from .ledger import audit
+from .storage import transaction
 
 FROZEN = ["unit", "series", "composite", "rank", "series_rank", "grade", "veto", "veto_reason", "prev_rank",
           "prev_series_rank", "rank_change", "series_rank_change", "movement"]
@@ -37,16 +38,11 @@ def publish(con, org: str, year: int, who: str, note: str | None = None, via: st
     text = frame.to_json(orient="records", force_ascii=False)
     now = dt.datetime.now()
     fingerprint = hashlib.sha256(text.encode()).hexdigest()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [org, year, now, who, note, scored.scheme.text, text, fingerprint])
         audit(con, who, "publish", org, year, "year", str(year), None, {"fingerprint": fingerprint, "units": len(frame)},
               note, via)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return latest(con, org, year)
 
 

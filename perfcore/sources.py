@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import scheme as scheme_mod
 from .errors import Collector, InputError, Problem
-from .storage import DATA_TABLES
+from .storage import DATA_TABLES, transaction
 from .checks import CHECKS, YearContext, check_rows
 from .tables import find, read_rows, read_table
 
@@ -252,11 +252,13 @@ def read_source(source: Path) -> list[OrgData]:
     return orgs
 
 
-def write(con, orgs: list[OrgData]) -> None:
-    """Replace the given organisations' data in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+def write(con, orgs: list[OrgData], who: str = "system", via: str = "init") -> None:
+    """Replace the given organisations' data in one transaction, noted in the audit log."""
+    from .ledger import audit
+    with transaction(con):
         for data in orgs:
+            audit(con, who, "init", data.org, None, "organisation", data.org, None,
+                  {"source": data.source, "years": sorted(data.schemes)}, "从数据文件夹重建 / rebuilt from the source folder", via)
             for table in DATA_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE org = ?", [data.org])
             con.execute("DELETE FROM orgs WHERE org = ?", [data.org])
@@ -270,14 +272,10 @@ def write(con, orgs: list[OrgData]) -> None:
                 con.register("_incoming", frame)
                 con.execute(f"INSERT INTO {table} SELECT * FROM _incoming")
                 con.unregister("_incoming")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
-def load_source(con, source: Path) -> list[str]:
+def load_source(con, source: Path, who: str = "system", via: str = "init") -> list[str]:
     """Validate a whole source folder, then write it. Returns the organisations loaded."""
     orgs = read_source(source)
-    write(con, orgs)
+    write(con, orgs, who, via)
     return [o.org for o in orgs]

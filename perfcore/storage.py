@@ -7,6 +7,7 @@ database go through this module and the query helpers in `queries`.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -68,6 +69,18 @@ MIGRATIONS = (("events", "version", "INTEGER DEFAULT 1"), ("events", "revoked_re
 # Tables holding one organisation's data, in the order they are written.
 DATA_TABLES = ("units", "schemes", "indicators", "indicator_scores", "assignments", "events",
                "evaluations", "vetoes", "progress")
+
+
+@contextmanager
+def transaction(con):
+    """All or nothing: commit when the block ends, roll back if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:

@@ -35,52 +35,78 @@ def ensure_database() -> None:
         loaded.append(sources.read_org(folder))
         bar.progress((i + 1) / (len(folders) + 1), text=f"已读取 {folder.name} / read {folder.name}")
     con = storage.connect()
-    sources.write(con, loaded)
+    sources.write(con, loaded, who="system", via="first start")
     con.close()
     bar.empty()
 
 
+def database() -> str:
+    """The database file this process serves; caches are keyed by it."""
+    return str(storage.db_path())
+
+
 @st.cache_resource(show_spinner=False)
-def connection():
-    """One DuckDB connection per process."""
-    return perfcore.connect()
+def connection(db: str):
+    """One DuckDB connection per process (and database file)."""
+    return perfcore.connect(db)
 
 
 def cursor():
     """A cursor of the shared connection for this session."""
-    if "_cursor" not in st.session_state:
-        st.session_state["_cursor"] = connection().cursor()
-    return st.session_state["_cursor"]
+    key = f"_cursor::{database()}"
+    if key not in st.session_state:
+        st.session_state[key] = connection(database()).cursor()
+    return st.session_state[key]
 
 
 @st.cache_data(show_spinner=False)
-def year_score(org: str, year: int) -> YearScore:
-    """The official result of a year (cached per organisation and year)."""
+def _year_score(db: str, org: str, year: int) -> YearScore:
     return perfcore.score(cursor(), org, year)
 
 
+def year_score(org: str, year: int) -> YearScore:
+    """The official result of a year (cached per database, organisation and year)."""
+    return _year_score(database(), org, year)
+
+
 @st.cache_data(show_spinner=False)
-def org_years(org: str) -> list[int]:
+def _org_years(db: str, org: str) -> list[int]:
     return results.years(cursor(), org)
 
 
+def org_years(org: str) -> list[int]:
+    return _org_years(database(), org)
+
+
 @st.cache_data(show_spinner=False)
-def org_names() -> list[str]:
+def _org_names(db: str) -> list[str]:
     return results.orgs(cursor())
 
 
+def org_names() -> list[str]:
+    return _org_names(database())
+
+
 @st.cache_data(show_spinner=False)
-def ledger(org: str, year: int):
-    """The year's ledger as recorded (every status)."""
+def _ledger(db: str, org: str, year: int):
     from perfcore import queries
     return queries.events(cursor(), org, year)
 
 
+def ledger(org: str, year: int):
+    """The year's ledger as recorded (every status)."""
+    return _ledger(database(), org, year)
+
+
 @st.cache_data(show_spinner=False)
-def publication(org: str, year: int):
-    """The latest publication of a year, or None."""
+def _publication(db: str, org: str, year: int):
     from perfcore import publish
     return publish.latest(cursor(), org, year)
+
+
+def publication(org: str, year: int):
+    """The latest publication of a year, or None."""
+    return _publication(database(), org, year)
 
 
 def data_changed() -> None:
