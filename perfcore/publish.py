@@ -36,14 +36,36 @@ def publish(con, org: str, year: int, who: str, note: str | None = None, via: st
         raise PerfcoreError(f"{year} 年度仍有尚未评分的内容，不能发布 / {year} still has parts not yet scored; it cannot be published")
     frame = _frozen(scored)
     text = frame.to_json(orient="records", force_ascii=False)
+    data = json.dumps(snapshot(con, org, year), ensure_ascii=False, default=str)
     now = dt.datetime.now()
     fingerprint = hashlib.sha256(text.encode()).hexdigest()
     with transaction(con):
-        con.execute("INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [org, year, now, who, note, scored.scheme.text, text, fingerprint])
+        con.execute("INSERT INTO publications (org, year, published_at, published_by, note, scheme_toml, results_json, "
+                    "fingerprint, data_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [org, year, now, who, note, scored.scheme.text, text, fingerprint, data])
         audit(con, who, "publish", org, year, "year", str(year), None, {"fingerprint": fingerprint, "units": len(frame)},
               note, via)
     return latest(con, org, year)
+
+
+SNAPSHOT_TABLES = ("indicators", "indicator_scores", "assignments", "events", "evaluations", "vetoes")
+
+
+def snapshot(con, org: str, year: int) -> dict:
+    """The year's data as it stood: every table the results were computed from, plus the unit list."""
+    data = {t: con.execute(f"SELECT * EXCLUDE (org, year) FROM {t} WHERE org = ? AND year = ?", [org, year]).df()
+            .to_dict("records") for t in SNAPSHOT_TABLES}
+    data["units"] = con.execute("SELECT * EXCLUDE (org) FROM units WHERE org = ?", [org]).df().to_dict("records")
+    return data
+
+
+def published_data(con, org: str, year: int) -> dict | None:
+    """The data frozen with the latest publication, table by table (as frames)."""
+    row = con.execute("SELECT data_json FROM publications WHERE org = ? AND year = ? ORDER BY published_at DESC LIMIT 1",
+                      [org, year]).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return {t: pd.DataFrame(rows) for t, rows in json.loads(row[0]).items()}
 
 
 def latest(con, org: str, year: int) -> dict | None:

@@ -57,14 +57,15 @@ CREATE TABLE IF NOT EXISTS audit_log (
     entity TEXT, entity_id TEXT, before_json TEXT, after_json TEXT, why TEXT, via TEXT);
 CREATE TABLE IF NOT EXISTS publications (
     org TEXT, year INTEGER, published_at TIMESTAMP, published_by TEXT, note TEXT, scheme_toml TEXT,
-    results_json TEXT, fingerprint TEXT, PRIMARY KEY (org, year, published_at));
+    results_json TEXT, fingerprint TEXT, data_json TEXT, PRIMARY KEY (org, year, published_at));
 CREATE TABLE IF NOT EXISTS scenarios (
     org TEXT, year INTEGER, name TEXT, spec TEXT, saved_at TIMESTAMP, PRIMARY KEY (org, year, name));
 """
 
 # Event columns added after the first release: version history and revocation.
 MIGRATIONS = (("events", "version", "INTEGER DEFAULT 1"), ("events", "revoked_reason", "TEXT"),
-              ("events", "updated_at", "TIMESTAMP"), ("events", "updated_by", "TEXT"), ("indicators", "method", "TEXT"))
+              ("events", "updated_at", "TIMESTAMP"), ("events", "updated_by", "TEXT"), ("indicators", "method", "TEXT"),
+              ("publications", "data_json", "TEXT"))
 
 # Tables holding one organisation's data, in the order they are written.
 DATA_TABLES = ("units", "schemes", "indicators", "indicator_scores", "assignments", "events",

@@ -66,3 +66,18 @@ def test_revoked_records_cannot_be_edited(con):
     ledger.revoke_event(con, "测试单位", 2025, "V1", who="王某", why="重复记录")
     with pytest.raises(PerfcoreError):
         ledger.edit_event(con, "测试单位", 2025, "V1", {"count": 2}, who="王某", why="x")
+
+
+def test_publishing_freezes_scheme_data_and_results(con):
+    from perfcore import publish
+    pub = publish.publish(con, "测试单位", 2025, who="王某", note="年度结果")
+    assert pub["published_by"] == "王某" and len(pub["results"]) == 3
+    ledger.revoke_event(con, "测试单位", 2025, "V1", who="李某", why="申诉成立")
+    live = perfcore.score(con, "测试单位", 2025)
+    diff = publish.differences(pub["results"], live).set_index("unit")
+    assert diff.loc["甲", "published_composite"] == 5 and diff.loc["甲", "live_composite"] == 10
+    frozen = publish.published_data(con, "测试单位", 2025)
+    assert frozen["events"].set_index("event_id").loc["V1", "status"] == "已审定"   # the data as published
+    assert publish.latest(con, "测试单位", 2025)["results"].set_index("unit").loc["甲", "composite"] == 5
+    with pytest.raises(PerfcoreError):
+        publish.publish(con, "测试单位", 2025, who="")
