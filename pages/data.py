@@ -2,13 +2,12 @@
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from perfcore import export, importer, ledger, publish, views
 from perfcore.i18n import TEXT
 from perfcore.checks import SOURCE_LEVELS, STATUSES
-from perfcore.errors import InputError, PerfcoreError
+from perfcore.errors import InputError, PerfcoreError, problems_frame
 from perfcore.names import sort_names
 from perfcore.tables import TABLES
 from ui import state
@@ -28,9 +27,7 @@ if not who:
 def show_problems(exc_or_plan) -> None:
     problems = exc_or_plan.problems
     st.error(state.bi(f"发现 {len(problems)} 个问题，未写入任何数据。", f"{len(problems)} problem(s); nothing was written."))
-    frame = pd.DataFrame([{"sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value,
-                           "problem": p.zh if lang == "zh" else p.en} for p in problems])
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+    st.dataframe(problems_frame(problems, lang), hide_index=True, width="stretch", column_config={
         "sheet": state.bi("工作表", "Sheet"), "row": st.column_config.NumberColumn(state.bi("行", "Row"), format="%d"),
         "column": state.bi("列", "Column"), "value": state.bi("内容", "Value"), "problem": state.bi("问题", "Problem")})
 
@@ -208,7 +205,7 @@ with tab_publish:
     if state.in_progress(scored):
         st.caption(state.bi("本年度仍在进行，暂不能发布。", "This year is still in progress and cannot be published yet."))
     st.divider()
-    stamp = None if pub is None else state.bi(f"{pub['published_at']:%Y-%m-%d} 发布", f"published {pub['published_at']:%Y-%m-%d}")
+    stamp = publish.stamp(pub, lang)
     d1, d2, d3 = st.columns(3)
     d1.download_button(state.bi("排名通报（Excel）", "Ranking notice (Excel)"), export.notice_xlsx(scored, lang, stamp),
                        file_name=f"{org}{year}年度排名通报.xlsx", key="dl_notice_xlsx", icon=":material/table_view:")

@@ -177,7 +177,8 @@ def _export(con, args) -> int:
             raise PerfcoreError("请指定年度（--year） / please give the year (--year)")
         year = results_mod.score(con, args.org, args.year)
         if args.what == "notice":
-            stamp = publish_stamp(con, args.org, args.year, args.lang)
+            from . import publish
+            stamp = publish.stamp(publish.latest(con, args.org, args.year), args.lang)
             if args.format == "pdf":
                 data, suffix = export.notice_pdf(year, args.lang, stamp), "pdf"
             elif args.format == "csv":
@@ -192,15 +193,6 @@ def _export(con, args) -> int:
     out.write_bytes(data)
     print(f"已写入 written: {out}")
     return 0
-
-
-def publish_stamp(con, org, year, lang) -> str | None:
-    from . import publish
-    pub = publish.latest(con, org, year)
-    if pub is None:
-        return None
-    when = f"{pub['published_at']:%Y-%m-%d %H:%M}"
-    return f"{when} 由{pub['published_by']}发布" if lang == "zh" else f"published {when} by {pub['published_by']}"
 
 
 def main(argv=None) -> int:

@@ -58,6 +58,14 @@ def _short(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[:limit] + "…"
 
 
+def problems_frame(problems: list[Problem], lang: str = "zh"):
+    """Problems as a table for a screen: sheet, row, column, value, and the message in one language."""
+    import pandas as pd
+    return pd.DataFrame([{"sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value,
+                          "problem": p.zh if lang == "zh" else p.en} for p in problems],
+                        columns=["sheet", "row", "column", "value", "problem"])
+
+
 class PerfcoreError(Exception):
     """Base class: a message meant for the office, in Chinese and English."""
 

@@ -11,7 +11,6 @@ corrected ledger is revoked with the reason, and edited events keep their earlie
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from .checks import KEYS, PERIODS, check_rows
 from .errors import InputError, PerfcoreError, Problem
 from .sources import _indicators, scheme_references
 from .storage import transaction
-from .tables import TABLES, read_rows
+from .tables import TABLES, public_fields, read_rows
 
 KINDS = ["events", "indicators", "evaluations", "progress", "indicator_scores", "assignments", "vetoes", "units"]
 YEARLESS = {"units"}
@@ -107,10 +106,6 @@ def detect_kind(path: Path) -> str | None:
     return best
 
 
-def _public(kind: str, row: dict) -> dict:
-    return {c.key: row.get(c.key) for c in TABLES[kind]["columns"]}
-
-
 def _same(a: dict, b: dict) -> bool:
     return all(_show(a.get(k)) == _show(b.get(k)) for k in set(a) | set(b))
 
@@ -184,11 +179,11 @@ def plan_import(con, path, org: str, year: int | None = None, kind: str | None =
         old = existing.get(key)
         if old is None:
             plan.added.append(r)
-        elif not _same(_public(kind, old), _public(kind, r)):
-            plan.changed.append((_public(kind, old), r))
+        elif not _same(public_fields(kind, old), public_fields(kind, r)):
+            plan.changed.append((public_fields(kind, old), r))
     for key, old in existing.items():
         if key not in seen and not old.get("_revoked"):
-            plan.removed.append(_public(kind, old))
+            plan.removed.append(public_fields(kind, old))
     if kind == "indicators" and plan.removed:
         _removed_indicators_in_use(con, org, year, plan)
     tick(1.0)
@@ -308,13 +303,13 @@ def _apply_events(con, plan, who, why, via, progress, total, step) -> int:
     org, year = plan.org, plan.year
     audit = []
     if plan.added:
-        frame = pd.DataFrame([{**_public("events", r), "org": org, "year": year, "version": 1, "updated_at": now,
+        frame = pd.DataFrame([{**public_fields("events", r), "org": org, "year": year, "version": 1, "updated_at": now,
                                "updated_by": who} for r in plan.added])
         cols = [r[0] for r in con.execute("DESCRIBE events").fetchall()]
         con.register("_events_in", frame.reindex(columns=cols))
         con.execute("INSERT INTO events SELECT * FROM _events_in")
         con.unregister("_events_in")
-        audit += [[now, who, "import-add", org, year, "event", r["event_id"], None, ledger.to_json(_public("events", r)), why, via]
+        audit += [[now, who, "import-add", org, year, "event", r["event_id"], None, ledger.to_json(public_fields("events", r)), why, via]
                   for r in plan.added]
     done = len(plan.added)
     if progress:
@@ -323,7 +318,7 @@ def _apply_events(con, plan, who, why, via, progress, total, step) -> int:
         old = ledger.event(con, org, year, after["event_id"])
         ledger._supersede(con, org, year, old, after, who, "import-edit", why, via, audit_row=False)
         audit.append([now, who, "import-edit", org, year, "event", after["event_id"], ledger.to_json(before),
-                      ledger.to_json(_public("events", after)), why, via])
+                      ledger.to_json(public_fields("events", after)), why, via])
         done += 1
         if progress and done % step == 0:
             progress(done / total)
@@ -362,12 +357,12 @@ def _apply_rows(con, plan, who, why, via, progress, total, step) -> int:
     for r in plan.added:
         insert(r)
         audit.append([now, who, "import-add", org, year, entity, " / ".join(str(r.get(k)) for k in key), None,
-                      ledger.to_json(_public(kind, r)), why, via])
+                      ledger.to_json(public_fields(kind, r)), why, via])
     for before, after in plan.changed:
         delete(after)
         insert(after)
         audit.append([now, who, "import-edit", org, year, entity, " / ".join(str(after.get(k)) for k in key),
-                      ledger.to_json(before), ledger.to_json(_public(kind, after)), why, via])
+                      ledger.to_json(before), ledger.to_json(public_fields(kind, after)), why, via])
     for before in plan.removed:
         delete(before)
         audit.append([now, who, "import-remove", org, year, entity, " / ".join(str(before.get(k)) for k in key),
@@ -375,18 +370,6 @@ def _apply_rows(con, plan, who, why, via, progress, total, step) -> int:
     done = len(plan.added) + len(plan.changed) + len(plan.removed)
     _audit_rows(con, audit)
     return done
-
-
-def problems_frame(plan: ImportPlan, lang: str = "zh") -> pd.DataFrame:
-    """The plan's problems as a table for the screen."""
-    return pd.DataFrame([{"sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value,
-                          "problem": p.zh if lang == "zh" else p.en} for p in plan.problems],
-                        columns=["sheet", "row", "column", "value", "problem"])
-
-
-def plan_json(plan: ImportPlan) -> str:
-    return json.dumps({"kind": plan.kind, "added": len(plan.added), "changed": len(plan.changed),
-                       "removed": len(plan.removed), "problems": [p.as_dict() for p in plan.problems]}, ensure_ascii=False)
 
 
 def file_cells(path, plan: ImportPlan) -> tuple[pd.DataFrame, set]:

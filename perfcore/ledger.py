@@ -18,10 +18,7 @@ from .checks import YearContext, check_event
 from .errors import Collector, InputError, PerfcoreError, Problem
 from .results import load_scheme
 from .storage import transaction
-from .tables import TABLES, convert
-
-EVENT_FIELDS = [c.key for c in TABLES["events"]["columns"]]
-
+from .tables import TABLES, convert, public_fields
 
 def _jsonable(value):
     if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
@@ -108,7 +105,7 @@ def next_id(con, org: str, year: int) -> str:
 
 
 def _write(con, org: str, year: int, row: dict, version: int, who: str) -> None:
-    values = {k: row.get(k) for k in EVENT_FIELDS}
+    values = public_fields("events", row)
     values.update(org=org, year=year, version=version, revoked_reason=row.get("revoked_reason"),
                   updated_at=dt.datetime.now(), updated_by=who)
     cols = list(values)
@@ -140,7 +137,7 @@ def add_event(con, org: str, year: int, fields: dict, who: str, why: str | None 
 
 
 def _public(row: dict) -> dict:
-    return {k: row.get(k) for k in EVENT_FIELDS}
+    return public_fields("events", row)
 
 
 def edit_event(con, org: str, year: int, event_id: str, changes: dict, who: str, why: str, via: str = "page") -> dict:

@@ -78,6 +78,14 @@ def latest(con, org: str, year: int) -> dict | None:
             "results": pd.DataFrame(json.loads(row[4]))}
 
 
+def stamp(pub: dict | None, lang: str = "zh") -> str | None:
+    """The line a notice carries once its year is published: when, and by whom."""
+    if pub is None:
+        return None
+    when = f"{pub['published_at']:%Y-%m-%d %H:%M}"
+    return f"{when} 由{pub['published_by']}发布" if lang == "zh" else f"published {when} by {pub['published_by']}"
+
+
 def differences(published: pd.DataFrame, live: results_mod.YearScore) -> pd.DataFrame:
     """Units whose composite, rank or grade differ between the publication and the live data."""
     now = live.results.set_index("unit")

@@ -14,8 +14,3 @@ def events(con, org: str, year: int) -> pd.DataFrame:
     """The year's ledger as recorded, every status included."""
     return con.execute("SELECT * EXCLUDE (org, year) FROM events WHERE org = ? AND year = ? ORDER BY date, event_id",
                        [org, year]).df()
-
-
-def org_info(con, org: str) -> dict:
-    row = con.execute("SELECT org, source, loaded_at FROM orgs WHERE org = ?", [org]).fetchone()
-    return {} if row is None else {"org": row[0], "source": row[1], "loaded_at": row[2]}

@@ -9,7 +9,6 @@ an error, so a typo never silently changes a score.
 """
 from __future__ import annotations
 
-import copy
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -495,7 +494,3 @@ def _check_grades(p: Collector, grades: list[Grade], grading: dict):
 def load(path: Path, org: str | None = None, year: int | None = None, label: str | None = None) -> Scheme:
     """Read and validate a scheme file."""
     return parse(Path(path).read_text(encoding="utf-8"), label or str(path), org, year)
-
-
-def clone(scheme: Scheme) -> Scheme:
-    return copy.deepcopy(scheme)

@@ -323,6 +323,11 @@ def _raw_rows(path: Path, label: str, kind: str) -> tuple[list[str], list[tuple[
     return header, body, sheet, meta
 
 
+def public_fields(kind: str, row: dict) -> dict:
+    """The fields of a row that its table defines (what is compared, shown and audited)."""
+    return {c.key: row.get(c.key) for c in TABLES[kind]["columns"]}
+
+
 def read_table(path: Path, kind: str, label: str | None = None) -> list[dict]:
     """Read and type-check one table; return rows as dicts with a `_row` number.
 
@@ -411,11 +416,3 @@ def _indicator_row(cells: list, index: dict) -> list | None:
         elif get("indicator") == get("first_level"):
             cells[index["first_level"]] = ""
     return cells
-
-
-def header_of(kind: str, column_key: str) -> str:
-    """The Chinese header of a column, for messages."""
-    for col in TABLES[kind]["columns"]:
-        if col.key == column_key:
-            return col.zh
-    return column_key

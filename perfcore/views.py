@@ -28,11 +28,6 @@ def components(scheme: Scheme, lang: str) -> list[tuple[str, str]]:
     return [(c.key, label(c.label, c.label_en, lang)) for c in scheme.components]
 
 
-def grade_label(scheme: Scheme, grade: str, lang: str) -> str:
-    g = next((g for g in scheme.grades if g.name == grade), None)
-    return grade if g is None else label(g.name, g.label_en, lang)
-
-
 def movement_arrow(change, previous) -> str:
     """▲3 / ▼2 / – (no change) / 新 (no rank last year)."""
     if previous is None or (isinstance(previous, float) and np.isnan(previous)):
