@@ -24,8 +24,8 @@ import pandas as pd  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
 import perfcore  # noqa: E402
-from perfcore import importer  # noqa: E402
-from perfcore.sources import load_source  # noqa: E402
+from perfcore.ingest import importer  # noqa: E402
+from perfcore.ingest.sources import load_source  # noqa: E402
 
 ROWS = 50_000
 ORG, YEAR = "示例区", 2025

@@ -31,8 +31,8 @@ def measure(side: str) -> dict:
     """Run one side in this process; print its timings as JSON."""
     import perfcore
     from bench.scaled import ORG
-    from perfcore.results import score_base
-    from perfcore.whatif import WhatIf
+    from perfcore.engine.results import score_base
+    from perfcore.engine.whatif import WhatIf
     from tests import reference
     con = perfcore.connect(DB, read_only=True)
     years = _years()

@@ -4,12 +4,21 @@ from pathlib import Path
 
 import streamlit as st
 
-from perfcore import export, importer, ledger, publish, views
-from perfcore.i18n import TEXT
-from perfcore.checks import SOURCE_LEVELS, STATUSES
+from perfcore.present import export
+
+from perfcore.ingest import importer
+
+from perfcore.ingest import ledger
+from perfcore.store import audit
+
+from perfcore.workflow import publish
+
+from perfcore.present import views
+from perfcore.present.i18n import TEXT
+from perfcore.ingest.checks import SOURCE_LEVELS, STATUSES
 from perfcore.errors import InputError, PerfcoreError, problems_frame
 from perfcore.names import sort_names
-from perfcore.tables import TABLES
+from perfcore.ingest.tables import TABLES
 from ui import state
 
 org, year, series = state.selected()
@@ -220,7 +229,7 @@ with tab_publish:
                        key="dl_ledger", icon=":material/download:")
 
 with tab_log:
-    log = ledger.audit_log(con, org=org)
+    log = audit.audit_log(con, org=org)
     if log.empty:
         st.info(state.bi("还没有任何更改记录。", "No changes recorded yet."))
     else:

@@ -2,9 +2,11 @@
 import pandas as pd
 import streamlit as st
 
-from perfcore import figures, views
+from perfcore.present import figures
+
+from perfcore.present import views
 from perfcore.names import sort_names
-from perfcore.trace import explain, summary
+from perfcore.engine.trace import explain, summary
 from ui import state
 
 org, year, series = state.selected()

@@ -1,7 +1,9 @@
 """排名变化 — ranks across the years (bump chart), between two years (slope chart), and the notice wording."""
 import streamlit as st
 
-from perfcore import figures, views
+from perfcore.present import figures
+
+from perfcore.present import views
 from perfcore.names import sort_names
 from ui import state
 

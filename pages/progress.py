@@ -1,7 +1,11 @@
 """指标进度 — attainment heatmap of the year, and quarterly progress against 序时进度."""
 import streamlit as st
 
-from perfcore import figures, queries, views
+from perfcore.present import figures
+
+from perfcore.store import queries
+
+from perfcore.present import views
 from perfcore.names import pinyin_key
 from ui import state
 

@@ -1,7 +1,11 @@
 """部门排名 — the league table of the year, with grade counts, series averages, risers and fallers."""
 import streamlit as st
 
-from perfcore import figures, publish, views
+from perfcore.present import figures
+
+from perfcore.workflow import publish
+
+from perfcore.present import views
 from perfcore.names import pinyin_key
 from ui import state
 

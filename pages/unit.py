@@ -1,9 +1,11 @@
 """单位画像 — one unit's year: waterfall to the composite, indicators against its series, history, flags, deductions."""
 import streamlit as st
 
-from perfcore import figures, views
+from perfcore.present import figures
+
+from perfcore.present import views
 from perfcore.names import sort_names
-from perfcore.trace import explain
+from perfcore.engine.trace import explain
 from ui import state
 
 org, year, series = state.selected()

@@ -1,10 +1,16 @@
 """权重模拟 — change weights, points or switch events off; the ranking recomputes live. A simulation only."""
 import streamlit as st
 
-from perfcore import figures, queries, scenarios, views
+from perfcore.present import figures
+
+from perfcore.store import queries
+
+from perfcore.workflow import scenarios
+
+from perfcore.present import views
 from perfcore.errors import PerfcoreError
-from perfcore.i18n import label
-from perfcore.whatif import WhatIf
+from perfcore.present.i18n import label
+from perfcore.engine.whatif import WhatIf
 from ui import state
 
 org, year, series = state.selected()

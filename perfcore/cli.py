@@ -14,13 +14,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import export, importer, ledger
-from . import results as results_mod
+from .present import export
+
+from .ingest import importer
+
+from .ingest import ledger
+from .store import audit
+from .engine import results as results_mod
 from .errors import InputError, PerfcoreError
-from .tables import TABLES
-from .sources import load_source
-from .storage import DEFAULT_SOURCE, connect, db_path
-from .trace import explain, summary
+from .ingest.tables import TABLES
+from .ingest.sources import load_source
+from .store.connection import DEFAULT_SOURCE, connect, db_path
+from .engine.trace import explain, summary
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -112,7 +117,7 @@ def run(args) -> int:
     if args.command == "export":
         return _export(con, args)
     if args.command == "publish":
-        from . import publish
+        from .workflow import publish
         pub = publish.publish(con, args.org, args.year, args.who, args.note, via="cli")
         print(f"已发布 published: {args.org} {args.year} {pub['published_at']:%Y-%m-%d %H:%M} {args.who}")
         return 0
@@ -163,7 +168,7 @@ def _import(con, args) -> int:
 
 def _export(con, args) -> int:
     if args.what == "audit":
-        frame = ledger.audit_log(con, org=args.org, year=args.year)
+        frame = audit.audit_log(con, org=args.org, year=args.year)
         data, suffix = export.table_csv(frame), "csv"
     elif args.what == "table":
         if not args.kind:
@@ -177,7 +182,7 @@ def _export(con, args) -> int:
             raise PerfcoreError("请指定年度（--year） / please give the year (--year)")
         year = results_mod.score(con, args.org, args.year)
         if args.what == "notice":
-            from . import publish
+            from .workflow import publish
             stamp = publish.stamp(publish.latest(con, args.org, args.year), args.lang)
             if args.format == "pdf":
                 data, suffix = export.notice_pdf(year, args.lang, stamp), "pdf"

@@ -9,7 +9,7 @@ import csv
 from pathlib import Path
 
 import perfcore
-from perfcore.sources import load_source
+from perfcore.ingest.sources import load_source
 
 EVENT_COLS = ["编号", "日期", "单位", "指标", "情形", "来源层级", "次数", "标准分", "加重情形", "角色", "问责人次",
               "减免依据", "减免方式", "减免理由", "问题标识", "事项标识", "状态", "说明"]

@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import perfcore  # noqa: E402
-from perfcore.sources import load_source  # noqa: E402
+from perfcore.ingest.sources import load_source  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from perfcore.scheme import parse
+from perfcore.engine.scheme import parse
 
 
 def _round2(x, d=2):

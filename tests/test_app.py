@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import perfcore
-from perfcore.whatif import WhatIf
+from perfcore.engine.whatif import WhatIf
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -210,7 +210,7 @@ def tiny_app(tmp_path, monkeypatch):
                  scores=[[u, "业务", 90 - i] for i, (u, *_rest) in enumerate(org.units) if year == 2025 or u != "丁"])
     db = tmp_path / "tiny.duckdb"
     write_csv(org.folder / "单位名单.csv", ["单位", "系列", "层级", "上级单位", "主要领导", "分管领导", "起始年度"], org.units)
-    from perfcore.sources import load_source
+    from perfcore.ingest.sources import load_source
     con = perfcore.connect(db)
     load_source(con, org.root)
     con.close()

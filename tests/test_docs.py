@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from perfcore import scheme as scheme_mod
+from perfcore.engine import scheme as scheme_mod
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,9 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import perfcore
-from perfcore import export, importer, ledger
+from perfcore.present import export
+from perfcore.ingest import importer
+from perfcore.ingest import ledger
+from perfcore.store import audit
 from perfcore.errors import InputError, PerfcoreError
-from perfcore.sources import load_source
+from perfcore.ingest.sources import load_source
 from tests.conftest import ROOT
 
 TABLES_TO_SNAPSHOT = ["units", "indicators", "events", "evaluations", "vetoes", "indicator_scores", "assignments",
@@ -86,7 +89,7 @@ def test_a_corrected_ledger_shows_its_changes_then_applies_them(con, tmp_path):
     assert importer.apply_import(con, plan, who="李某", via="test") == 3
     gone = ledger.event(con, "示例市妇联", 2024, removed)
     assert gone["status"] == "已撤销" and "更正版本" in gone["revoked_reason"]
-    log = ledger.audit_log(con, org="示例市妇联")
+    log = audit.audit_log(con, org="示例市妇联")
     log = log[log["action"] != "init"]
     assert sorted(log["action"]) == ["import-add", "import-edit", "import-revoke"] and set(log["who"]) == {"李某"}
     assert len(ledger.versions(con, "示例市妇联", 2024, removed)) == 2

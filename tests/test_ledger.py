@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 import perfcore
-from perfcore import ledger
+from perfcore.ingest import ledger
+from perfcore.store import audit
 from perfcore.errors import InputError, PerfcoreError
 from tests.builders import Org, event, scheme
 from tests.test_rules import INSPECTION
@@ -31,7 +32,7 @@ def test_add_edit_revoke_with_versions_and_audit(con):
     assert inspection(con, "乙") == 0
     versions = ledger.versions(con, "测试单位", 2025, "2025-M0001")
     assert versions["source_level"].tolist() == ["市", "区", "区"] and versions["status"].tolist()[-1] == "已撤销"
-    log = ledger.audit_log(con, org="测试单位")
+    log = audit.audit_log(con, org="测试单位")
     log = log[log["action"] != "init"]
     assert log["action"].tolist() == ["revoke", "edit", "add"]
     assert log["who"].tolist() == ["李某", "王某", "王某"] and log["why"].tolist()[:2] == ["申诉成立", "核实为区级发现"]
@@ -59,7 +60,7 @@ def test_bad_entries_write_nothing(con):
     with pytest.raises(PerfcoreError):
         ledger.revoke_event(con, "测试单位", 2025, "V1", who="王某", why="  ")
     assert con.execute("SELECT count(*) FROM events").fetchone()[0] == before
-    assert ledger.audit_log(con)["action"].tolist() == ["init"]
+    assert audit.audit_log(con)["action"].tolist() == ["init"]
 
 
 def test_revoked_records_cannot_be_edited(con):
@@ -69,7 +70,7 @@ def test_revoked_records_cannot_be_edited(con):
 
 
 def test_publishing_freezes_scheme_data_and_results(con):
-    from perfcore import publish
+    from perfcore.workflow import publish
     pub = publish.publish(con, "测试单位", 2025, who="王某", note="年度结果")
     assert pub["published_by"] == "王某" and len(pub["results"]) == 3
     ledger.revoke_event(con, "测试单位", 2025, "V1", who="李某", why="申诉成立")

@@ -5,9 +5,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfcore import grading, scoring
-from perfcore.scheme import parse
-from perfcore.whatif import WhatIf
+from perfcore.engine import grading
+
+from perfcore.engine import scoring
+from perfcore.engine.scheme import parse
+from perfcore.engine.whatif import WhatIf
 from tests.builders import scheme
 from tests.test_rules import FORCED
 

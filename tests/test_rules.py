@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 import perfcore
-from perfcore import grading, trace
+from perfcore.engine import grading
+from perfcore.engine import trace
 from tests.builders import Org, THRESHOLD_GRADES, event, result_of, scheme, score_of
 
 INSPECTION = """
@@ -498,8 +499,8 @@ def test_r21_completion_ratio_tiers(tmp_path):
 
 
 def test_r21_tier_boundaries_directly():
-    from perfcore.events import tier_points
-    from perfcore.scheme import parse
+    from perfcore.engine.events import tier_points
+    from perfcore.engine.scheme import parse
     tiers = parse(scheme(total=10, extra="") + TIERS.split("[[indicator_rule]]")[0], "t").tier_tables["完成率分档"]
     expected = {1.31: 0.5, 1.30: 0.2, 1.05: 0.2, 1.04: 0.0, 1.0: 0.0, 0.99: -0.3, 0.8: -0.3, 0.79: -0.5, 0.51: -0.5,
                 0.5: -1.0, 0.0: -1.0}
@@ -517,7 +518,7 @@ def test_r22_veto_gives_the_lowest_grade_whatever_the_score(tmp_path):
 
 
 def test_r23_threshold_grades():
-    from perfcore.scheme import parse
+    from perfcore.engine.scheme import parse
     s = parse(scheme(total=10), "t")
     grades = grading.threshold_grades([89.99, 70.00, 90.0, 80.0, 69.99, 100.0], [False] * 6, s)
     assert list(grades) == ["良好", "合格", "优秀", "良好", "不合格", "优秀"]
@@ -571,7 +572,7 @@ def test_r24_vetoes_fill_and_extend_the_lowest_grade(tmp_path):
 
 
 def test_a4_quota_rounding():
-    from perfcore.scheme import parse
+    from perfcore.engine.scheme import parse
     s = parse(scheme(total=10, grades=FORCED), "t")
     # 40: 10 / 14 / 13.6 / 2.4 → 10 / 14 / 14 / 2
     assert grading.quotas(40, s) == [10, 14, 14, 2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from perfcore.errors import InputError
-from perfcore.scheme import parse
+from perfcore.engine.scheme import parse
 from tests.builders import THRESHOLD_GRADES, scheme
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import perfcore
 from perfcore.errors import InputError
-from perfcore.sources import load_source
+from perfcore.ingest.sources import load_source
 from tests.builders import EVENT_COLS, Org, event, scheme, write_csv
 
 RULES = """

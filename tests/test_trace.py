@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import perfcore
-from perfcore import trace
+from perfcore.engine import trace
 
 
 @pytest.mark.parametrize("org, year", [("示例区", 2025), ("示例区", 2026), ("示例市妇联", 2024), ("示例市直机关", 2025)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import perfcore
-from perfcore.whatif import WhatIf
+from perfcore.engine.whatif import WhatIf
 from tests.builders import Org, event, scheme
 from tests.test_rules import INSPECTION
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 import streamlit as st
 
 import perfcore
-from perfcore import i18n, results, sources, storage
-from perfcore.figures import grade_colors
-from perfcore.results import YearScore
+from perfcore.present import i18n
+from perfcore.engine import results
+from perfcore.ingest import sources
+from perfcore.store import connection as storage
+from perfcore.present.figures import grade_colors
+from perfcore.engine.results import YearScore
 
 PAGES = {
     "rankings": "pages/rankings.py",
@@ -89,7 +92,7 @@ def org_names() -> list[str]:
 
 @st.cache_data(show_spinner=False)
 def _ledger(db: str, org: str, year: int):
-    from perfcore import queries
+    from perfcore.store import queries
     return queries.events(cursor(), org, year)
 
 
@@ -100,7 +103,7 @@ def ledger(org: str, year: int):
 
 @st.cache_data(show_spinner=False)
 def _publication(db: str, org: str, year: int):
-    from perfcore import publish
+    from perfcore.workflow import publish
     return publish.latest(cursor(), org, year)
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import Collector, InputError, Problem
+from ..errors import Collector, InputError, Problem
 
 
 @dataclass(frozen=True)

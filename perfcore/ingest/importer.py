@@ -18,9 +18,10 @@ import pandas as pd
 
 from . import ledger
 from .checks import KEYS, PERIODS, check_rows
-from .errors import InputError, PerfcoreError, Problem
+from ..errors import InputError, PerfcoreError, Problem
 from .sources import _indicators, scheme_references
-from .storage import transaction
+from ..store.audit import jsonable, to_json
+from ..store.connection import transaction
 from .tables import TABLES, public_fields, read_rows
 
 KINDS = ["events", "indicators", "evaluations", "progress", "indicator_scores", "assignments", "vetoes", "units"]
@@ -74,7 +75,7 @@ class ImportPlan:
 
 
 def _show(v) -> str:
-    v = ledger._jsonable(v)
+    v = jsonable(v)
     if v is None or v == "":
         return ""
     if isinstance(v, float):
@@ -228,7 +229,7 @@ def _period_of(date) -> str | None:
 
 
 def _check_units(con, org: str, rows: list, label: str, sheet) -> tuple[list, list]:
-    from .errors import Collector
+    from ..errors import Collector
     c = Collector(label, sheet)
     seen = {}
     for r in rows:
@@ -309,7 +310,7 @@ def _apply_events(con, plan, who, why, via, progress, total, step) -> int:
         con.register("_events_in", frame.reindex(columns=cols))
         con.execute("INSERT INTO events SELECT * FROM _events_in")
         con.unregister("_events_in")
-        audit += [[now, who, "import-add", org, year, "event", r["event_id"], None, ledger.to_json(public_fields("events", r)), why, via]
+        audit += [[now, who, "import-add", org, year, "event", r["event_id"], None, to_json(public_fields("events", r)), why, via]
                   for r in plan.added]
     done = len(plan.added)
     if progress:
@@ -317,8 +318,8 @@ def _apply_events(con, plan, who, why, via, progress, total, step) -> int:
     for before, after in plan.changed:
         old = ledger.event(con, org, year, after["event_id"])
         ledger._supersede(con, org, year, old, after, who, "import-edit", why, via, audit_row=False)
-        audit.append([now, who, "import-edit", org, year, "event", after["event_id"], ledger.to_json(before),
-                      ledger.to_json(public_fields("events", after)), why, via])
+        audit.append([now, who, "import-edit", org, year, "event", after["event_id"], to_json(before),
+                      to_json(public_fields("events", after)), why, via])
         done += 1
         if progress and done % step == 0:
             progress(done / total)
@@ -327,8 +328,8 @@ def _apply_events(con, plan, who, why, via, progress, total, step) -> int:
         reason = f"{plan.label} 的更正版本中已删除该记录"
         ledger._supersede(con, org, year, old, {**old, "status": "已撤销", "revoked_reason": reason}, who, "import-revoke",
                           reason, via, audit_row=False)
-        audit.append([now, who, "import-revoke", org, year, "event", before["event_id"], ledger.to_json(before),
-                      ledger.to_json({**before, "status": "已撤销"}), reason, via])
+        audit.append([now, who, "import-revoke", org, year, "event", before["event_id"], to_json(before),
+                      to_json({**before, "status": "已撤销"}), reason, via])
         done += 1
         if progress and done % step == 0:
             progress(done / total)
@@ -357,16 +358,16 @@ def _apply_rows(con, plan, who, why, via, progress, total, step) -> int:
     for r in plan.added:
         insert(r)
         audit.append([now, who, "import-add", org, year, entity, " / ".join(str(r.get(k)) for k in key), None,
-                      ledger.to_json(public_fields(kind, r)), why, via])
+                      to_json(public_fields(kind, r)), why, via])
     for before, after in plan.changed:
         delete(after)
         insert(after)
         audit.append([now, who, "import-edit", org, year, entity, " / ".join(str(after.get(k)) for k in key),
-                      ledger.to_json(before), ledger.to_json(public_fields(kind, after)), why, via])
+                      to_json(before), to_json(public_fields(kind, after)), why, via])
     for before in plan.removed:
         delete(before)
         audit.append([now, who, "import-remove", org, year, entity, " / ".join(str(before.get(k)) for k in key),
-                      ledger.to_json(before), None, why, via])
+                      to_json(before), None, why, via])
     done = len(plan.added) + len(plan.changed) + len(plan.removed)
     _audit_rows(con, audit)
     return done

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import scheme as scheme_mod
-from .errors import Collector, InputError, Problem
-from .storage import DATA_TABLES, transaction
+from ..engine import scheme as scheme_mod
+from ..errors import Collector, InputError, Problem
+from ..store.connection import DATA_TABLES, transaction
 from .checks import CHECKS, YearContext, check_rows
 from .tables import find, read_rows, read_table
 
@@ -254,7 +254,7 @@ def read_source(source: Path) -> list[OrgData]:
 
 def write(con, orgs: list[OrgData], who: str = "system", via: str = "init") -> None:
     """Replace the given organisations' data in one transaction, noted in the audit log."""
-    from .ledger import audit
+    from ..store.audit import audit
     with transaction(con):
         for data in orgs:
             audit(con, who, "init", data.org, None, "organisation", data.org, None,

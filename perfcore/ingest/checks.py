@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import Collector, Problem
-from .scheme import Scheme
+from ..errors import Collector, Problem
+from ..engine.scheme import Scheme
 
 STATUSES = ("草稿", "已核实", "已审定", "申诉中", "已撤销")
 SOURCE_LEVELS = ("国家", "中央", "省", "自治区", "兵团", "市", "师", "区", "县", "本级", "自查", "媒体")

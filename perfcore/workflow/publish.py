@@ -11,10 +11,10 @@ import json
 
 import pandas as pd
 
-from . import results as results_mod
-from .errors import PerfcoreError
-from .ledger import audit
-from .storage import transaction
+from ..engine import results as results_mod
+from ..errors import PerfcoreError
+from ..store.audit import audit
+from ..store.connection import transaction
 
 FROZEN = ["unit", "series", "composite", "rank", "series_rank", "grade", "veto", "veto_reason", "prev_rank",
           "prev_series_rank", "rank_change", "series_rank_change", "movement"]

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import grading, scoring
-from .errors import NotFound
+from . import grading
+
+from . import scoring
+from ..errors import NotFound
 from .events import target_totals
 from .scheme import Scheme, parse
 
@@ -126,7 +128,7 @@ def score(con, org: str, year: int) -> YearScore:
 
 def order(results: pd.DataFrame) -> pd.DataFrame:
     """Rank order, ties in pinyin order of the unit name."""
-    from .names import pinyin_key
+    from ..names import pinyin_key
     keyed = results.assign(_k=results["unit"].map(pinyin_key))
     return keyed.sort_values(["rank", "_k"], kind="mergesort").drop(columns="_k").reset_index(drop=True)
 

@@ -14,7 +14,7 @@ from . import scoring
 from .events import cells_of, event_amounts
 from .results import _direct, load_scheme
 from .scheme import Scheme
-from .errors import NotFound
+from ..errors import NotFound
 
 LINE_COLUMNS = ["target", "line", "event_id", "date", "rule", "source_level", "count", "unit_amount", "base",
                 "role_factor", "mitigation_factor", "multiplier", "after_dedup", "final", "contribution",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from .errors import PerfcoreError
+from ..errors import PerfcoreError
 
 KEYS = ("weights", "category_weights", "points", "events_off")
 

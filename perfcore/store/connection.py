@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCE = ROOT / "data"
 DEFAULT_DB = DEFAULT_SOURCE / "perfcore.duckdb"
 
@@ -102,7 +102,7 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
                              config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            from .errors import PerfcoreError
+            from ..errors import PerfcoreError
             raise PerfcoreError(f"数据库 {target} 正被另一个程序（例如正在运行的仪表盘）使用，请先关闭它或另指定 --db。"
                                 f" / database {target} is in use by another process (such as the running dashboard); "
                                 "close it or choose another --db.") from exc

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .events import event_amounts
+from ..engine.events import event_amounts
 from .i18n import label, t
-from .names import pinyin_key, sort_names
-from .results import YearScore
-from .scheme import Scheme
+from ..names import pinyin_key, sort_names
+from ..engine.results import YearScore
+from ..engine.scheme import Scheme
 
 PERIOD_EXPECTED = {"一季度": 25.0, "上半年": 50.0, "前三季度": 75.0, "全年": 100.0}
 LEVEL_ORDER = ["国家", "中央", "省", "自治区", "兵团", "市", "师", "区", "县", "本级", "自查", "媒体"]

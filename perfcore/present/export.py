@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import PerfcoreError
+from ..errors import PerfcoreError
 from .i18n import label
-from .results import YearScore
-from .tables import TABLES
-from .trace import explain
+from ..engine.results import YearScore
+from ..ingest.tables import TABLES
+from ..engine.trace import explain
 
 FONT_CANDIDATES = [("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),   # the Simplified Chinese face
                    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
@@ -28,7 +28,7 @@ def notice_frame(year: YearScore, lang: str = "zh") -> pd.DataFrame:
     res = year.results
     series_basis = year.scheme.movement == "series"
     rows = []
-    from .names import pinyin_key
+    from ..names import pinyin_key
     ordered = res.assign(_s=res["series"].map(pinyin_key), _k=res["unit"].map(pinyin_key)).sort_values(["_s", "series_rank", "_k"])
     for r in ordered.to_dict("records"):
         row = {"系列" if lang == "zh" else "Series": r["series"],

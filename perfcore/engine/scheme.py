@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import Collector, InputError, Problem
+from ..errors import Collector, InputError, Problem
 
 MODES = {  # the office's words for an indicator's scoring mode
     "扣分制": "deduct_from_full", "deduct_from_full": "deduct_from_full",
