@@ -5,7 +5,6 @@ from perfcore.names import sort_names
 from ui import state
 
 st.set_page_config(page_title="机关绩效考评 · Performance Evaluation", page_icon="📊", layout="wide")
-state.ensure_database()
 
 with st.sidebar:
     st.segmented_control("语言 / Language", ["zh", "en"], key="lang", default="zh", required=True,
@@ -28,19 +27,8 @@ with st.sidebar:
                  format_func=lambda s: s or state.tr("all_series"))
     st.divider()
     scheme = scored.scheme
-    st.caption(f"**{scheme.title}**  \n{scheme.issuer} {scheme.document_no}  \n"
+    st.caption(f"**{state.md(scheme.title)}**  \n{state.md(scheme.issuer)} {state.md(scheme.document_no)}  \n"
                + state.bi(f"{scheme.scale:g} 分制 · {len(scored.units)} 个被考评单位",
                           f"{scheme.scale:g}-point scale · {len(scored.units)} units"))
 
-titles = {
-    "rankings": ("部门排名", "Rankings", ":material/leaderboard:"),
-    "unit": ("单位画像", "Unit profile", ":material/account_balance:"),
-    "progress": ("指标进度", "Indicator progress", ":material/timeline:"),
-    "deductions": ("扣分明细", "Deductions", ":material/receipt_long:"),
-    "movement": ("排名变化", "Rank movement", ":material/swap_vert:"),
-    "whatif": ("权重模拟", "What-if", ":material/tune:"),
-    "data": ("数据管理", "Data management", ":material/database:"),
-}
-pages = [st.Page(state.PAGES[key], title=zh if state.lang() == "zh" else en, icon=icon, url_path=key,
-                 default=key == "rankings") for key, (zh, en, icon) in titles.items()]
-st.navigation(pages).run()
+st.navigation(state.page_list()).run()

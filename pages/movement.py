@@ -47,8 +47,8 @@ with right:
         if frame.empty:
             st.caption(state.bi("无", "None"))
         for r in frame.itertuples():
-            st.markdown(f"- {r.unit}：{int(r.before)} → {int(r.after)}，{views.movement_words(r.change, r.before, lang)}")
+            st.markdown(f"- {state.md(r.unit)}：{int(r.before)} → {int(r.after)}，{views.movement_words(r.change, r.before, lang)}")
     if not new.empty:
         st.markdown("*" + state.bi("新参加考评或调整系列", "New or moved series") + "*")
         for r in new.itertuples():
-            st.markdown(f"- {r.unit}：{int(r.after)}")
+            st.markdown(f"- {state.md(r.unit)}：{int(r.after)}")

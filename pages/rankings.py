@@ -16,7 +16,7 @@ labels = state.grade_labels(scored)
 colors = state.colors(scored)
 
 st.title(state.bi(f"{year}年度部门排名", f"{year} rankings"))
-st.caption(f"{org} · {scored.scheme.title}")
+st.caption(f"{state.md(org)} · {state.md(scored.scheme.title)}")
 if state.in_progress(scored):
     st.info(state.bi("本年度考评仍在进行：尚未评分的指标暂按满分计，尚未开展的评议暂按 0 分计，排名仅供参考。",
                      "This year is still in progress: indicators not yet scored count full points and evaluations "
@@ -24,8 +24,8 @@ if state.in_progress(scored):
 
 published = state.publication(org, year)
 if published is not None:
-    st.success(state.bi(f"正式结果已于 {published['published_at']:%Y-%m-%d %H:%M} 由 {published['published_by']} 发布，下表为发布时的结果。",
-                        f"Published {published['published_at']:%Y-%m-%d %H:%M} by {published['published_by']}; the table shows the "
+    st.success(state.bi(f"正式结果已于 {published['published_at']:%Y-%m-%d %H:%M} 由 {state.md(published['published_by'])} 发布，下表为发布时的结果。",
+                        f"Published {published['published_at']:%Y-%m-%d %H:%M} by {state.md(published['published_by'])}; the table shows the "
                         "published result."), icon=":material/verified:")
     changed = publish.differences(published["results"], scored)
     if not changed.empty:
@@ -61,12 +61,12 @@ with right:
     if risers.empty:
         st.caption(state.bi("与上年相比无上升单位（或无上年数据）。", "No risers against last year (or no data for last year)."))
     for r in risers.itertuples():
-        st.markdown(f":blue[▲ {int(r.change)}] &nbsp; {r.unit} · {r.series}")
+        st.markdown(f":blue[▲ {int(r.change)}] &nbsp; {state.md(r.unit)} · {state.md(r.series)}")
     st.markdown("**" + state.bi("退步最大", "Biggest fallers") + "**")
     if fallers.empty:
         st.caption(state.bi("与上年相比无下降单位。", "No fallers against last year."))
     for r in fallers.itertuples():
-        st.markdown(f":orange[▼ {int(-r.change)}] &nbsp; {r.unit} · {r.series}")
+        st.markdown(f":orange[▼ {int(-r.change)}] &nbsp; {state.md(r.unit)} · {state.md(r.series)}")
 
 st.divider()
 

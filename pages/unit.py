@@ -24,9 +24,9 @@ unit = st.selectbox(state.tr("unit"), units, key="unit", bind="query-params")
 r = scored.results.set_index("unit").loc[unit]
 
 grade = r["grade"]
-st.title(unit)
-st.markdown(f"{r['series']} · {year} · <span style='background:{colors[grade]};color:white;padding:2px 10px;"
-            f"border-radius:4px;font-weight:600'>{labels[grade]}</span>", unsafe_allow_html=True)
+st.title(state.md(unit))
+st.markdown(f"{state.md(r['series'])} · {year}")
+st.badge(labels[grade], color=figures.grade_badges(scored.scheme.grade_names())[grade])
 
 movement = views.movement_words(r["series_rank_change"] if scored.scheme.movement == "series" else r["rank_change"],
                                 r["prev_series_rank"] if scored.scheme.movement == "series" else r["prev_rank"], lang)
@@ -38,11 +38,11 @@ m[2].metric(state.tr("series_rank"), f"{int(r['series_rank'])} / {n_series}")
 m[3].metric(state.bi("与上年相比", "Against last year"), movement)
 
 if r["veto"]:
-    st.error(state.bi("一票否决：", "Vetoed: ") + r["veto_reason"], icon=":material/block:")
+    st.error(state.bi("一票否决：", "Vetoed: ") + state.md(r["veto_reason"]), icon=":material/block:")
 for flag in r["consequences"]:
-    st.warning(flag, icon=":material/flag:")
+    st.warning(state.md(flag), icon=":material/flag:")
 if r["missing"]:
-    st.info(state.bi("尚未评分的组成部分（暂按 0 分）：", "Components not yet scored (count 0 for now): ") + r["missing"])
+    st.info(state.bi("尚未评分的组成部分（暂按 0 分）：", "Components not yet scored (count 0 for now): ") + state.md(r["missing"]))
 if n_series == 1:
     st.caption(state.bi("该系列只有这一个单位，系列平均即其本身。", "This unit is alone in its series; the series average is itself."))
 
@@ -58,8 +58,9 @@ with right:
         st.caption(state.bi("该单位仅有一个年度的完整考评结果。", "This unit has complete results for one year only."))
     if len(finished) < len(state.all_scores(org)):
         st.caption(state.bi("尚在进行的年度不计入历年走势。", "Years still in progress are left out of the trend."))
-    st.plotly_chart(figures.history(history, lang, state.bi("历年综合得分与系列名次", "Composite and series rank over the years")),
-                    width="stretch", config=state.CHART)
+    if not history.empty:
+        st.plotly_chart(figures.history(history, lang, state.bi("历年综合得分与系列名次", "Composite and series rank over the years")),
+                        width="stretch", config=state.CHART)
 
 comparison = views.indicator_comparison(scored, unit)
 short = comparison[(comparison["score"] < comparison["points"] - 1e-9) | (comparison["series_avg"] < comparison["points"] - 1e-9)]

@@ -140,10 +140,10 @@ with s1:
     name = st.text_input(state.bi("方案名称", "Scenario name"), key="scenario_name", placeholder=state.bi("如：公众评议占50%", "e.g. public 50%"))
     if st.button(state.bi("保存当前方案", "Save this scenario"), key="save_scenario", icon=":material/save:"):
         try:
-            scenarios.save(state.cursor(), org, year, name, st.session_state[spec_key])
-            st.success(state.bi(f"已保存「{name}」", f"Saved '{name}'"))
+            scenarios.save(state.cursor(), org, year, name, st.session_state[spec_key], who=st.session_state.get("who") or "")
+            st.success(state.bi(f"已保存「{state.md(name)}」", f"Saved '{state.md(name)}'"))
         except PerfcoreError as exc:
-            st.error(str(exc))
+            st.error(state.md(str(exc)))
 with s2:
     saved = scenarios.names(state.cursor(), org, year)
     if not saved:
@@ -153,7 +153,7 @@ with s2:
         b1, b2 = st.columns(2)
         b1.button(state.bi("载入", "Load"), key="load_scenario", icon=":material/upload:", on_click=load_saved, args=(pick,))
         if b2.button(state.bi("删除", "Delete"), key="delete_scenario", icon=":material/delete:"):
-            scenarios.delete(state.cursor(), org, year, pick)
+            scenarios.delete(state.cursor(), org, year, pick, who=st.session_state.get("who") or "")
             st.rerun()
 if len(saved := scenarios.names(state.cursor(), org, year)) >= 1:
     st.markdown("**" + state.bi("方案对比（综合得分与名次）", "Compare scenarios (composite and rank)") + "**")

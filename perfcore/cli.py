@@ -23,7 +23,6 @@ from .store import audit
 from .engine import results as results_mod
 from .errors import InputError, PerfcoreError
 from .ingest.tables import TABLES
-from .ingest.sources import load_source
 from .store.connection import DEFAULT_SOURCE, connect, db_path
 from .engine.trace import explain, summary
 
@@ -34,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="build the database from a data folder / 从数据文件夹建库")
     init.add_argument("--source", default=str(DEFAULT_SOURCE), help="folder with one sub-folder per organisation")
     init.add_argument("--db", help="database file (default: $PERFCORE_DB or data/perfcore.duckdb)")
+    init.add_argument("--replace", action="store_true",
+                      help="replace organisations already in the database (their data is archived first)")
     sc = sub.add_parser("score", help="ranking of one year / 年度排名")
     ex = sub.add_parser("explain", help="the events behind a unit's scores / 得分明细")
     for s in (sc, ex):
@@ -52,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     im.add_argument("--period", help="progress reports: 一季度/上半年/前三季度/全年")
     im.add_argument("--who", default=os.environ.get("PERFCORE_USER") or getpass.getuser(), help="who makes the change")
     im.add_argument("--why", help="reason recorded in the audit log")
+    im.add_argument("--complete", action="store_true",
+                    help="the file is the whole table: records it leaves out are revoked (after a separate confirmation)")
+    im.add_argument("--revoke-missing", action="store_true",
+                    help="with --complete: confirm revoking the records the file leaves out without asking")
+    im.add_argument("--reinstate", action="store_true", help="confirm bringing back revoked records the file lists again")
     im.add_argument("--yes", action="store_true", help="apply without asking")
     im.add_argument("--db")
     tp = sub.add_parser("template", help="write a blank template / 下载空白模板")
@@ -72,7 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     pb.add_argument("--year", required=True, type=int)
     pb.add_argument("--who", default=os.environ.get("PERFCORE_USER") or getpass.getuser())
     pb.add_argument("--note")
+    pb.add_argument("--reason", help="why a year already published is published again (required then)")
     pb.add_argument("--db")
+    au = sub.add_parser("audit", help="check the audit log's hash chain / 校验操作日志")
+    au.add_argument("action", choices=["verify"])
+    au.add_argument("--db")
     return p
 
 
@@ -99,11 +109,19 @@ def _open_existing(path):
 
 def run(args) -> int:
     if args.command == "init":
+        from .ingest.sources import read_source, write
+        orgs = read_source(Path(args.source))
         con = connect(args.db)
-        loaded = load_source(con, Path(args.source), who=os.environ.get("PERFCORE_USER") or getpass.getuser(), via="cli")
-        for org in loaded:
-            ys = results_mod.years(con, org)
-            print(f"已载入 loaded: {org} ({ys[0]}–{ys[-1]})")
+        replaced = write(con, orgs, who=os.environ.get("PERFCORE_USER") or getpass.getuser(), via="cli", replace=args.replace)
+        for data in orgs:
+            ys = results_mod.years(con, data.org)
+            print(f"已载入 loaded: {data.org} ({ys[0]}–{ys[-1]})")
+            for year, sch in sorted(data.schemes.items()):
+                for warning in sch.warnings:
+                    print(f"  注意 note {year}: {warning}")
+        for r in replaced:
+            counts = "，".join(f"{t} {n}" for t, n in r["rows"].items() if n)
+            print(f"已替换 replaced: {r['org']}（原数据已存档，编号 {r['archive']}：{counts}） / archived as #{r['archive']}")
         print(f"数据库 database: {db_path(args.db)}")
         return 0
     if args.command == "template":
@@ -112,13 +130,23 @@ def run(args) -> int:
         print(f"已写入 written: {out}")
         return 0
     con = _open_existing(args.db)
+    if args.command == "audit":
+        result = audit.verify(con)
+        if result["ok"]:
+            print(f"操作日志完整：{result['rows']} 行，链头 {result['head']} / the audit log is intact: {result['rows']} rows, "
+                  f"head {result['head']}" + (f"（其中 {result['legacy']} 行早于哈希链 / {result['legacy']} rows predate the chain）"
+                                               if result["legacy"] else ""))
+            return 0
+        print(f"操作日志在第 {result['broken_at']} 条处断开 / the audit log breaks at row {result['broken_at']}: {result['reason']}",
+              file=sys.stderr)
+        return 1
     if args.command == "import":
         return _import(con, args)
     if args.command == "export":
         return _export(con, args)
     if args.command == "publish":
         from .workflow import publish
-        pub = publish.publish(con, args.org, args.year, args.who, args.note, via="cli")
+        pub = publish.publish(con, args.org, args.year, args.who, args.note, via="cli", reason=args.reason)
         print(f"已发布 published: {args.org} {args.year} {pub['published_at']:%Y-%m-%d %H:%M} {args.who}")
         return 0
     if args.command == "score":
@@ -141,27 +169,47 @@ def run(args) -> int:
     return 0
 
 
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    return input(question).strip().lower() in ("y", "yes", "是")
+
+
 def _import(con, args) -> int:
-    plan = importer.plan_import(con, args.path, args.org, args.year, args.kind, args.period)
+    plan = importer.plan_import(con, args.path, args.org, args.year, args.kind, args.period, complete=args.complete)
     if plan.problems:
         raise InputError(plan.problems)
     for note in plan.notes:
         print(note)
-    print(plan.summary())
+    print(plan.summary("zh"))
+    print(plan.summary("en"))
     if not plan.has_changes:
         return 0
     diff = plan.diff_frame()
-    _emit(diff.head(30), "table", sys.stdout)
+    _emit(diff[diff["change"] != "removed"].head(30), "table", sys.stdout)
     if len(diff) > 30:
         print(f"…（共 {len(diff)} 处更改 / {len(diff)} changes in all）")
-    if not args.yes:
-        if not sys.stdin.isatty():
-            print("未写入。确认导入请加 --yes。 / Nothing written; add --yes to apply.")
+    revoke = reinstate = False
+    if plan.removed:
+        what = "撤销" if plan.kind == "events" else "停用"
+        print(f"\n!! 该文件作为完整表格导入时，将{what}以下 {len(plan.removed)} 条文件中没有的记录："
+              f" / !! as the complete table, the file revokes these {len(plan.removed)} records it does not list:")
+        _emit(diff[diff["change"] == "removed"], "table", sys.stdout)
+        revoke = args.revoke_missing or _confirm(f"确认{what}这 {len(plan.removed)} 条记录？/ Revoke these {len(plan.removed)}? [y/N] ")
+        if not revoke:
+            print(f"未写入。确认{what}请加 --revoke-missing。 / Nothing written; add --revoke-missing to revoke them.")
             return 0
-        if input("确认导入？/ Apply? [y/N] ").strip().lower() not in ("y", "yes", "是"):
-            print("未写入。 / Nothing written.")
+    if plan.reinstated:
+        print(f"\n!! 文件中有 {len(plan.reinstated)} 条已撤销或已停用的记录，导入将恢复它们。"
+              f" / !! the file lists {len(plan.reinstated)} revoked or retired records; importing brings them back.")
+        reinstate = args.reinstate or _confirm(f"确认恢复这 {len(plan.reinstated)} 条记录？/ Bring them back? [y/N] ")
+        if not reinstate:
+            print("未写入。确认恢复请加 --reinstate。 / Nothing written; add --reinstate to bring them back.")
             return 0
-    n = importer.apply_import(con, plan, who=args.who, why=args.why, via="cli")
+    if not args.yes and not _confirm("确认导入？/ Apply? [y/N] "):
+        print("未写入。确认导入请加 --yes。 / Nothing written; add --yes to apply.")
+        return 0
+    n = importer.apply_import(con, plan, who=args.who, why=args.why, via="cli", revoke_missing=revoke, reinstate=reinstate)
     print(f"已导入，{n} 处更改已记入操作日志。 / Imported; {n} changes recorded in the audit log.")
     return 0
 
@@ -183,7 +231,8 @@ def _export(con, args) -> int:
         year = results_mod.score(con, args.org, args.year)
         if args.what == "notice":
             from .workflow import publish
-            stamp = publish.stamp(publish.latest(con, args.org, args.year), args.lang)
+            year, pub = publish.official(con, args.org, args.year, year)   # a published year prints what was published
+            stamp = publish.stamp(pub, args.lang)
             if args.format == "pdf":
                 data, suffix = export.notice_pdf(year, args.lang, stamp), "pdf"
             elif args.format == "csv":

@@ -188,7 +188,7 @@ def test_upload_a_bad_then_a_good_workbook(page, server, tmp_path):
     good.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(good))
     settle(page)
-    assert page.get_by_text("新增 1 行，修改 0 行，撤销 0 行").count() >= 1
+    assert page.get_by_text("扣分台账：新增 1 行，修改 0 行。").count() >= 1
     page.get_by_role("button", name="确认导入").click()
     settle(page)
     assert page.get_by_text("已导入，1 处更改已记入操作日志。").count() == 1

@@ -75,25 +75,34 @@ def test_a_corrected_ledger_shows_its_changes_then_applies_them(con, tmp_path):
     frame = export.table_frame(con, "events", "示例市妇联", 2024)
     frame.loc[0, "次数"] = 5                                   # changed
     removed = frame.loc[1, "编号"]
-    frame = frame.drop(index=1)                               # removed → revoked, never deleted
+    frame = frame.drop(index=1)                               # left out of the file
     new = frame.iloc[[0]].copy()
     new["编号"] = "F2024-NEW"                                  # added
     frame = frame._append(new, ignore_index=True) if hasattr(frame, "_append") else frame
     path = tmp_path / "扣分台账.csv"
     path.write_bytes(export.table_csv(frame))
-    plan = importer.plan_import(con, path, "示例市妇联", 2024)
+    # by default a file adds and corrects: the record it leaves out is left alone
+    partial = importer.plan_import(con, path, "示例市妇联", 2024)
+    assert (len(partial.added), len(partial.changed), len(partial.removed)) == (1, 1, 0)
+    # said to be the complete ledger, the left-out record is planned for revocation, which needs its own confirmation
+    plan = importer.plan_import(con, path, "示例市妇联", 2024, complete=True)
     assert (len(plan.added), len(plan.changed), len(plan.removed)) == (1, 1, 1)
+    assert plan.removed[0]["event_id"] == removed
     diff = plan.diff_frame()
     assert "count: 1 → 5" in diff[diff["change"] == "changed"]["detail"].iloc[0] or \
            "count: 2 → 5" in diff[diff["change"] == "changed"]["detail"].iloc[0]
-    assert importer.apply_import(con, plan, who="李某", via="test") == 3
+    before = snapshot(con)
+    with pytest.raises(PerfcoreError, match="另行确认"):
+        importer.apply_import(con, plan, who="李某", via="test")
+    assert snapshot(con) == before
+    assert importer.apply_import(con, plan, who="李某", via="test", revoke_missing=True) == 3
     gone = ledger.event(con, "示例市妇联", 2024, removed)
-    assert gone["status"] == "已撤销" and "更正版本" in gone["revoked_reason"]
+    assert gone["status"] == "已撤销" and "完整台账" in gone["revoked_reason"]
     log = audit.audit_log(con, org="示例市妇联")
     log = log[log["action"] != "init"]
     assert sorted(log["action"]) == ["import-add", "import-edit", "import-revoke"] and set(log["who"]) == {"李某"}
     assert len(ledger.versions(con, "示例市妇联", 2024, removed)) == 2
-    again = importer.plan_import(con, path, "示例市妇联", 2024)
+    again = importer.plan_import(con, path, "示例市妇联", 2024, complete=True)
     assert not again.has_changes
 
 

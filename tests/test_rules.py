@@ -75,7 +75,9 @@ kind = "加分"
 amount = 15
 targets = ["正向激励"]
 """ + INSPECTION.replace('[[component]]\nkey = "inspection"', '[[component]]\nkey = "inspection"')
-    org = Org(tmp_path).year(2025, scheme(total=1000, extra=extra, grades=THRESHOLD_GRADES.replace("= 90", "= 900").replace("= 80", "= 800").replace("= 70", "= 700")),
+    thousand = scheme(total=1000, extra=extra, grades=THRESHOLD_GRADES.replace("= 90", "= 900").replace("= 80", "= 800")
+                      .replace("= 70", "= 700")).replace("scale = 100", "scale = 1000")   # S3: a 1000-point scheme
+    org = Org(tmp_path).year(2025, thousand,
                              [["", "", "业绩", 1000, "直接评分"]],
                              events=[event("B1", "甲", "正向激励", "表彰"), event("V1", "甲", "察访核验", "工作落实不力", level="市")],
                              scores=[["甲", "业绩", 930], ["乙", "业绩", 900], ["丙", "业绩", 900]],

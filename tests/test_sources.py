@@ -119,7 +119,11 @@ def test_empty_file_and_not_utf8(loaded):
     org, con, before = loaded
     (org.folder / "2025" / "扣分台账.csv").write_text("", encoding="utf-8")
     assert "文件为空" in _problems(org, con).problems[0].zh
+    # Excel's "CSV (逗号分隔)" on a Chinese system is GBK: read as such (here: the header lacks 单位)
     (org.folder / "2025" / "扣分台账.csv").write_bytes("编号,日期\n".encode("gbk"))
+    assert "缺少必需的列「单位」" in _problems(org, con).problems[0].zh
+    # bytes that are neither UTF-8 nor GB18030 are refused, with the advice to save as CSV UTF-8
+    (org.folder / "2025" / "扣分台账.csv").write_bytes(b"\xff\xfe\x80,\xff\n")
     assert "UTF-8" in _problems(org, con).problems[0].zh
     assert _snapshot(con) == before
 

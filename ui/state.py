@@ -1,6 +1,9 @@
 """The app's shared state: database, cached scores, language and the selections in the URL."""
 from __future__ import annotations
 
+import re
+import threading
+
 import streamlit as st
 
 import perfcore
@@ -25,22 +28,22 @@ CHART = {"displaylogo": False, "modeBarButtons": [["toImage"]], "toImageButtonOp
 
 
 DRILL_TAB = {"zh": "单项明细", "en": "One indicator"}
+TITLES = {
+    "rankings": ("部门排名", "Rankings", ":material/leaderboard:"),
+    "unit": ("单位画像", "Unit profile", ":material/account_balance:"),
+    "progress": ("指标进度", "Indicator progress", ":material/timeline:"),
+    "deductions": ("扣分明细", "Deductions", ":material/receipt_long:"),
+    "movement": ("排名变化", "Rank movement", ":material/swap_vert:"),
+    "whatif": ("权重模拟", "What-if", ":material/tune:"),
+    "data": ("数据管理", "Data management", ":material/database:"),
+}
+_BUILD_LOCK = threading.Lock()
 
 
-def ensure_database() -> None:
-    """Build the database from data/ on first start, with a progress bar."""
-    if storage.exists():
-        return
-    folders = sorted(p for p in storage.DEFAULT_SOURCE.iterdir() if p.is_dir() and (p / "单位名单.csv").exists())
-    bar = st.progress(0.0, text="首次启动：正在从 data/ 建立数据库… / First start: building the database from data/…")
-    loaded = []
-    for i, folder in enumerate(folders):
-        loaded.append(sources.read_org(folder))
-        bar.progress((i + 1) / (len(folders) + 1), text=f"已读取 {folder.name} / read {folder.name}")
-    con = storage.connect()
-    sources.write(con, loaded, who="system", via="first start")
-    con.close()
-    bar.empty()
+def page_list() -> list:
+    """The app's pages, titled in the current language (the frame and the hand-back share it)."""
+    return [st.Page(PAGES[key], title=zh if lang() == "zh" else en, icon=icon, url_path=key, default=key == "rankings")
+            for key, (zh, en, icon) in TITLES.items()]
 
 
 def database() -> str:
@@ -48,10 +51,20 @@ def database() -> str:
     return str(storage.db_path())
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner="正在打开数据库… / Opening the database…")
 def connection(db: str):
-    """One DuckDB connection per process (and database file)."""
-    return perfcore.connect(db)
+    """One DuckDB connection per process (and database file).
+
+    Whether the database is empty is decided here, once per process, on this connection:
+    only a database holding no organisation at all is built from data/ (the sample). A
+    database with data is never rebuilt, re-read or written to by starting the app.
+    """
+    con = perfcore.connect(db)
+    with _BUILD_LOCK:
+        if storage.is_empty(con):
+            folders = sources.read_source(storage.DEFAULT_SOURCE)
+            sources.write(con, folders, who="system", via="first start")
+    return con
 
 
 def cursor():
@@ -112,6 +125,22 @@ def publication(org: str, year: int):
     return _publication(database(), org, year)
 
 
+@st.cache_data(show_spinner=False)
+def _publications(db: str, org: str, year: int):
+    from perfcore.workflow import publish
+    return publish.history(cursor(), org, year)
+
+
+def publications(org: str, year: int):
+    """Every publication of a year, newest first."""
+    return _publications(database(), org, year)
+
+
+def data_version() -> int:
+    """Moves on with every stored change (by anyone): the newest audit row's number."""
+    return int(cursor().execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0])
+
+
 def data_changed() -> None:
     """After a write: forget cached scores and simulations, so every screen shows the new data."""
     st.cache_data.clear()
@@ -139,16 +168,25 @@ def bi(zh: str, en: str) -> str:
 def require_frame() -> None:
     """Make sure dashboard.py ran before the page.
 
-    On a fresh server, Streamlit's old folder-based mode (a `pages/` folder beside
-    the main script) can run a deep-linked page directly, before any run has
-    called st.navigation. Hand such a run back to the frame, which then routes
-    to the same page with the same URL.
+    On a fresh server, Streamlit's folder-based mode (a `pages/` folder beside the
+    main script) can run a deep-linked page directly, before any run has called
+    st.navigation. Registering the same pages (hidden) switches the server to
+    st.navigation for good; the rerun then goes through the frame, which routes to
+    the same page with the same URL.
     """
     if "org" in st.session_state:
         return
-    from streamlit.runtime.pages_manager import PagesManager
-    PagesManager.uses_pages_directory = False
+    st.navigation(page_list(), position="hidden")
     st.rerun()
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def md(text) -> str:
+    """Text from the data, safe inside markdown: every markup character escaped, so a name
+    is shown as typed and never becomes a link, a colour, a formula or an icon."""
+    return _MARKDOWN.sub(r"\\\1", "" if text is None else str(text))
 
 
 def selected() -> tuple[str, int, str | None]:

@@ -228,7 +228,7 @@ def synthetic_lines(con, scheme: Scheme, org: str, year: int, unit: str | None =
     if not rules:
         return pd.DataFrame(columns=COLUMNS)
     assign = con.execute("SELECT unit, indicator, item, target_value, actual_value FROM assignments "
-                         "WHERE org = ? AND year = ? ORDER BY unit, indicator, item", [org, year]).df()
+                         "WHERE org = ? AND year = ? AND NOT retired ORDER BY unit, indicator, item", [org, year]).df()
     rows = []
     date = pd.Timestamp(year=year, month=12, day=31)
     for ir in rules:
@@ -246,7 +246,7 @@ def synthetic_lines(con, scheme: Scheme, org: str, year: int, unit: str | None =
                                        f"{r.item}：完成 {r.actual_value:g}/{r.target_value:g} = {ratio:.2%}"))
         if ir.count_bonus_per_item:
             counts = part.groupby("unit")["item"].count()
-            units_all = con.execute("SELECT count(*) FROM units WHERE org = ? AND (first_year IS NULL OR first_year <= ?) "
+            units_all = con.execute("SELECT count(*) FROM units WHERE org = ? AND NOT retired AND (first_year IS NULL OR first_year <= ?) "
                                     "AND (last_year IS NULL OR last_year >= ?)", [org, year, year]).fetchone()[0]
             if not units_all:
                 continue

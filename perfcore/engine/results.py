@@ -57,16 +57,16 @@ def load_scheme(con, org: str, year: int) -> Scheme:
 
 
 def _evaluations(con, org, year):
-    return con.execute("SELECT unit, kind, aspect, score, max_score FROM evaluations WHERE org = ? AND year = ?",
+    return con.execute("SELECT unit, kind, aspect, score, max_score FROM evaluations WHERE org = ? AND year = ? AND NOT retired",
                        [org, year]).df()
 
 
 def _direct(con, org, year):
-    return con.execute("SELECT unit, indicator, score FROM indicator_scores WHERE org = ? AND year = ?", [org, year]).df()
+    return con.execute("SELECT unit, indicator, score FROM indicator_scores WHERE org = ? AND year = ? AND NOT retired", [org, year]).df()
 
 
 def _veto_table(con, org, year):
-    return con.execute("SELECT unit, category, date, description, evidence FROM vetoes WHERE org = ? AND year = ? "
+    return con.execute("SELECT unit, category, date, description, evidence FROM vetoes WHERE org = ? AND year = ? AND NOT retired "
                        "ORDER BY date", [org, year]).df()
 
 

@@ -9,11 +9,13 @@ an error, so a typo never silently changes a score.
 """
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import Collector, InputError, Problem
+from ..vocab import DEFAULT_COUNTED, SOURCE_LEVELS, STATUSES
 
 MODES = {  # the office's words for an indicator's scoring mode
     "扣分制": "deduct_from_full", "deduct_from_full": "deduct_from_full",
@@ -148,6 +150,7 @@ class Scheme:
     movement: str
     consequences: tuple
     provisional: tuple = ()      # A1: values restored by hand, to confirm
+    warnings: tuple = ()         # accepted, but worth a second look (e.g. full marks below the scale)
     text: str = ""
 
     # -- lookups -------------------------------------------------------
@@ -182,8 +185,25 @@ class Scheme:
         return replace(self, components=tuple(comps))
 
 
+_EXPECT = {"str": ("文字", "text"), "num": ("数字", "a number"), "int": ("整数", "a whole number"),
+           "bool": ("true 或 false", "true or false"), "list": ("列表", "a list"), "dict": ("表", "a table")}
+
+
+def _is(value, kind: str) -> bool:
+    if kind == "num":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, {"str": str, "bool": bool, "list": list, "dict": dict}[kind])
+
+
 class _Reader:
-    """Typed access to a TOML table, recording problems with the key path."""
+    """Typed access to a TOML table, recording problems with the key path.
+
+    Numbers must be finite (TOML allows nan and inf; a score never is) and within the
+    bounds given; lists are checked element by element. A value that fails is reported
+    once and the default is used, so the rest of the file is still checked.
+    """
 
     def __init__(self, problems: Collector, table: dict, path: str):
         self.p, self.t, self.path = problems, table if isinstance(table, dict) else {}, path
@@ -191,29 +211,53 @@ class _Reader:
         if not isinstance(table, dict):
             problems.add(None, path, table, "应为一个表（table）", "expected a table")
 
-    def get(self, key, kind, default=None, required=False, choices=None):
+    def where(self, key) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def _number_ok(self, where, value, low, high, above) -> bool:
+        if not math.isfinite(value):
+            self.p.add(None, where, value, "应为有限的数字（不能是 nan 或 inf）", "must be a finite number (not nan or inf)")
+            return False
+        if above is not None and not value > above:
+            self.p.add(None, where, value, f"应大于 {above:g}", f"must be greater than {above:g}")
+            return False
+        if (low is not None and value < low) or (high is not None and value > high):
+            span = f"{low:g}–{high:g}" if low is not None and high is not None else (f"≥ {low:g}" if low is not None else f"≤ {high:g}")
+            self.p.add(None, where, value, f"应在 {span} 之间" if low is not None and high is not None else f"应 {span}",
+                       f"must be {span}")
+            return False
+        return True
+
+    def get(self, key, kind, default=None, required=False, choices=None, low=None, high=None, above=None, of=None):
+        """The value of `key`, checked: `kind` str|num|int|bool|list|dict; numbers within
+        [low, high] (or strictly above `above`); list elements of kind `of`, within the
+        same bounds or `choices`."""
         self.used.add(key)
-        where = f"{self.path}.{key}" if self.path else key
+        where = self.where(key)
         if key not in self.t:
             if required:
                 self.p.add(None, where, None, "缺少必填项", "required key is missing")
             return default
         value = self.t[key]
-        ok = {
-            "str": isinstance(value, str),
-            "num": isinstance(value, (int, float)) and not isinstance(value, bool),
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "bool": isinstance(value, bool),
-            "list": isinstance(value, list),
-            "dict": isinstance(value, dict),
-        }[kind]
-        if not ok:
-            expect = {"str": ("文字", "text"), "num": ("数字", "a number"), "int": ("整数", "a whole number"),
-                      "bool": ("true 或 false", "true or false"), "list": ("列表", "a list"),
-                      "dict": ("表", "a table")}[kind]
-            self.p.add(None, where, value, f"应为{expect[0]}", f"expected {expect[1]}")
+        if not _is(value, kind):
+            self.p.add(None, where, value, f"应为{_EXPECT[kind][0]}", f"expected {_EXPECT[kind][1]}")
             return default
-        if choices is not None and value not in choices:
+        if kind in ("num", "int") and not self._number_ok(where, value, low, high, above):
+            return default
+        if kind == "list" and of is not None:
+            for i, item in enumerate(value):
+                at = f"{where}[{i + 1}]"
+                if not _is(item, of):
+                    self.p.add(None, at, item, f"应为{_EXPECT[of][0]}", f"expected {_EXPECT[of][1]}")
+                    return default
+                if of in ("num", "int") and not self._number_ok(at, item, low, high, above):
+                    return default
+                if choices is not None and item not in choices:
+                    self.p.add(None, at, item, f"取值应为 {'、'.join(map(str, choices))} 之一",
+                               f"expected one of {', '.join(map(str, choices))}")
+                    return default
+            return [float(x) for x in value] if of == "num" else value
+        if choices is not None and kind != "list" and value not in choices:
             self.p.add(None, where, value, f"取值应为 {'、'.join(map(str, choices))} 之一",
                        f"expected one of {', '.join(map(str, choices))}")
             return default
@@ -222,8 +266,7 @@ class _Reader:
     def done(self):
         for key in self.t:
             if key not in self.used:
-                where = f"{self.path}.{key}" if self.path else key
-                self.p.add(None, where, None, "未知的设置项（是否拼写有误？）", "unknown key (a typo?)")
+                self.p.add(None, self.where(key), None, "未知的设置项（是否拼写有误？）", "unknown key (a typo?)")
 
 
 def _items(p: Collector, doc: dict, key: str) -> list[tuple[str, dict]]:
@@ -236,53 +279,91 @@ def _items(p: Collector, doc: dict, key: str) -> list[tuple[str, dict]]:
     return [(f"{key}[{i + 1}]", v) for i, v in enumerate(value)]
 
 
+SECTIONS = ("scheme", "indicators", "component", "pool", "rule", "roles", "multiplier", "mitigation", "dedup",
+            "tier_table", "indicator_rule", "grading", "grade", "ranking", "consequence")
+
+
 def parse(text: str, label: str, org: str | None = None, year: int | None = None) -> Scheme:
-    """Parse and validate a scheme's TOML text. Raises InputError on any problem."""
+    """Parse and validate a scheme's TOML text. Raises InputError listing every problem."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError([Problem(label, None, None, None, f"TOML 格式错误：{exc}", f"TOML syntax error: {exc}")])
     p = Collector(label)
     top = _Reader(p, doc, "")
-    for key in ("scheme", "indicators", "component", "pool", "rule", "roles", "multiplier", "mitigation",
-                "dedup", "tier_table", "indicator_rule", "grading", "grade", "ranking", "consequence"):
-        top.used.add(key)
+    top.used.update(SECTIONS)
     top.done()
+    head = _head(p, doc, org, year)
+    indicator_total, default_mode = _indicator_settings(p, doc)
+    components = _components(p, doc)
+    pools = _pools(p, doc)
+    rules = _rules(p, doc)
+    roles = _roles(p, doc)
+    multipliers = _multipliers(p, doc)
+    mitigation = _mitigation(p, doc)
+    dedup = _dedup(p, doc)
+    tier_tables = _tier_tables(p, doc)
+    indicator_rules = _indicator_rules(p, doc, tier_tables)
+    grading = _grading(p, doc)
+    grades = _grades(p, doc, grading)
+    movement = _ranking(p, doc)
+    consequences = _consequences(p, doc, grades)
+    _cross_references(p, components, pools, grading)
+    warnings = _scale_check(p, head["scale"], indicator_total, components, pools) if not p.problems else ()
+    p.check()
+    return Scheme(indicator_total=indicator_total, default_mode=MODES[default_mode],
+                  components=tuple(components), pools=tuple(pools), rules=tuple(rules), roles=roles,
+                  multipliers=tuple(multipliers), tier_tables=tier_tables, indicator_rules=tuple(indicator_rules),
+                  grades=tuple(grades), movement=movement, consequences=tuple(consequences), text=text,
+                  warnings=tuple(warnings), **head, **mitigation, **dedup, **grading)
 
+
+def _head(p: Collector, doc: dict, org: str | None, year: int | None) -> dict:
     s = _Reader(p, doc.get("scheme", {}), "scheme")
     s_org = s.get("org", "str", org)
-    s_year = s.get("year", "int", year, required=year is None)
+    s_year = s.get("year", "int", year, required=year is None, low=1990, high=2200)
     if org is not None and s_org != org:
         p.add(None, "scheme.org", s_org, f"与所在文件夹的组织「{org}」不一致", f"does not match the folder's organisation '{org}'")
     if year is not None and s_year != year:
         p.add(None, "scheme.year", s_year, f"与所在年度文件夹 {year} 不一致", f"does not match the year folder {year}")
     head = dict(
+        org=s_org or "", year=s_year,
         title=s.get("title", "str", ""), issuer=s.get("issuer", "str", ""),
-        document_no=s.get("document_no", "str", ""), scale=s.get("scale", "num", 100.0),
-        decimals=s.get("decimals", "int", 2),
-        counted_statuses=tuple(s.get("counted_statuses", "list", ["已核实", "已审定", "申诉中"])),
+        document_no=s.get("document_no", "str", ""), scale=s.get("scale", "num", 100.0, above=0),
+        decimals=s.get("decimals", "int", 2, low=0, high=6),
+        counted_statuses=tuple(s.get("counted_statuses", "list", list(DEFAULT_COUNTED), of="str", choices=STATUSES)),
         multiplier_combine=s.get("multiplier_combine", "str", "multiply", choices=["multiply", "max"]),
-        provisional=tuple(s.get("provisional", "list", [])),
+        provisional=tuple(s.get("provisional", "list", [], of="str")),
     )
     s.done()
+    return head
 
+
+def _indicator_settings(p: Collector, doc: dict) -> tuple[float, str]:
     ind = _Reader(p, doc.get("indicators", {}), "indicators")
-    indicator_total = ind.get("total", "num", required=True)
+    total = ind.get("total", "num", 0.0, required=True, above=0)
     default_mode = ind.get("default_mode", "str", "扣分制", choices=list(MODES))
     ind.done()
+    return total, default_mode
 
+
+def _components(p: Collector, doc: dict) -> list[Component]:
     components = []
     for where, t in _items(p, doc, "component"):
         r = _Reader(p, t, where)
         source = r.get("source", "str", "indicators", choices=["indicators", "evaluation", "pool"])
+        cw = r.get("category_weights", "dict", {})
+        for k, v in cw.items():
+            if not _is(v, "num") or not math.isfinite(v) or v < 0:
+                p.add(None, f"{where}.category_weights.{k}", v, "类别权重应为非负的有限数字", "a category weight must be a finite number ≥ 0")
         comp = Component(
             key=r.get("key", "str", "", required=True), label=r.get("label", "str", "", required=True),
-            label_en=r.get("label_en", "str", ""), source=source, weight=r.get("weight", "num", 1.0),
+            label_en=r.get("label_en", "str", ""), source=source, weight=r.get("weight", "num", 1.0, low=-100, high=100),
             name=r.get("name", "str", None, required=source != "indicators"),
-            categories=tuple(r.get("categories", "list", [])),
-            category_weights=dict(r.get("category_weights", "dict", {})),
-            full=r.get("full", "num", None), scale_to=r.get("scale_to", "num", None), cap=r.get("cap", "num", None),
-            optional=r.get("optional", "bool", False),
+            categories=tuple(r.get("categories", "list", [], of="str")),
+            category_weights={k: float(v) for k, v in cw.items() if _is(v, "num")},
+            full=r.get("full", "num", None, above=0), scale_to=r.get("scale_to", "num", None, above=0),
+            cap=r.get("cap", "num", None, low=0), optional=r.get("optional", "bool", False),
         )
         if comp.scale_to is not None and comp.full is None and source != "indicators":
             p.add(None, f"{where}.full", None, "设置了 scale_to 时须给出满分 full", "full is required when scale_to is set")
@@ -291,95 +372,130 @@ def parse(text: str, label: str, org: str | None = None, year: int | None = None
     if not components:
         p.add(None, "component", None, "至少需要一个得分组成部分", "at least one component is required")
     keys = [c.key for c in components]
-    for k in set(keys):
+    for k in sorted(set(keys)):
         if keys.count(k) > 1:
             p.add(None, "component.key", k, "组成部分的 key 重复", "duplicate component key")
+    return components
 
+
+def _pools(p: Collector, doc: dict) -> list[Pool]:
     pools = []
     for where, t in _items(p, doc, "pool"):
         r = _Reader(p, t, where)
         pools.append(Pool(
             name=r.get("name", "str", "", required=True),
             kind=KINDS.get(r.get("kind", "str", "扣分", choices=list(KINDS)), "deduction"),
-            cap=r.get("cap", "num", None), label_en=r.get("label_en", "str", ""),
+            cap=r.get("cap", "num", None, low=0), label_en=r.get("label_en", "str", ""),
             exempt_if_indicator_deducted=r.get("exempt_if_indicator_deducted", "bool", False)))
         r.done()
+    names = [x.name for x in pools]
+    for n in sorted(set(names)):
+        if names.count(n) > 1:
+            p.add(None, "pool.name", n, "事件池名称重复", "duplicate pool name")
+    return pools
 
+
+def _threshold(p: Collector, where: str, thr: dict | None) -> None:
+    if thr is None:
+        return
+    need = {"upto", "amount", "each_beyond"}
+    if not need <= set(thr) or set(thr) - need - {"mode"}:
+        p.add(None, f"{where}.threshold", thr, "应包含 upto、amount、each_beyond（可选 mode）",
+              "expected upto, amount, each_beyond (and optional mode)")
+        return
+    for key in sorted(need):
+        value = thr[key]
+        if not _is(value, "num") or not math.isfinite(value) or value < 0 or (key == "upto" and value <= 0):
+            p.add(None, f"{where}.threshold.{key}", value, "应为非负的有限数字" + ("（且大于0）" if key == "upto" else ""),
+                  "must be a finite number ≥ 0" + (" (and above 0)" if key == "upto" else ""))
+    if thr.get("mode", "excess") not in ("excess", "all"):
+        p.add(None, f"{where}.threshold.mode", thr.get("mode"), "取值应为 excess 或 all", "expected excess or all")
+
+
+def _rules(p: Collector, doc: dict) -> list[Rule]:
     rules = []
     for where, t in _items(p, doc, "rule"):
         r = _Reader(p, t, where)
-        rng = r.get("range", "list", None)
+        rng = r.get("range", "list", None, of="num", low=0)
         thr = r.get("threshold", "dict", None)
         rule = Rule(
             name=r.get("name", "str", "", required=True),
             kind=KINDS.get(r.get("kind", "str", "扣分", choices=list(KINDS)), "deduction"),
-            amount=r.get("amount", "num", None), range=tuple(rng) if rng else None,
-            threshold=thr, unit=r.get("unit", "str", "次"), cap=r.get("cap", "num", None),
-            veto=r.get("veto", "bool", False), targets=tuple(r.get("targets", "list", [])),
+            amount=r.get("amount", "num", None, low=0), range=tuple(rng) if rng else None,
+            threshold=thr, unit=r.get("unit", "str", "次"), cap=r.get("cap", "num", None, above=0),
+            veto=r.get("veto", "bool", False), targets=tuple(r.get("targets", "list", [], of="str")),
             label_en=r.get("label_en", "str", ""))
         given = [x is not None for x in (rule.amount, rule.range, rule.threshold)]
-        if sum(given) != 1:
+        if sum(given) != 1 and not ("amount" in t and rule.amount is None) and not ("range" in t and rng is None):
             p.add(None, where, rule.name, "须且只能给出 amount、range、threshold 之一",
                   "exactly one of amount, range or threshold is required")
-        if rule.range and (len(rule.range) != 2 or not all(isinstance(x, (int, float)) for x in rule.range)
-                           or rule.range[0] > rule.range[1] or rule.range[0] < 0):
-            p.add(None, f"{where}.range", rule.range, "应为 [下限, 上限] 两个非负数字", "expected [low, high], two non-negative numbers")
-        if thr is not None:
-            need = {"upto", "amount", "each_beyond"}
-            if not need <= set(thr) or set(thr) - need - {"mode"}:
-                p.add(None, f"{where}.threshold", thr, "应包含 upto、amount、each_beyond（可选 mode）",
-                      "expected upto, amount, each_beyond (and optional mode)")
-            elif thr.get("mode", "excess") not in ("excess", "all"):
-                p.add(None, f"{where}.threshold.mode", thr.get("mode"), "取值应为 excess 或 all", "expected excess or all")
-        if rule.amount is not None and rule.amount < 0:
-            p.add(None, f"{where}.amount", rule.amount, "分值不能为负（加扣方向由 kind 决定）",
-                  "amount must not be negative (kind gives the direction)")
+        if rule.range and (len(rule.range) != 2 or rule.range[0] > rule.range[1]):
+            p.add(None, f"{where}.range", list(rule.range), "应为 [下限, 上限] 两个非负数字，下限不大于上限",
+                  "expected [low, high], two numbers ≥ 0 with low ≤ high")
+        _threshold(p, where, thr)
         r.done()
         rules.append(rule)
     names = [x.name for x in rules]
-    for n in set(names):
+    for n in sorted(set(names)):
         if names.count(n) > 1:
             p.add(None, "rule.name", n, "规则名称重复", "duplicate rule name")
+    return rules
 
-    roles_raw = doc.get("roles", {})
+
+def _roles(p: Collector, doc: dict) -> dict:
+    raw = doc.get("roles", {})
     roles = {}
-    if not isinstance(roles_raw, dict):
-        p.add(None, "roles", roles_raw, "应为表", "expected a table")
-    else:
-        for k, v in roles_raw.items():
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
-                p.add(None, f"roles.{k}", v, "角色系数应为非负数字", "role factor must be a non-negative number")
-            else:
-                roles[k] = float(v)
+    if not isinstance(raw, dict):
+        p.add(None, "roles", raw, "应为表", "expected a table")
+        return roles
+    for k, v in raw.items():
+        if not _is(v, "num") or not math.isfinite(v) or v < 0:
+            p.add(None, f"roles.{k}", v, "角色系数应为非负的有限数字", "a role factor must be a finite number ≥ 0")
+        else:
+            roles[k] = float(v)
+    return roles
 
+
+def _multipliers(p: Collector, doc: dict) -> list[Multiplier]:
     multipliers = []
     for where, t in _items(p, doc, "multiplier"):
         r = _Reader(p, t, where)
         multipliers.append(Multiplier(
-            name=r.get("name", "str", "", required=True), factor=r.get("factor", "num", 1.0, required=True),
-            source_level=tuple(r.get("source_level", "list", [])), aggravation=tuple(r.get("aggravation", "list", [])),
-            accountable=r.get("accountable", "bool", None), targets=tuple(r.get("targets", "list", []))))
+            name=r.get("name", "str", "", required=True), factor=r.get("factor", "num", 1.0, required=True, low=0, high=100),
+            source_level=tuple(r.get("source_level", "list", [], of="str", choices=SOURCE_LEVELS)),
+            aggravation=tuple(r.get("aggravation", "list", [], of="str")),
+            accountable=r.get("accountable", "bool", None), targets=tuple(r.get("targets", "list", [], of="str"))))
         r.done()
+    return multipliers
 
+
+def _mitigation(p: Collector, doc: dict) -> dict:
     m = _Reader(p, doc.get("mitigation", {}), "mitigation")
-    codes_raw = m.get("codes", "dict", {})
-    mitigation_codes = {}
-    for k, v in codes_raw.items():
+    codes = {}
+    for k, v in m.get("codes", "dict", {}).items():
         if not str(k).isdigit() or not isinstance(v, str):
             p.add(None, f"mitigation.codes.{k}", v, "减免依据编号应为数字，说明为文字", "codes are numbers mapped to text")
         else:
-            mitigation_codes[int(k)] = v
-    exempt_factor = m.get("exempt_factor", "num", 0.0)
-    reduce_factor = m.get("reduce_factor", "num", 0.5)
-    auto_code = m.get("auto_exempt_code", "int", None)
+            codes[int(k)] = v
+    out = dict(mitigation_codes=codes, exempt_factor=m.get("exempt_factor", "num", 0.0, low=0, high=1),
+               reduce_factor=m.get("reduce_factor", "num", 0.5, low=0, high=1),
+               auto_exempt_code=m.get("auto_exempt_code", "int", None))
+    if out["auto_exempt_code"] is not None and out["auto_exempt_code"] not in codes:
+        p.add(None, "mitigation.auto_exempt_code", out["auto_exempt_code"], "不是已列出的减免依据编号", "not one of the listed codes")
     m.done()
+    return out
 
+
+def _dedup(p: Collector, doc: dict) -> dict:
     d = _Reader(p, doc.get("dedup", {}), "dedup")
-    problem_dedup = d.get("problem", "str", "highest", choices=["highest", "none"])
-    matter_dedup = d.get("matter", "str", "highest", choices=["highest", "diminishing", "none"])
-    diminishing = tuple(d.get("diminishing", "list", [1.0, 0.5, 0.25]))
+    out = dict(problem_dedup=d.get("problem", "str", "highest", choices=["highest", "none"]),
+               matter_dedup=d.get("matter", "str", "highest", choices=["highest", "diminishing", "none"]),
+               diminishing=tuple(d.get("diminishing", "list", [1.0, 0.5, 0.25], of="num", low=0, high=1)))
     d.done()
+    return out
 
+
+def _tier_tables(p: Collector, doc: dict) -> dict:
     tier_tables = {}
     for where, t in _items(p, doc, "tier_table"):
         r = _Reader(p, t, where)
@@ -388,63 +504,87 @@ def parse(text: str, label: str, org: str | None = None, year: int | None = None
         for i, row in enumerate(r.get("tiers", "list", [], required=True)):
             tr = _Reader(p, row, f"{where}.tiers[{i + 1}]")
             tiers.append(Tier(min=tr.get("min", "num", None), inclusive=tr.get("inclusive", "bool", True),
-                              points=tr.get("points", "num", 0.0, required=True)))
+                              points=tr.get("points", "num", 0.0, required=True, low=-1000, high=1000)))
             tr.done()
         r.done()
-        mins = [t.min for t in tiers]
+        mins = [x.min for x in tiers]
         if not tiers or mins[-1] is not None or any(x is None for x in mins[:-1]) or \
                 any(a <= b for a, b in zip(mins[:-2], mins[1:-1])):
             p.add(None, where, name, "分档应按下限从高到低排列，最后一档不设下限（保证无缺口）",
                   "tiers must run from the highest lower bound down, the last without a bound (no gaps)")
         tier_tables[name] = tuple(tiers)
+    return tier_tables
 
-    indicator_rules = []
+
+def _indicator_rules(p: Collector, doc: dict, tier_tables: dict) -> list[IndicatorRule]:
+    out = []
     for where, t in _items(p, doc, "indicator_rule"):
         r = _Reader(p, t, where)
         ir = IndicatorRule(indicator=r.get("indicator", "str", "", required=True),
                            ratio_tiers=r.get("ratio_tiers", "str", None),
-                           count_bonus_per_item=r.get("count_bonus_per_item", "num", None),
+                           count_bonus_per_item=r.get("count_bonus_per_item", "num", None, low=0),
                            count_average=r.get("count_average", "str", "floor", choices=["floor", "exact"]))
         if ir.ratio_tiers and ir.ratio_tiers not in tier_tables:
             p.add(None, f"{where}.ratio_tiers", ir.ratio_tiers, "未定义的分档表", "tier table not defined")
         r.done()
-        indicator_rules.append(ir)
+        out.append(ir)
+    return out
 
+
+def _grading(p: Collector, doc: dict) -> dict:
     g = _Reader(p, doc.get("grading", {}), "grading")
-    grading = dict(
+    out = dict(
         grading_mode=g.get("mode", "str", "threshold", choices=["threshold", "forced"]),
         grading_pool=g.get("pool", "str", "all", choices=["all", "series"]),
         quota_rounding=g.get("quota_rounding", "str", "largest_remainder", choices=["largest_remainder", "protect", "nearest"]),
         absorb=g.get("absorb", "str", None),
-        tie_break=tuple(g.get("tie_break", "list", [])),
+        tie_break=tuple(g.get("tie_break", "list", [], of="str")),
     )
     g.done()
+    return out
+
+
+def _grades(p: Collector, doc: dict, grading: dict) -> list[Grade]:
     grades = []
     for where, t in _items(p, doc, "grade"):
         r = _Reader(p, t, where)
         grades.append(Grade(name=r.get("name", "str", "", required=True), label_en=r.get("label_en", "str", ""),
                             min=r.get("min", "num", None), max=r.get("max", "num", None),
-                            share=r.get("share", "num", None), reward=r.get("reward", "num", None)))
+                            share=r.get("share", "num", None, low=0, high=1), reward=r.get("reward", "num", None, low=0, high=10)))
         r.done()
+    names = [g.name for g in grades]
+    for n in sorted(set(names)):
+        if names.count(n) > 1:
+            p.add(None, "grade.name", n, "等次名称重复", "duplicate grade name")
     _check_grades(p, grades, grading)
+    return grades
 
+
+def _ranking(p: Collector, doc: dict) -> str:
     rk = _Reader(p, doc.get("ranking", {}), "ranking")
     movement = rk.get("movement", "str", "series", choices=["series", "overall"])
     rk.done()
+    return movement
 
+
+def _consequences(p: Collector, doc: dict, grades: list[Grade]) -> list[Consequence]:
     consequences = []
     for where, t in _items(p, doc, "consequence"):
         r = _Reader(p, t, where)
         c = Consequence(name=r.get("name", "str", "", required=True), label_en=r.get("label_en", "str", ""),
                         grade=r.get("grade", "str", None), veto=r.get("veto", "bool", None),
                         lowest=r.get("lowest", "bool", None), below=r.get("below", "num", None),
-                        years=r.get("years", "int", 1))
+                        years=r.get("years", "int", 1, low=1, high=10))
         if c.grade and c.grade not in [x.name for x in grades]:
             p.add(None, f"{where}.grade", c.grade, "未定义的等次", "grade not defined")
         r.done()
         consequences.append(c)
+    return consequences
 
+
+def _cross_references(p: Collector, components: list, pools: list, grading: dict) -> None:
     pool_names = {x.name for x in pools}
+    keys = [c.key for c in components]
     for c in components:
         if c.source == "pool" and c.name not in pool_names:
             p.add(None, f"component.{c.key}.name", c.name, "未定义的事件池", "pool not defined")
@@ -452,14 +592,48 @@ def parse(text: str, label: str, org: str | None = None, year: int | None = None
         comp = key.split(":")[0]
         if comp not in keys or key.split(":")[-1] not in ("asc", "desc"):
             p.add(None, "grading.tie_break", key, "应为「组成部分key:asc/desc」", "expected 'component_key:asc' or ':desc'")
-    p.check()
-    return Scheme(org=s_org or "", year=s_year, indicator_total=indicator_total, default_mode=MODES[default_mode],
-                  components=tuple(components), pools=tuple(pools), rules=tuple(rules), roles=roles,
-                  multipliers=tuple(multipliers), mitigation_codes=mitigation_codes, exempt_factor=exempt_factor,
-                  reduce_factor=reduce_factor, auto_exempt_code=auto_code, problem_dedup=problem_dedup,
-                  matter_dedup=matter_dedup, diminishing=diminishing, tier_tables=tier_tables,
-                  indicator_rules=tuple(indicator_rules), grades=tuple(grades), movement=movement,
-                  consequences=tuple(consequences), text=text, **head, **grading)
+
+
+def _scale_check(p: Collector, scale: float, indicator_total: float, components: list, pools: list) -> list[str]:
+    """The full-marks composite must fit the scale (a weight of 6 for 0.6 gives a 1000-point scheme 6,000).
+
+    Indicators and evaluations with known full marks make the base; capped bonus pools may
+    complete it (S0: 90 + 10) or sit on top (S3: 1000 + incentive). A base above the scale is
+    an error; a base that even with the bonuses stays below it is worth a warning.
+    """
+    kinds = {x.name: x for x in pools}
+    base, bonus, unknown = 0.0, 0.0, False
+    for c in components:
+        if c.weight <= 0:
+            continue
+        if c.source == "indicators":
+            full = c.scale_to if c.scale_to is not None else indicator_total * (max(c.category_weights.values(), default=1.0)
+                                                                              if c.category_weights else 1.0)
+            base += c.weight * (c.cap if c.cap is not None else full)
+        elif c.source == "evaluation":
+            full = c.scale_to if c.scale_to is not None else c.full
+            if full is None:
+                unknown = True
+            else:
+                base += c.weight * (min(full, c.cap) if c.cap is not None else full)
+        else:
+            pool = kinds.get(c.name)
+            if pool is not None and pool.kind == "bonus":
+                cap = c.cap if c.cap is not None else pool.cap
+                if cap is None:
+                    unknown = True
+                else:
+                    bonus += c.weight * cap
+    if base > scale + 1e-6:
+        p.add(None, "component.weight", f"{base:g}",
+              f"按各组成部分的权重与满分，综合得分满分可达 {base:g}，超过 {scale:g} 分制（权重是否写错，如 6 写成了 0.6？）",
+              f"with these weights and full marks the composite reaches {base:g}, above the {scale:g}-point scale "
+              "(a mistyped weight, such as 6 for 0.6?)")
+        return []
+    if not unknown and base + bonus < scale - 1e-6:
+        return [f"按权重与满分，综合得分最高为 {base + bonus:g}，低于 {scale:g} 分制 / with these weights the composite "
+                f"reaches at most {base + bonus:g}, below the {scale:g}-point scale"]
+    return []
 
 
 def _check_grades(p: Collector, grades: list[Grade], grading: dict):
@@ -492,5 +666,14 @@ def _check_grades(p: Collector, grades: list[Grade], grading: dict):
 
 
 def load(path: Path, org: str | None = None, year: int | None = None, label: str | None = None) -> Scheme:
-    """Read and validate a scheme file."""
-    return parse(Path(path).read_text(encoding="utf-8"), label or str(path), org, year)
+    """Read and validate a scheme file (UTF-8 TOML)."""
+    label = label or str(path)
+    data = Path(path).read_bytes()
+    if len(data) > 1_000_000:
+        raise InputError([Problem(label, None, None, None, "考评方案文件过大（超过 1 MB）", "the scheme file is too large (over 1 MB)")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(label, None, None, None, f"考评方案文件不是 UTF-8 编码（第 {exc.start} 字节），请另存为 UTF-8",
+                                  f"the scheme file is not UTF-8 encoded (byte {exc.start}); save it as UTF-8")])
+    return parse(text, label, org, year)

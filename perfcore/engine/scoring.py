@@ -18,14 +18,14 @@ from .scheme import Scheme
 def active_units(con, org: str, year: int) -> pd.DataFrame:
     """Units evaluated in a year, with their series."""
     return con.execute(
-        "SELECT unit, series, level, principal, leader_in_charge FROM units WHERE org = ? "
+        "SELECT unit, series, level, principal, leader_in_charge FROM units WHERE org = ? AND NOT retired "
         "AND (first_year IS NULL OR first_year <= ?) AND (last_year IS NULL OR last_year >= ?) ORDER BY unit",
         [org, year, year]).df()
 
 
 def indicator_table(con, org: str, year: int) -> pd.DataFrame:
     """The year's indicator tree, in the office's order."""
-    return con.execute("SELECT * EXCLUDE (org, year) FROM indicators WHERE org = ? AND year = ? ORDER BY ord",
+    return con.execute("SELECT * EXCLUDE (org, year) FROM indicators WHERE org = ? AND year = ? AND NOT retired ORDER BY ord",
                        [org, year]).df()
 
 

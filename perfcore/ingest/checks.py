@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import Collector, Problem
-from ..engine.scheme import Scheme
+import datetime as dt
 
-STATUSES = ("草稿", "已核实", "已审定", "申诉中", "已撤销")
-SOURCE_LEVELS = ("国家", "中央", "省", "自治区", "兵团", "市", "师", "区", "县", "本级", "自查", "媒体")
-MITIGATION_MODES = {"免予": "exempt", "免予扣分": "exempt", "exempt": "exempt",
-                    "减轻": "reduce", "减轻扣分": "reduce", "reduce": "reduce"}
-PERIODS = ("一季度", "上半年", "前三季度", "全年")
+from ..engine.scheme import Scheme
+from ..errors import Collector, Problem
+from ..vocab import MAX_COUNT, MITIGATION_MODES, PERIODS, SOURCE_LEVELS, STATUSES
 
 # identity of a row within an organisation-year: re-importing the same row changes nothing
 KEYS = {"events": ("event_id",), "indicator_scores": ("unit", "indicator"), "assignments": ("unit", "indicator", "item"),
@@ -89,10 +86,37 @@ def _indicator_ok(c: Collector, r: dict, col: str, ctx: YearContext) -> bool:
     return True
 
 
+def _date_ok(c: Collector, r: dict, ctx: YearContext, carried: bool = False) -> bool:
+    """A record's date lies in its evaluation year; a carried-over one (A9) in the year before."""
+    date = r.get("date")
+    if _bad(r, "date") or date is None:
+        return not _bad(r, "date")
+    if date.year == ctx.year:
+        return True
+    if carried and date.year == ctx.year - 1:
+        return True
+    if carried:
+        c.add(r["_row"], "日期", date, f"结转记录的日期应在 {ctx.year - 1} 年内", f"a carried-over record must be dated in {ctx.year - 1}")
+    else:
+        c.add(r["_row"], "日期", date, f"日期不在 {ctx.year} 年度内（上年度的记录转入本年请在“结转”列填“是”）",
+              f"the date is outside {ctx.year} (a record carried over from last year needs 结转 = 是)")
+    return False
+
+
+def _count_ok(c: Collector, r: dict, key: str, column: str) -> bool:
+    value = r.get(key)
+    if _bad(r, key) or value is None or value <= MAX_COUNT:
+        return True
+    c.add(r["_row"], column, value, f"数值过大（上限 {MAX_COUNT}），请核对", f"implausibly large (limit {MAX_COUNT}); please check")
+    return False
+
+
 def check_event(c: Collector, r: dict, ctx: YearContext) -> bool:
     sch = ctx.scheme
     ok = _unit_ok(c, r, "单位", ctx)
     ok &= not _dup(c, ctx, "events", r, "编号")
+    ok &= _date_ok(c, r, ctx, bool(r.get("carried_over")))
+    ok &= _count_ok(c, r, "count", "次数") & _count_ok(c, r, "accountable", "问责人次")
     if not _bad(r, "target") and r["target"] not in ctx.targets:
         c.add(r["_row"], "指标", r["target"], "既不是本年度指标也不是事件池", "neither an indicator of this year nor a pool")
         ok = False
@@ -195,12 +219,22 @@ def check_evaluation(c: Collector, r: dict, ctx: YearContext) -> bool:
         return False
     r["aspect"] = r.get("aspect") or ""
     ok &= not _dup(c, ctx, "evaluations", r, "类别")
+    full = kinds[r["kind"]]
     top = r.get("max_score")
+    if _bad(r, "max_score"):
+        ok = False
+    elif top is not None and (top <= 0 or (full is not None and top > full + 1e-9)):
+        c.add(r["_row"], "满分", top, f"应大于 0" + (f"且不超过该类别满分 {full:g}" if full is not None else ""),
+              "must be above 0" + (f" and at most the kind's full marks {full:g}" if full is not None else ""))
+        return False
+    if top is None and r["aspect"] and full is not None:
+        c.add(r["_row"], "满分", None, "分项得分须填写该分项的满分", "an aspect's score needs the aspect's full marks")
+        return False
     if top is None and not r["aspect"]:
-        top = kinds[r["kind"]]
+        top = full
     if _bad(r, "score"):
         ok = False
-    elif r["score"] < 0 or (top is not None and r["score"] > top):
+    elif r["score"] < 0 or (top is not None and r["score"] > top + 1e-9):
         c.add(r["_row"], "得分", r["score"], f"应在 0–{top:g} 之间" if top is not None else "不能为负数",
               f"must be between 0 and {top:g}" if top is not None else "must not be negative")
         ok = False
@@ -208,7 +242,8 @@ def check_evaluation(c: Collector, r: dict, ctx: YearContext) -> bool:
 
 
 def check_veto(c: Collector, r: dict, ctx: YearContext) -> bool:
-    return _unit_ok(c, r, "单位", ctx) & (not _dup(c, ctx, "vetoes", r, "类别"))
+    ok = _unit_ok(c, r, "单位", ctx) & (not _dup(c, ctx, "vetoes", r, "类别"))
+    return ok & _date_ok(c, r, ctx)
 
 
 def check_progress(c: Collector, r: dict, ctx: YearContext) -> bool:
@@ -224,14 +259,62 @@ def check_progress(c: Collector, r: dict, ctx: YearContext) -> bool:
     return ok
 
 
+def check_unit_list(c: Collector, rows: list[dict]) -> bool:
+    """The unit list on its own: unique names and a sensible span of years."""
+    seen, ok = {}, True
+    for r in rows:
+        if r["unit"] in seen:
+            c.add(r["_row"], "单位", r["unit"], f"单位重复（首次出现在第{seen[r['unit']]}行）",
+                  f"duplicate unit (first on row {seen[r['unit']]})")
+            ok = False
+        seen.setdefault(r["unit"], r["_row"])
+        for key, zh in (("first_year", "起始年度"), ("last_year", "终止年度")):
+            if r.get(key) is not None and not 1990 <= r[key] <= 2200:
+                c.add(r["_row"], zh, r[key], "应为四位年份", "expected a four-digit year")
+                ok = False
+        if r.get("first_year") and r.get("last_year") and r["first_year"] > r["last_year"]:
+            c.add(r["_row"], "终止年度", r["last_year"], "终止年度早于起始年度", "last year is before first year")
+            ok = False
+    return ok
+
+
+def check_evaluation_totals(c: Collector, rows: list[dict], ctx: YearContext) -> bool:
+    """Per unit and kind: aspects' full marks add up to at most the kind's full marks, and a
+    kind is given either as one total or by aspects, never both (it would count twice)."""
+    kinds = ctx.evaluation_kinds
+    groups: dict[tuple, list] = {}
+    for r in rows:
+        groups.setdefault((r["unit"], r["kind"]), []).append(r)
+    ok = True
+    for (unit, kind), part in groups.items():
+        full = kinds.get(kind)
+        with_aspect = [r for r in part if r.get("aspect")]
+        if with_aspect and len(with_aspect) < len(part):
+            first = next(r for r in part if not r.get("aspect"))
+            c.add(first.get("_row"), "项目", unit, f"「{kind}」既有总分又有分项，会重复计分", f"'{kind}' is given both as a total and by aspects")
+            ok = False
+        tops = sum((r.get("max_score") or 0.0) for r in with_aspect)
+        if full is not None and with_aspect and tops > full + 1e-9:
+            c.add(with_aspect[-1].get("_row"), "满分", f"{tops:g}", f"「{unit}」的「{kind}」各分项满分合计 {tops:g}，超过该类别满分 {full:g}",
+                  f"the aspects of '{kind}' for '{unit}' have full marks adding up to {tops:g}, above the kind's {full:g}")
+            ok = False
+    return ok
+
+
 CHECKS = {"events": check_event, "indicator_scores": check_score, "assignments": check_assignment,
           "evaluations": check_evaluation, "vetoes": check_veto, "progress": check_progress}
 
 
 def check_rows(kind: str, rows: list[dict], ctx: YearContext, label: str, sheet: str | None = None,
-               cell_problems: list[Problem] = ()) -> tuple[list[dict], list[Problem]]:
-    """The rows that pass, and every problem (cell problems included) in row order."""
+               cell_problems: list[Problem] = (), others: list[dict] = ()) -> tuple[list[dict], list[Problem]]:
+    """The rows that pass, and every problem (cell problems included) in row order.
+
+    `others` are stored rows the file leaves in place: checks over a whole table (an
+    evaluation's aspects adding up) see them together with the file's rows.
+    """
     col = Collector(label, sheet)
     good = [r for r in rows if CHECKS[kind](col, r, ctx) and not r.get("_bad")]
+    if kind == "evaluations" and len(good) == len(rows):
+        check_evaluation_totals(col, list(others) + good, ctx)
     problems = sorted(list(cell_problems) + col.problems, key=lambda p: (p.row or 0))
     return good, problems

@@ -2,11 +2,15 @@
 
     plan = plan_import(con, "扣分台账.xlsx", org="示例区", year=2025)
     plan.problems          every problem of the file (nothing is written while there is one)
-    plan.added / changed / removed   what importing would change, by the rows' stable identity
+    plan.added / changed / reinstated / removed   what importing would change, by the rows' stable identity
     apply_import(con, plan, who="王某")   one transaction, one audit row per change
 
-Re-importing the same file changes nothing. Events are never deleted: an event missing from a
-corrected ledger is revoked with the reason, and edited events keep their earlier version.
+A file adds and corrects. Rows the file does not list are left alone, unless the user says
+the file is the complete table (`complete=True`); only then are they revoked (events) or
+retired (other tables), and only after a separate confirmation (`revoke_missing=True`).
+A row the database holds as revoked or retired that the file lists again comes back only
+with its own confirmation (`reinstate=True`). Nothing is ever deleted: edited rows keep
+their earlier versions. Re-importing the same file changes nothing.
 """
 from __future__ import annotations
 
@@ -14,15 +18,20 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
-from . import ledger
-from .checks import KEYS, PERIODS, check_rows
-from ..errors import InputError, PerfcoreError, Problem
-from .sources import _indicators, scheme_references
-from ..store.audit import jsonable, to_json
+from ..errors import Collector, InputError, PerfcoreError, Problem
+from ..store import versions
+from ..store.audit import append as append_audit
+from ..store.audit import entry, jsonable, to_json
 from ..store.connection import transaction
-from .tables import TABLES, public_fields, read_rows
+from ..vocab import MAX_FILE_BYTES, PERIODS, REVOKED
+from . import ledger
+from .checks import KEYS, check_rows, check_unit_list
+from .sources import indicator_rows, scheme_references
+from .tables import TABLES, _known_headers, _norm, convert, header_row, public_fields, read_rows
+from .workbook import read_grid
 
 KINDS = ["events", "indicators", "evaluations", "progress", "indicator_scores", "assignments", "vetoes", "units"]
 YEARLESS = {"units"}
@@ -34,12 +43,14 @@ class ImportPlan:
     org: str
     year: int | None
     label: str
+    complete: bool = False
     sheet: str | None = None
     rows: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     added: list = field(default_factory=list)
-    changed: list = field(default_factory=list)     # (before, after)
-    removed: list = field(default_factory=list)
+    changed: list = field(default_factory=list)      # (before, after)
+    reinstated: list = field(default_factory=list)   # (before, after): revoked or retired, listed again by the file
+    removed: list = field(default_factory=list)      # only for a complete file
     notes: list = field(default_factory=list)
 
     @property
@@ -48,29 +59,43 @@ class ImportPlan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.added or self.changed or self.removed)
+        return bool(self.added or self.changed or self.reinstated or self.removed)
 
-    def summary(self) -> str:
-        name = TABLES[self.kind]["zh"]
+    def summary(self, lang: str = "zh") -> str:
+        """What the import would do, in one language."""
+        spec = TABLES[self.kind]
+        revoke_zh = "撤销" if self.kind == "events" else "停用"
+        revoke_en = "revoked" if self.kind == "events" else "retired"
         if not self.has_changes:
-            return f"{name}：与数据库中的内容完全一致，无需更改。 / {TABLES[self.kind]['en']}: identical to the database; nothing to change."
-        removed = "撤销" if self.kind == "events" else "删除"
-        return (f"{name}：新增 {len(self.added)} 行，修改 {len(self.changed)} 行，{removed} {len(self.removed)} 行。"
-                f" / {TABLES[self.kind]['en']}: {len(self.added)} added, {len(self.changed)} changed, "
-                f"{len(self.removed)} {'revoked' if self.kind == 'events' else 'removed'}.")
+            return (f"{spec['zh']}：与数据库中的内容完全一致，无需更改。" if lang == "zh"
+                    else f"{spec['en']}: identical to the database; nothing to change.")
+        if lang == "zh":
+            text = f"{spec['zh']}：新增 {len(self.added)} 行，修改 {len(self.changed)} 行"
+            if self.reinstated:
+                text += f"，恢复 {len(self.reinstated)} 行"
+            if self.complete:
+                text += f"，{revoke_zh} {len(self.removed)} 行"
+            return text + "。"
+        text = f"{spec['en']}: {len(self.added)} added, {len(self.changed)} changed"
+        if self.reinstated:
+            text += f", {len(self.reinstated)} reinstated"
+        if self.complete:
+            text += f", {len(self.removed)} {revoke_en}"
+        return text + "."
 
     def diff_frame(self) -> pd.DataFrame:
         """One row per change: what, key, and the fields that change (before → after)."""
         rows = []
         key = KEYS[self.kind]
         for r in self.added:
-            rows.append({"change": "added", "key": " / ".join(str(r.get(k)) for k in key), "detail": ""})
-        for before, after in self.changed:
-            diffs = [f"{k}: {_show(before.get(k))} → {_show(after.get(k))}" for k in after
-                     if _show(before.get(k)) != _show(after.get(k))]
-            rows.append({"change": "changed", "key": " / ".join(str(after.get(k)) for k in key), "detail": "；".join(diffs)})
+            rows.append({"change": "added", "key": " / ".join(_show(r.get(k)) for k in key), "detail": ""})
+        for kind, pairs in (("changed", self.changed), ("reinstated", self.reinstated)):
+            for before, after in pairs:
+                diffs = [f"{k}: {_show(before.get(k))} → {_show(after.get(k))}" for k in after
+                         if _show(before.get(k)) != _show(after.get(k))]
+                rows.append({"change": kind, "key": " / ".join(_show(after.get(k)) for k in key), "detail": "；".join(diffs)})
         for r in self.removed:
-            rows.append({"change": "removed", "key": " / ".join(str(r.get(k)) for k in key), "detail": ""})
+            rows.append({"change": "removed", "key": " / ".join(_show(r.get(k)) for k in key), "detail": ""})
         return pd.DataFrame(rows, columns=["change", "key", "detail"])
 
 
@@ -91,11 +116,7 @@ def detect_kind(path: Path) -> str | None:
             return kind
     if "考评细则" in stem:
         return "indicators"
-    from .tables import _grid, _known_headers, _norm, header_row
-    try:
-        rows, _, _ = _grid(path, str(path))
-    except InputError:
-        return None
+    rows = read_grid(path, str(path)).rows
     best, hits = None, 0
     for kind in KINDS:
         h = rows[header_row(rows, kind)] if rows else []
@@ -112,31 +133,36 @@ def _same(a: dict, b: dict) -> bool:
 
 
 def _existing(con, kind: str, org: str, year: int | None) -> dict:
-    if kind in YEARLESS:
-        frame = con.execute("SELECT * FROM units WHERE org = ?", [org]).df()
+    """Stored rows by identity, revoked and retired ones included (marked `_gone`)."""
+    if kind == "events":
+        frame = con.execute("SELECT * FROM events WHERE org = ? AND year = ?", [org, year]).df()
     else:
-        frame = con.execute(f"SELECT * FROM {kind} WHERE org = ? AND year = ?", [org, year]).df()
+        frame = versions.current(con, kind, org, year, include_retired=True)
     out = {}
     for r in frame.to_dict("records"):
-        r = {k: (None if isinstance(v, float) and v != v else (v.date() if isinstance(v, pd.Timestamp) else v))
+        r = {k: (None if (isinstance(v, float) and v != v) or v is pd.NaT else (v.date() if isinstance(v, pd.Timestamp) else v))
              for k, v in r.items()}
-        if kind == "events" and r.get("status") == "已撤销":
-            r["_revoked"] = True
+        r["_gone"] = r.get("status") == REVOKED if kind == "events" else bool(r.get("retired"))
         out[tuple(r.get(k) for k in KEYS[kind])] = r
     return out
 
 
 def plan_import(con, path, org: str, year: int | None = None, kind: str | None = None,
-                period: str | None = None, label: str | None = None, progress=None) -> ImportPlan:
+                period: str | None = None, label: str | None = None, progress=None, complete: bool = False) -> ImportPlan:
     """Read, check and compare a file with the database. Writes nothing.
 
-    `progress`, if given, is called with the share done (0–1) after reading, checking and comparing.
+    `complete`: the file is the whole table for this organisation and year, so stored rows
+    it leaves out are planned for revocation (see `removed`). `progress`, if given, is
+    called with the share done (0–1) after reading, checking and comparing.
     """
     tick = progress or (lambda share: None)
     path = Path(path)
     label = label or path.name
     if not path.exists():
         raise PerfcoreError(f"文件 {path} 不存在 / file {path} does not exist")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError([Problem(label, None, None, None, f"文件过大（上限 {MAX_FILE_BYTES // 1048576} MB），请分成几个文件",
+                                  f"the file is too large (limit {MAX_FILE_BYTES // 1048576} MB); split it")])
     kind = kind or detect_kind(path)
     if kind is None:
         raise InputError([Problem(label, None, None, None, "无法识别这是哪一种表（请按模板填写表头）",
@@ -146,54 +172,75 @@ def plan_import(con, path, org: str, year: int | None = None, kind: str | None =
         raise PerfcoreError(f"没有组织「{org}」 / no organisation '{org}'")
     if kind not in YEARLESS and year is None:
         raise PerfcoreError("请指定年度（--year） / please give the year (--year)")
-    plan = ImportPlan(kind, org, None if kind in YEARLESS else year, label)
+    plan = ImportPlan(kind, org, None if kind in YEARLESS else year, label, complete)
     try:
         rows, cell_problems, plan.sheet = read_rows(path, kind, label)
     except InputError as exc:
         plan.problems = exc.problems
         return plan
+    plan.notes += next((r["_meta"].get("_notes", []) for r in rows if "_meta" in r), [])
     tick(0.6)
-    header_problems = []
-    if kind == "progress":
-        header_problems = _progress_header(rows, period, plan)
+    existing = _existing(con, kind, org, plan.year)
+    keys = {tuple(r.get(k) for k in KEYS[kind]) for r in rows}
+    kept = [r for key, r in existing.items() if not r["_gone"] and (key not in keys and not complete)]
+    header_problems = _progress_header(rows, period, plan) if kind == "progress" else []
     if kind in ("units", "indicators") and cell_problems:
         plan.problems = header_problems + list(cell_problems)   # the tree and the list need every cell readable
         return plan
     if kind == "units":
-        good, found = _check_units(con, org, rows, label, plan.sheet)
+        good, found = _check_units(con, org, rows, kept, label, plan.sheet)
     elif kind == "indicators":
-        good, found = _check_indicators(con, org, year, rows, label, plan.sheet)
+        good, found = _check_indicators(con, org, year, rows, kept, label, plan.sheet)
     else:
         ctx = ledger.year_context(con, org, year)
-        good, found = check_rows(kind, rows, ctx, label, plan.sheet, cell_problems)
+        good, found = check_rows(kind, rows, ctx, label, plan.sheet, cell_problems, others=kept)
         cell_problems = []
     plan.problems = sorted(header_problems + list(cell_problems) + found, key=lambda p: (p.row or 0))
     tick(0.8)
     if plan.problems:
         return plan
     plan.rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in good]
-    existing = _existing(con, kind, org, plan.year)
-    seen = set()
-    for r in plan.rows:
-        key = tuple(r.get(k) for k in KEYS[kind])
-        seen.add(key)
-        old = existing.get(key)
-        if old is None:
-            plan.added.append(r)
-        elif not _same(public_fields(kind, old), public_fields(kind, r)):
-            plan.changed.append((public_fields(kind, old), r))
-    for key, old in existing.items():
-        if key not in seen and not old.get("_revoked"):
-            plan.removed.append(public_fields(kind, old))
+    _compare(plan, existing)
     if kind == "indicators" and plan.removed:
         _removed_indicators_in_use(con, org, year, plan)
     tick(1.0)
     return plan
 
 
+def _compare(plan: ImportPlan, existing: dict) -> None:
+    kind = plan.kind
+    seen = set()
+    rows_by_line = {}
+    for r in plan.rows:
+        key = tuple(r.get(k) for k in KEYS[kind])
+        seen.add(key)
+        old = existing.get(key)
+        before = public_fields(kind, old) if old is not None else None
+        if old is None:
+            plan.added.append(r)
+        elif old["_gone"]:
+            if kind == "events" and r.get("status") == REVOKED:
+                if not _same(before, public_fields(kind, r)):
+                    rows_by_line.setdefault("revoked", []).append(r)
+                continue
+            plan.reinstated.append((before, r))
+        elif not _same(before, public_fields(kind, r)):
+            plan.changed.append((before, r))
+    for r in rows_by_line.get("revoked", []):
+        plan.problems.append(Problem(plan.label, None, TABLES[kind]["columns"][0].zh, r.get("event_id"),
+                                     "该记录已撤销，不能通过导入修改（如需恢复，请把状态改为有效状态）",
+                                     "this record is revoked and cannot be changed by an import (to bring it back, "
+                                     "give it a status that counts)", plan.sheet))
+    if plan.complete:
+        for key, old in existing.items():
+            if key not in seen and not old["_gone"]:
+                plan.removed.append(public_fields(kind, old))
+
+
 def _progress_header(rows: list, period: str | None, plan: ImportPlan) -> list[Problem]:
     """S4 附件4: 填报组队 and 填报时间 come from the line above the table; the period from the date."""
     problems, derived = [], False
+    date_column = next(c for c in TABLES["progress"]["columns"] if c.key == "report_date")
     for r in rows:
         meta = r.get("_meta", {})
         if not r.get("unit") and meta.get("填报组队"):
@@ -201,9 +248,8 @@ def _progress_header(rows: list, period: str | None, plan: ImportPlan) -> list[P
         if not r.get("reporter") and meta.get("填报人"):
             r["reporter"] = meta["填报人"]
         if not r.get("report_date") and meta.get("填报时间"):
-            from .tables import convert, TABLES as T
             try:
-                r["report_date"] = convert(meta["填报时间"], next(c for c in T["progress"]["columns"] if c.key == "report_date"))
+                r["report_date"] = convert(meta["填报时间"], date_column)
             except ValueError:
                 pass
         if not r.get("period"):
@@ -228,38 +274,56 @@ def _period_of(date) -> str | None:
     return "一季度" if date.month <= 4 else "上半年" if date.month <= 7 else "前三季度" if date.month <= 10 else "全年"
 
 
-def _check_units(con, org: str, rows: list, label: str, sheet) -> tuple[list, list]:
-    from ..errors import Collector
+def _check_units(con, org: str, rows: list, kept: list, label: str, sheet) -> tuple[list, list]:
+    """The same checks as a folder load, and that every stored record still names an evaluated unit."""
     c = Collector(label, sheet)
-    seen = {}
-    for r in rows:
-        if r["unit"] in seen:
-            c.add(r["_row"], "单位", r["unit"], f"单位重复（首次出现在第{seen[r['unit']]}行）", f"duplicate unit (first on row {seen[r['unit']]})")
-        seen.setdefault(r["unit"], r["_row"])
-    used = {u for (u,) in con.execute("SELECT DISTINCT unit FROM events WHERE org = ? UNION SELECT DISTINCT unit FROM evaluations "
-                                      "WHERE org = ?", [org, org]).fetchall()}
-    for u in sorted(used - set(seen)):
-        c.add(None, "单位", u, "文件中缺少已有记录引用的单位（请保留该单位，可填写终止年度）",
-              "a unit that existing records name is missing (keep it; give a last year instead)")
+    check_unit_list(c, rows)
+    spans = {r["unit"]: (r.get("first_year"), r.get("last_year"), r.get("_row")) for r in list(kept) + rows}
+    used = con.execute("SELECT unit, year, count(*) FROM (SELECT unit, year FROM events WHERE org = ? AND status <> ? "
+                       "UNION ALL SELECT unit, year FROM evaluations WHERE org = ? AND NOT retired "
+                       "UNION ALL SELECT unit, year FROM indicator_scores WHERE org = ? AND NOT retired) "
+                       "GROUP BY unit, year ORDER BY unit, year", [org, REVOKED, org, org]).fetchall()
+    for unit, year, n in used:
+        if unit not in spans:
+            c.add(None, "单位", unit, f"文件中缺少已有 {n} 条记录（{year} 年度）引用的单位（请保留该单位，可填写终止年度）",
+                  f"a unit that {n} stored records ({year}) name is missing (keep it; give a last year instead)")
+            spans[unit] = (None, None, None)   # reported once
+            continue
+        first, last, row = spans[unit]
+        if (first is not None and year < first) or (last is not None and year > last):
+            c.add(row, "起始年度" if first is not None and year < first else "终止年度", unit,
+                  f"该单位在 {year} 年度已有 {n} 条记录，不能把它排除在该年度之外",
+                  f"the unit has {n} records in {year}; its years cannot leave {year} out")
     return rows, c.problems
 
 
-def _check_indicators(con, org: str, year: int, rows: list, label: str, sheet) -> tuple[list, list]:
+def _check_indicators(con, org: str, year: int, rows: list, kept: list, label: str, sheet) -> tuple[list, list]:
+    """The indicator tree as it would stand after the import must add up, as in a folder load."""
     scheme = ledger.year_context(con, org, year).scheme
     pools = {p.name for p in scheme.pools}
     rows = [r for r in rows if r["indicator"] not in pools]   # S0's 正向激励 row is the pool, not an indicator
+    carried = [{**{c.key: r.get(c.key) for c in TABLES["indicators"]["columns"]}, "_row": None,
+                "category": _with_points(r.get("category"), r.get("category_points")),
+                "first_level": _with_points(r.get("first_level"), r.get("first_level_points"))}
+               for r in sorted(kept, key=lambda r: r.get("ord") or 0)]
     try:
-        good = _indicators(rows, label, org, year, scheme)
+        good = indicator_rows(carried + rows, label, org, year, scheme)
     except InputError as exc:
         return [], exc.problems
     problems = scheme_references(scheme, good, f"{org}/{year}/考评方案.toml")
-    return [g | {"_row": None} for g in good], problems
+    in_file = {r["indicator"] for r in rows}
+    return [g | {"_row": None} for g in good if g["indicator"] in in_file], problems
+
+
+def _with_points(name, points):
+    return f"{name}（{points:g}分）" if name and points is not None and points == points else name
 
 
 def _removed_indicators_in_use(con, org, year, plan: ImportPlan) -> None:
     for r in plan.removed:
-        n = con.execute("SELECT count(*) FROM events WHERE org = ? AND year = ? AND target = ?", [org, year, r["indicator"]]).fetchone()[0]
-        n += con.execute("SELECT count(*) FROM indicator_scores WHERE org = ? AND year = ? AND indicator = ?",
+        n = con.execute("SELECT count(*) FROM events WHERE org = ? AND year = ? AND target = ? AND status <> ?",
+                        [org, year, r["indicator"], REVOKED]).fetchone()[0]
+        n += con.execute("SELECT count(*) FROM indicator_scores WHERE org = ? AND year = ? AND indicator = ? AND NOT retired",
                          [org, year, r["indicator"]]).fetchone()[0]
         if n:
             plan.problems.append(Problem(plan.label, None, "二级指标名称", r["indicator"],
@@ -267,121 +331,134 @@ def _removed_indicators_in_use(con, org, year, plan: ImportPlan) -> None:
                                          plan.sheet))
 
 
-def apply_import(con, plan: ImportPlan, who: str, why: str | None = None, via: str = "import", progress=None) -> int:
-    """Write a checked plan in one transaction, with one audit row per change. Returns the number of changes."""
+def apply_import(con, plan: ImportPlan, who: str, why: str | None = None, via: str = "import", progress=None,
+                 revoke_missing: bool = False, reinstate: bool = False) -> int:
+    """Write a checked plan in one transaction, with one audit row per change. Returns the number of changes.
+
+    Revoking what a complete file leaves out needs `revoke_missing`, and bringing back revoked
+    or retired rows needs `reinstate`: each is its own confirmation, never implied.
+    """
     if plan.problems:
         raise InputError(plan.problems)
     if not (who or "").strip():
         raise PerfcoreError("请先填写操作人姓名 / please give your name first")
+    if plan.removed and not revoke_missing:
+        raise PerfcoreError(f"该文件将撤销 {len(plan.removed)} 条未列出的记录，须另行确认 / the file would revoke "
+                            f"{len(plan.removed)} records it does not list; that needs its own confirmation")
+    if plan.reinstated and not reinstate:
+        raise PerfcoreError(f"该文件将恢复 {len(plan.reinstated)} 条已撤销或已停用的记录，须另行确认 / the file would bring back "
+                            f"{len(plan.reinstated)} revoked or retired records; that needs its own confirmation")
     if not plan.has_changes:
         return 0
     why = why or f"导入 {plan.label}"
-    total = len(plan.added) + len(plan.changed) + len(plan.removed)
-    done = 0
-    step = max(1, total // 50)
-    with transaction(con):
-        if plan.kind == "events":
-            done = _apply_events(con, plan, who, why, via, progress, total, step)
-        else:
-            done = _apply_rows(con, plan, who, why, via, progress, total, step)
+    total = len(plan.added) + len(plan.changed) + len(plan.reinstated) + len(plan.removed)
+    state = {"done": 0, "step": max(1, total // 50)}
+
+    def tick():
+        state["done"] += 1
+        if progress and state["done"] % state["step"] == 0:
+            progress(state["done"] / total)
+
+    try:
+        with transaction(con):
+            if plan.kind == "events":
+                _apply_events(con, plan, who, why, via, tick)
+            else:
+                _apply_rows(con, plan, who, why, via, tick)
+    except duckdb.ConstraintException:
+        raise PerfcoreError("导入期间有人写入了相同标识的记录，未写入任何内容；请重新检查文件后再导入 / someone recorded a row "
+                            "with the same identity meanwhile; nothing was written; check the file again and re-import")
     if progress:
         progress(1.0)
-    return done
+    return total
 
 
-def _audit_rows(con, rows: list[dict]) -> None:
-    if rows:
-        frame = pd.DataFrame(rows, columns=["changed_at", "who", "action", "org", "year", "entity", "entity_id",
-                                            "before_json", "after_json", "why", "via"])
-        con.register("_audit_in", frame)
-        con.execute("INSERT INTO audit_log (changed_at, who, action, org, year, entity, entity_id, before_json, after_json, why, via) "
-                    "SELECT * FROM _audit_in")
-        con.unregister("_audit_in")
-
-
-def _apply_events(con, plan, who, why, via, progress, total, step) -> int:
+def _apply_events(con, plan, who, why, via, tick) -> None:
     now = dt.datetime.now()
     org, year = plan.org, plan.year
-    audit = []
+    log = []
     if plan.added:
         frame = pd.DataFrame([{**public_fields("events", r), "org": org, "year": year, "version": 1, "updated_at": now,
-                               "updated_by": who} for r in plan.added])
+                               "updated_by": who, "carried_over": bool(r.get("carried_over"))} for r in plan.added])
         cols = [r[0] for r in con.execute("DESCRIBE events").fetchall()]
         con.register("_events_in", frame.reindex(columns=cols))
-        con.execute("INSERT INTO events SELECT * FROM _events_in")
-        con.unregister("_events_in")
-        audit += [[now, who, "import-add", org, year, "event", r["event_id"], None, to_json(public_fields("events", r)), why, via]
-                  for r in plan.added]
-    done = len(plan.added)
-    if progress:
-        progress(done / total)
-    for before, after in plan.changed:
-        old = ledger.event(con, org, year, after["event_id"])
-        ledger._supersede(con, org, year, old, after, who, "import-edit", why, via, audit_row=False)
-        audit.append([now, who, "import-edit", org, year, "event", after["event_id"], to_json(before),
-                      to_json(public_fields("events", after)), why, via])
-        done += 1
-        if progress and done % step == 0:
-            progress(done / total)
+        try:
+            con.execute("INSERT INTO events SELECT * FROM _events_in")
+        finally:
+            con.unregister("_events_in")
+        for r in plan.added:
+            log.append(entry(who, "import-add", org, year, "event", r["event_id"], None, public_fields("events", r), why, via, now))
+            tick()
+    for action, pairs in (("import-edit", plan.changed), ("import-reinstate", plan.reinstated)):
+        for before, after in pairs:
+            old = ledger.event(con, org, year, after["event_id"])
+            _unchanged_since_plan(plan, old, before, "events")
+            new = dict(after)
+            if new.get("status") == REVOKED:
+                new["revoked_reason"] = f"{plan.label} 中标为已撤销"
+            elif action == "import-reinstate":
+                new["revoked_reason"] = None
+            ledger._supersede(con, org, year, old, new, who, action, why, via, audit_row=False)
+            log.append(entry(who, action, org, year, "event", after["event_id"], before, public_fields("events", new), why, via, now))
+            tick()
     for before in plan.removed:
         old = ledger.event(con, org, year, before["event_id"])
-        reason = f"{plan.label} 的更正版本中已删除该记录"
-        ledger._supersede(con, org, year, old, {**old, "status": "已撤销", "revoked_reason": reason}, who, "import-revoke",
+        _unchanged_since_plan(plan, old, before, "events")
+        reason = f"{plan.label}（完整台账）中没有该记录"
+        ledger._supersede(con, org, year, old, {**old, "status": REVOKED, "revoked_reason": reason}, who, "import-revoke",
                           reason, via, audit_row=False)
-        audit.append([now, who, "import-revoke", org, year, "event", before["event_id"], to_json(before),
-                      to_json({**before, "status": "已撤销"}), reason, via])
-        done += 1
-        if progress and done % step == 0:
-            progress(done / total)
-    _audit_rows(con, audit)
-    return done
+        log.append(entry(who, "import-revoke", org, year, "event", before["event_id"], before,
+                         {**before, "status": REVOKED}, reason, via, now))
+        tick()
+    append_audit(con, log)
 
 
-def _apply_rows(con, plan, who, why, via, progress, total, step) -> int:
+def _unchanged_since_plan(plan: ImportPlan, current: dict | None, before: dict, kind: str) -> None:
+    """The row still is what the plan compared against; otherwise someone changed it meanwhile."""
+    if current is None or not _same(public_fields(kind, current), before):
+        key = " / ".join(_show(before.get(k)) for k in KEYS[kind])
+        raise PerfcoreError(f"「{key}」在检查之后被其他人修改，未写入任何内容；请重新导入 / '{key}' was changed by someone "
+                            "else after the check; nothing was written; import again")
+
+
+def _apply_rows(con, plan, who, why, via, tick) -> None:
     kind, org, year = plan.kind, plan.org, plan.year
     now = dt.datetime.now()
     key = KEYS[kind]
-    where_year = "" if kind in YEARLESS else " AND year = ?"
-    base = [org] if kind in YEARLESS else [org, year]
-    cols = [r[0] for r in con.execute(f"DESCRIBE {kind}").fetchall()]
-    audit, done = [], 0
-
-    def delete(r):
-        con.execute(f"DELETE FROM {kind} WHERE org = ?{where_year} AND " + " AND ".join(f"{k} IS NOT DISTINCT FROM ?" for k in key),
-                    base + [r.get(k) for k in key])
-
-    def insert(r):
-        values = {**r, "org": org} if kind in YEARLESS else {**r, "org": org, "year": year}
-        con.execute(f"INSERT INTO {kind} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [values.get(c) for c in cols])
-
     entity = kind[:-1] if kind.endswith("s") else kind
+    stored = _existing(con, kind, org, year)
+    log = []
     for r in plan.added:
-        insert(r)
-        audit.append([now, who, "import-add", org, year, entity, " / ".join(str(r.get(k)) for k in key), None,
-                      to_json(public_fields(kind, r)), why, via])
-    for before, after in plan.changed:
-        delete(after)
-        insert(after)
-        audit.append([now, who, "import-edit", org, year, entity, " / ".join(str(after.get(k)) for k in key),
-                      to_json(before), to_json(public_fields(kind, after)), why, via])
+        versions.insert(con, kind, org, year, r, who, now)
+        log.append(entry(who, "import-add", org, year, entity, versions.row_key(r, key), None, public_fields(kind, r), why, via, now))
+        tick()
+    for action, pairs in (("import-edit", plan.changed), ("import-reinstate", plan.reinstated)):
+        for before, after in pairs:
+            old = stored.get(tuple(after.get(k) for k in key))
+            _unchanged_since_plan(plan, old, before, kind)
+            versions.supersede(con, kind, key, org, year, old, after, who, retire=False, now=now)
+            log.append(entry(who, action, org, year, entity, versions.row_key(after, key), before, public_fields(kind, after),
+                             why, via, now))
+            tick()
     for before in plan.removed:
-        delete(before)
-        audit.append([now, who, "import-remove", org, year, entity, " / ".join(str(before.get(k)) for k in key),
-                      to_json(before), None, why, via])
-    done = len(plan.added) + len(plan.changed) + len(plan.removed)
-    _audit_rows(con, audit)
-    return done
+        old = stored.get(tuple(before.get(k) for k in key))
+        _unchanged_since_plan(plan, old, before, kind)
+        versions.supersede(con, kind, key, org, year, old, None, who, retire=True, now=now)
+        log.append(entry(who, "import-retire", org, year, entity, versions.row_key(before, key), before, None,
+                         f"{plan.label}（完整表格）中没有该行 / not in the complete file {plan.label}", via, now))
+        tick()
+    append_audit(con, log)
 
 
 def file_cells(path, plan: ImportPlan) -> tuple[pd.DataFrame, set]:
     """The file as the office sees it (spreadsheet row numbers as the index), and the cells with problems."""
-    from .tables import _grid
+    from openpyxl.utils import get_column_letter
     try:
-        rows, _, _ = _grid(Path(path), plan.label)
+        rows = read_grid(Path(path), plan.label).rows
     except InputError:
         return pd.DataFrame(), set()
     width = max((len(r) for r in rows), default=0)
-    letters = [openpyxl_letter(i + 1) for i in range(width)]
+    letters = [get_column_letter(i + 1) for i in range(width)]
     frame = pd.DataFrame([list(r) + [""] * (width - len(r)) for r in rows], columns=letters,
                          index=range(1, len(rows) + 1))
     bad = set()
@@ -390,13 +467,8 @@ def file_cells(path, plan: ImportPlan) -> tuple[pd.DataFrame, set]:
             continue
         for i in range(width):
             header = [str(x).strip() for x in frame.iloc[:10, i]]
-            if p.column and p.column in header:
+            if p.column and (p.column in header or p.column == letters[i]):
                 bad.add((p.row, letters[i]))
         if not any(r == p.row for r, _ in bad):
             bad.add((p.row, None))   # the whole row
     return frame, bad
-
-
-def openpyxl_letter(n: int) -> str:
-    from openpyxl.utils import get_column_letter
-    return get_column_letter(n)

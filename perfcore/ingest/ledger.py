@@ -1,31 +1,40 @@
 """Recording and correcting events through the year, with an audit trail. Nothing is ever deleted.
 
-- add_event: a new record, checked like a ledger row;
+- add_event: a new record, checked like a ledger row, with a new id allocated atomically;
 - edit_event: the earlier version is kept in event_versions;
-- revoke_event: status 已撤销 with the reason; the trace shows it greyed, with the reason.
+- revoke_event: status 已撤销 with the reason; the trace shows it greyed, with the reason;
+- reinstate_event: a revoked record counts again, only when asked for by name, with a reason.
 
-Every change writes one audit_log row: when, who (the name given at sign-in), what,
-before and after, why, and through what (page, CLI, import).
+Every change writes one audit_log row: when, who, what, before and after, why, and through
+what (page, CLI, import). Checks that depend on what is stored (is the id free, is this still
+the version the user saw) run inside the write transaction, so two people recording at the
+same moment never get the same id and never overwrite each other.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 
+import duckdb
 import pandas as pd
 
-from .checks import YearContext, check_event
-from ..errors import Collector, InputError, PerfcoreError, Problem
 from ..engine.results import load_scheme
+from ..errors import Collector, InputError, PerfcoreError, Problem
 from ..store.audit import audit, jsonable, to_json
 from ..store.connection import transaction
+from ..vocab import REVOKED
+from .checks import YearContext, check_event
 from .tables import TABLES, convert, public_fields
+
+ENTRY = "录入 / entry"
+
 
 def year_context(con, org: str, year: int) -> YearContext:
     """The scheme, indicators and units a row of this organisation-year is checked against."""
     scheme = load_scheme(con, org, year)
-    ind = con.execute("SELECT indicator, points, mode FROM indicators WHERE org = ? AND year = ?", [org, year]).fetchall()
-    units = con.execute("SELECT unit, first_year, last_year FROM units WHERE org = ?", [org]).fetchall()
+    ind = con.execute("SELECT indicator, points, mode FROM indicators WHERE org = ? AND year = ? AND NOT retired",
+                      [org, year]).fetchall()
+    units = con.execute("SELECT unit, first_year, last_year FROM units WHERE org = ? AND NOT retired", [org]).fetchall()
     active = {u for u, a, b in units if (a is None or a <= year) and (b is None or b >= year)}
     return YearContext(org, year, scheme, {i: p for i, p, _ in ind}, {i: m for i, _, m in ind}, {u for u, _, _ in units}, active)
 
@@ -38,7 +47,7 @@ def event(con, org: str, year: int, event_id: str) -> dict | None:
     row = frame.iloc[0].to_dict()
     if isinstance(row.get("date"), pd.Timestamp):
         row["date"] = row["date"].date()
-    return {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+    return {k: (None if (isinstance(v, float) and v != v) or v is pd.NaT else v) for k, v in row.items()}
 
 
 def _require(who: str, why: str | None, need_why: bool):
@@ -50,7 +59,7 @@ def _require(who: str, why: str | None, need_why: bool):
 
 def _typed(fields: dict) -> tuple[dict, list]:
     """Convert typed-in text to the ledger's types, as a ledger row would be."""
-    c = Collector("录入 / entry")
+    c = Collector(ENTRY)
     row = {"_row": None}
     for col in TABLES["events"]["columns"]:
         raw = fields.get(col.key)
@@ -59,58 +68,79 @@ def _typed(fields: dict) -> tuple[dict, list]:
                 row[col.key] = convert(raw or "", col)
             except ValueError as exc:
                 c.add(None, col.zh, raw, *exc.args)
+                row.setdefault("_bad", set()).add(col.key)
+                row[col.key] = None
         else:
             row[col.key] = raw
     return row, c.problems
 
 
-def _check(con, org, year, row: dict, skip_duplicate_of: str | None = None) -> None:
-    ctx = year_context(con, org, year)
-    if skip_duplicate_of is None:
-        existing = {r[0] for r in con.execute("SELECT event_id FROM events WHERE org = ? AND year = ?", [org, year]).fetchall()}
-        if row["event_id"] in existing:
-            raise InputError([Problem("录入 / entry", None, "编号", row["event_id"], "编号已存在", "this id already exists")])
-    c = Collector("录入 / entry")
-    if not check_event(c, row, ctx):
+def _check(con, org, year, row: dict) -> None:
+    c = Collector(ENTRY)
+    if not check_event(c, row, year_context(con, org, year)) or row.get("_bad"):
         raise InputError(c.problems)
 
 
 def next_id(con, org: str, year: int) -> str:
-    """A new event id for the year: YEAR-M0001, YEAR-M0002, …"""
+    """A new event id for the year: YEAR-M0001, YEAR-M0002, … (call inside the write transaction)."""
     ids = [r[0] for r in con.execute("SELECT event_id FROM events WHERE org = ? AND year = ? AND event_id LIKE ?",
                                      [org, year, f"{year}-M%"]).fetchall()]
     n = max([int(i.rsplit("M", 1)[1]) for i in ids if i.rsplit("M", 1)[1].isdigit()] + [0]) + 1
     return f"{year}-M{n:04d}"
 
 
-def _write(con, org: str, year: int, row: dict, version: int, who: str) -> None:
+def _values(org: str, year: int, row: dict, version: int, who: str) -> dict:
     values = public_fields("events", row)
     values.update(org=org, year=year, version=version, revoked_reason=row.get("revoked_reason"),
-                  updated_at=dt.datetime.now(), updated_by=who)
-    cols = list(values)
-    con.execute(f"INSERT OR REPLACE INTO events ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                [values[c] for c in cols])
+                  updated_at=dt.datetime.now(), updated_by=who, carried_over=bool(row.get("carried_over")))
+    return values
+
+
+def _insert(con, org: str, year: int, row: dict, who: str) -> None:
+    values = _values(org, year, row, 1, who)
+    try:
+        con.execute(f"INSERT INTO events ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})", list(values.values()))
+    except duckdb.ConstraintException:
+        raise InputError([Problem(ENTRY, None, "编号", row["event_id"], "编号已存在", "this id already exists")])
 
 
 def _supersede(con, org: str, year: int, old: dict, new: dict, who: str, action: str, why: str | None, via: str,
                audit_row: bool = True) -> None:
-    """Keep the old version, write the new one as the next version, and (unless told not to) audit it."""
+    """Keep the old version, write the new one as the next version, and (unless told not to) audit it.
+
+    The update only applies to the version that was read; if someone changed the record in
+    between, nothing is written and the caller is told to look again.
+    """
+    version = int(old.get("version") or 1)
+    values = _values(org, year, new, version + 1, who)
+    keys = ("org", "year", "event_id")
+    sets = {k: v for k, v in values.items() if k not in keys}
+    changed = con.execute(f"UPDATE events SET {', '.join(f'{k} = ?' for k in sets)} "
+                          "WHERE org = ? AND year = ? AND event_id = ? AND version = ?",
+                          list(sets.values()) + [org, year, old["event_id"], version]).fetchone()[0]
+    if changed != 1:
+        raise PerfcoreError(f"记录 {old['event_id']} 刚被其他人修改，请刷新后重试 / record {old['event_id']} was changed "
+                            "by someone else meanwhile; reload and try again")
     con.execute("INSERT INTO event_versions VALUES (?, ?, ?, ?, ?, ?)",
-                [org, year, old["event_id"], int(old.get("version") or 1), dt.datetime.now(), to_json(old)])
-    _write(con, org, year, new, int(old.get("version") or 1) + 1, who)
+                [org, year, old["event_id"], version, dt.datetime.now(), to_json(old)])
     if audit_row:
         audit(con, who, action, org, year, "event", old["event_id"], _public(old), _public(new), why, via)
 
 
 def add_event(con, org: str, year: int, fields: dict, who: str, why: str | None = None, via: str = "page") -> dict:
-    """Record a new event. Raises InputError (nothing written) if it does not pass the ledger's checks."""
+    """Record a new event. Raises InputError (nothing written) if it does not pass the ledger's checks.
+
+    Without an id, the next free YEAR-Mnnnn is allocated in the same transaction as the write.
+    """
     _require(who, why, False)
-    row, problems = _typed({**fields, "event_id": fields.get("event_id") or next_id(con, org, year)})
-    if problems:
-        raise InputError(problems)
-    _check(con, org, year, row)
     with transaction(con):
-        _write(con, org, year, row, 1, who)
+        row, problems = _typed({**fields, "event_id": fields.get("event_id") or next_id(con, org, year)})
+        if problems:
+            raise InputError(problems)
+        if event(con, org, year, row["event_id"]) is not None:
+            raise InputError([Problem(ENTRY, None, "编号", row["event_id"], "编号已存在", "this id already exists")])
+        _check(con, org, year, row)
+        _insert(con, org, year, row, who)
         audit(con, who, "add", org, year, "event", row["event_id"], None, _public(row), why, via)
     return event(con, org, year, row["event_id"])
 
@@ -119,22 +149,32 @@ def _public(row: dict) -> dict:
     return public_fields("events", row)
 
 
-def edit_event(con, org: str, year: int, event_id: str, changes: dict, who: str, why: str, via: str = "page") -> dict:
-    """Change an event; the earlier version is kept. Raises InputError if the result does not pass the checks."""
+def edit_event(con, org: str, year: int, event_id: str, changes: dict, who: str, why: str, via: str = "page",
+               seen_version: int | None = None) -> dict:
+    """Change an event; the earlier version is kept. Raises InputError if the result does not pass the checks.
+
+    `seen_version` is the version the user was looking at: if the record has moved on since,
+    the change is refused rather than applied over someone else's.
+    """
     _require(who, why, True)
-    old = event(con, org, year, event_id)
-    if old is None:
-        raise PerfcoreError(f"没有编号为 {event_id} 的记录 / no record {event_id}")
-    if old["status"] == "已撤销":
-        raise PerfcoreError(f"记录 {event_id} 已撤销，不能修改 / record {event_id} is revoked and cannot be changed")
-    merged = {**_public(old), **{k: v for k, v in changes.items() if k != "event_id"}}
-    row, problems = _typed(merged)
-    if problems:
-        raise InputError(problems)
-    _check(con, org, year, row, skip_duplicate_of=event_id)
-    if to_json(_public(row)) == to_json(_public(old)):
-        return old
     with transaction(con):
+        old = event(con, org, year, event_id)
+        if old is None:
+            raise PerfcoreError(f"没有编号为 {event_id} 的记录 / no record {event_id}")
+        if seen_version is not None and int(old.get("version") or 1) != int(seen_version):
+            raise PerfcoreError(f"记录 {event_id} 刚被其他人修改，请刷新后重试 / record {event_id} was changed by someone "
+                                "else meanwhile; reload and try again")
+        if old["status"] == REVOKED:
+            raise PerfcoreError(f"记录 {event_id} 已撤销，不能修改 / record {event_id} is revoked and cannot be changed")
+        merged = {**_public(old), **{k: v for k, v in changes.items() if k != "event_id"}}
+        row, problems = _typed(merged)
+        if problems:
+            raise InputError(problems)
+        if row["status"] == REVOKED:
+            raise PerfcoreError("撤销记录请用“撤销”，并写明理由 / to revoke a record use Revoke, with the reason")
+        _check(con, org, year, row)
+        if to_json(_public(row)) == to_json(_public(old)):
+            return old
         _supersede(con, org, year, old, row, who, "edit", why, via)
     return event(con, org, year, event_id)
 
@@ -142,13 +182,30 @@ def edit_event(con, org: str, year: int, event_id: str, changes: dict, who: str,
 def revoke_event(con, org: str, year: int, event_id: str, who: str, why: str, via: str = "page") -> dict:
     """Revoke an event: it stops counting, stays visible with its reason, and its earlier version is kept."""
     _require(who, why, True)
-    old = event(con, org, year, event_id)
-    if old is None:
-        raise PerfcoreError(f"没有编号为 {event_id} 的记录 / no record {event_id}")
-    if old["status"] == "已撤销":
-        return old
     with transaction(con):
-        _supersede(con, org, year, old, {**old, "status": "已撤销", "revoked_reason": why}, who, "revoke", why, via)
+        old = event(con, org, year, event_id)
+        if old is None:
+            raise PerfcoreError(f"没有编号为 {event_id} 的记录 / no record {event_id}")
+        if old["status"] == REVOKED:
+            return old
+        _supersede(con, org, year, old, {**old, "status": REVOKED, "revoked_reason": why}, who, "revoke", why, via)
+    return event(con, org, year, event_id)
+
+
+def reinstate_event(con, org: str, year: int, event_id: str, status: str, who: str, why: str, via: str = "page") -> dict:
+    """Bring a revoked event back with the given status; the revoked version is kept."""
+    _require(who, why, True)
+    with transaction(con):
+        old = event(con, org, year, event_id)
+        if old is None:
+            raise PerfcoreError(f"没有编号为 {event_id} 的记录 / no record {event_id}")
+        if old["status"] != REVOKED:
+            raise PerfcoreError(f"记录 {event_id} 未被撤销 / record {event_id} is not revoked")
+        row, problems = _typed({**_public(old), "status": status})
+        if problems:
+            raise InputError(problems)
+        _check(con, org, year, row)
+        _supersede(con, org, year, old, {**row, "revoked_reason": None}, who, "reinstate", why, via)
     return event(con, org, year, event_id)
 
 
@@ -161,5 +218,3 @@ def versions(con, org: str, year: int, event_id: str) -> pd.DataFrame:
     if current:
         rows.append({"superseded_at": None, **{k: jsonable(v) for k, v in current.items()}})
     return pd.DataFrame(rows)
-
-

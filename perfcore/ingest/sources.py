@@ -19,11 +19,14 @@ from pathlib import Path
 
 import pandas as pd
 
+import json
+
 from ..engine import scheme as scheme_mod
-from ..errors import Collector, InputError, Problem
-from ..store.connection import DATA_TABLES, transaction
-from .checks import CHECKS, YearContext, check_rows
-from .tables import find, read_rows, read_table
+from ..errors import Collector, InputError, PerfcoreError, Problem
+from ..store.audit import audit
+from ..store.connection import DATA_TABLES, VERSIONED_TABLES, transaction
+from .checks import CHECKS, YearContext, check_rows, check_unit_list
+from .tables import TABLES, find, read_rows, read_table
 
 SCHEME_FILE = "考评方案.toml"
 _POINTS = re.compile(r"^\s*(.*?)\s*[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[）)]\s*$")
@@ -73,14 +76,22 @@ def read_org(folder: Path) -> OrgData:
     if unit_path is None:
         raise InputError([Problem(str(folder), None, None, None, "缺少单位名单（单位名单.csv 或 .xlsx）",
                                   "missing the unit list (单位名单.csv or .xlsx)")])
-    units = collect(_read_units, unit_path, folder) or []
+    units = collect(_read_units, unit_path, folder)
+    if units is None:   # every row of every table names a unit: report the list's own fault, not its echoes
+        raise InputError(problems)
     data = OrgData(org=org, source=str(folder))
     frames: dict[str, list] = {t: [] for t in DATA_TABLES}
     frames["units"] = [{k: v for k, v in u.items() if not k.startswith("_")} | {"org": org} for u in units]
     unit_years = {u["unit"]: (u.get("first_year"), u.get("last_year")) for u in units}
 
-    years = sorted(p for p in folder.iterdir() if p.is_dir() and p.name.isdigit())
-    if not years:
+    years = []
+    for sub in sorted(x for x in folder.iterdir() if x.is_dir() and not x.name.startswith((".", "_"))):
+        if YEAR_FOLDER.match(sub.name):
+            years.append(sub)
+        else:
+            problems.append(Problem(_rel(sub, folder), None, None, None, "不是年度文件夹（名称应为四位年份，如 2025）",
+                                    "not a year folder (its name must be a four-digit year, such as 2025)"))
+    if not years and not problems:
         problems.append(Problem(str(folder), None, None, None, "没有年度文件夹（如 2025/）", "no year folders (such as 2025/)"))
     for ydir in years:
         year = int(ydir.name)
@@ -109,32 +120,48 @@ def read_org(folder: Path) -> OrgData:
 def _read_units(path: Path, base: Path) -> list[dict]:
     rows = read_table(path, "units", _rel(path, base))   # strict: raises on any bad cell
     c = Collector(_rel(path, base))
-    seen = {}
-    for r in rows:
-        if r["unit"] in seen:
-            c.add(r["_row"], "单位", r["unit"], f"单位重复（首次出现在第{seen[r['unit']]}行）",
-                  f"duplicate unit (first on row {seen[r['unit']]})")
-        seen.setdefault(r["unit"], r["_row"])
-        if r.get("first_year") and r.get("last_year") and r["first_year"] > r["last_year"]:
-            c.add(r["_row"], "终止年度", r["last_year"], "终止年度早于起始年度", "last year is before first year")
+    check_unit_list(c, rows)
     c.check()
     return rows
 
 
+YEAR_FOLDER = re.compile(r"^\d{4}$")
+DATA_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xls", ".toml"}
+
+
+def _unknown_files(ydir: Path, base: Path) -> list[Problem]:
+    """Table-like files that are none of the tables: a misspelt name would otherwise be skipped unread."""
+    known = {TABLES[k]["file"] for k in TABLES} | {Path(SCHEME_FILE).stem}
+    out = []
+    for f in sorted(ydir.iterdir()):
+        if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith((".", "~$")) \
+                and f.stem not in known:
+            out.append(Problem(_rel(f, base), None, None, None,
+                               f"不认识的文件名（应为 {'、'.join(sorted(known))} 之一）",
+                               "not a known table name (misspelt?); rename it or move it out of the folder"))
+        elif f.suffix.lower() == ".xls":
+            out.append(Problem(_rel(f, base), None, None, None, "不支持 .xls，请另存为 .xlsx", ".xls is not supported; save it as .xlsx"))
+    return out
+
+
 def _read_year(ydir: Path, base: Path, org: str, year: int, sch, active: set, all_units: set) -> dict:
-    problems: list[Problem] = []
+    problems: list[Problem] = _unknown_files(ydir, base)
     out: dict[str, list] = {}
     ind_path = find(ydir, "indicators")
     if ind_path is None:
         raise InputError([Problem(_rel(ydir, base), None, None, None, "缺少指标任务分解表", "missing the indicator table")])
     label = _rel(ind_path, base)
-    indicators = _indicators(read_table(ind_path, "indicators", label), label, org, year, sch)
+    indicators = indicator_rows(read_table(ind_path, "indicators", label), label, org, year, sch)
     out["indicators"] = indicators
     ctx = YearContext(org, year, sch, {r["indicator"]: r["points"] for r in indicators},
                       {r["indicator"]: r["mode"] for r in indicators}, set(all_units), set(active))
     problems.extend(scheme_references(sch, indicators, _rel(ydir / SCHEME_FILE, base)))
     for kind in CHECKS:
-        path = find(ydir, kind)
+        try:
+            path = find(ydir, kind)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
         if path is None:
             out[kind] = []
             continue
@@ -178,7 +205,7 @@ def scheme_references(sch, indicators: list[dict], label: str) -> list[Problem]:
     return c.problems
 
 
-def _indicators(rows: list[dict], label: str, org: str, year: int, sch) -> list[dict]:
+def indicator_rows(rows: list[dict], label: str, org: str, year: int, sch) -> list[dict]:
     """Check the indicator tree: names, modes and that points add up at every level."""
     c = Collector(label)
     out, seen = [], {}
@@ -252,30 +279,76 @@ def read_source(source: Path) -> list[OrgData]:
     return orgs
 
 
-def write(con, orgs: list[OrgData], who: str = "system", via: str = "init") -> None:
-    """Replace the given organisations' data in one transaction, noted in the audit log."""
-    from ..store.audit import audit
+def write(con, orgs: list[OrgData], who: str = "system", via: str = "init", replace: bool = False) -> list[dict]:
+    """Write the given organisations in one transaction, noted in the audit log.
+
+    An organisation already in the database is only replaced when `replace` is set; its
+    stored data (every version, revoked and retired rows included) is then archived whole
+    in `archives` first, and the audit row says what was replaced. Returns, per replaced
+    organisation, the number of rows of each table that were archived.
+    """
+    now = dt.datetime.now()
+    replaced = []
     with transaction(con):
+        present = {r[0] for r in con.execute("SELECT org FROM orgs").fetchall()}
+        clash = sorted(o.org for o in orgs if o.org in present)
+        if clash and not replace:
+            raise PerfcoreError(f"数据库中已有 {'、'.join(clash)} 的数据，未写入任何内容。如确需用数据文件夹替换，请加 --replace"
+                                f"（原有数据会先存档）。 / The database already holds {', '.join(clash)}; nothing was written. "
+                                "To replace it from the folder, add --replace (the stored data is archived first).")
         for data in orgs:
-            audit(con, who, "init", data.org, None, "organisation", data.org, None,
-                  {"source": data.source, "years": sorted(data.schemes)}, "从数据文件夹重建 / rebuilt from the source folder", via)
-            for table in DATA_TABLES:
-                con.execute(f"DELETE FROM {table} WHERE org = ?", [data.org])
-            con.execute("DELETE FROM orgs WHERE org = ?", [data.org])
-            con.execute("INSERT INTO orgs VALUES (?, ?, ?)", [data.org, data.source, dt.datetime.now()])
+            counts = {}
+            if data.org in clash:
+                counts, archive_id = _archive(con, data.org, who, now)
+                replaced.append({"org": data.org, "archive": archive_id, "rows": counts})
+            audit(con, who, "replace" if data.org in clash else "init", data.org, None, "organisation", data.org,
+                  {"archive": replaced[-1]["archive"], "rows": counts} if data.org in clash else None,
+                  {"source": data.source, "years": sorted(data.schemes)},
+                  "用数据文件夹替换（原数据已存档） / replaced from the source folder (the data before is archived)"
+                  if data.org in clash else "从数据文件夹建库 / built from the source folder", via)
+            con.execute("INSERT INTO orgs VALUES (?, ?, ?)", [data.org, data.source, now])
             for table in DATA_TABLES:
                 frame = data.frames.get(table)
                 if frame is None or frame.empty:
                     continue
                 cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
                 frame = frame.reindex(columns=cols)
+                if table in VERSIONED_TABLES or table == "events":
+                    frame["version"] = 1
+                if table in VERSIONED_TABLES:
+                    frame = frame.assign(retired=False, changed_at=now, changed_by=who)
+                if table == "events":
+                    frame["carried_over"] = frame["carried_over"].fillna(False).astype(bool)
                 con.register("_incoming", frame)
                 con.execute(f"INSERT INTO {table} SELECT * FROM _incoming")
                 con.unregister("_incoming")
+    return replaced
 
 
-def load_source(con, source: Path, who: str = "system", via: str = "init") -> list[str]:
+ARCHIVED = DATA_TABLES + ("event_versions",)
+
+
+def _archive(con, org: str, who: str, now) -> tuple[dict, int]:
+    """Keep an organisation's whole stored data in `archives`, then clear it for the rebuild."""
+    data, counts = {}, {}
+    for table in ARCHIVED:
+        rows = con.execute(f"SELECT * FROM {table} WHERE org = ?", [org]).df()
+        data[table] = rows.to_dict("records")
+        counts[table] = len(rows)
+    versions = con.execute("SELECT * FROM row_versions WHERE org = ?", [org]).df()
+    data["row_versions"], counts["row_versions"] = versions.to_dict("records"), len(versions)
+    archive_id = con.execute("INSERT INTO archives (archived_at, who, org, why, counts_json, data_json) VALUES "
+                             "(?, ?, ?, ?, ?, ?) RETURNING id",
+                             [now, who, org, "init --replace", json.dumps(counts, ensure_ascii=False),
+                              json.dumps(data, ensure_ascii=False, default=str)]).fetchone()[0]
+    for table in ARCHIVED + ("row_versions",):
+        con.execute(f"DELETE FROM {table} WHERE org = ?", [org])
+    con.execute("DELETE FROM orgs WHERE org = ?", [org])
+    return counts, int(archive_id)
+
+
+def load_source(con, source: Path, who: str = "system", via: str = "init", replace: bool = False) -> list[str]:
     """Validate a whole source folder, then write it. Returns the organisations loaded."""
     orgs = read_source(source)
-    write(con, orgs, who, via)
+    write(con, orgs, who, via, replace)
     return [o.org for o in orgs]

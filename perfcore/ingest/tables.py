@@ -7,14 +7,15 @@ instead of being silently coerced.
 """
 from __future__ import annotations
 
-import csv
-import io
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Collector, InputError, Problem
+from ..vocab import DEFAULT_SOURCE_LEVEL, DEFAULT_STATUS, MAX_CELL_CHARS
+from .workbook import read_grid
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Column:
     key: str          # identifier used in the database
     zh: str           # the office's header
     en: str           # English alias
-    kind: str = "text"  # text | number | int | date | bool
+    kind: str = "text"  # text | number | percent | int | date | bool
     required: bool = False
     default: object = None
     aliases: tuple = ()  # other headers the offices use for the same column
@@ -79,7 +80,7 @@ TABLES: dict[str, dict] = {
             _c("unit", "单位", "unit", required=True),
             _c("target", "指标", "indicator", required=True),
             _c("rule", "情形", "rule", required=True),
-            _c("source_level", "来源层级", "source level", default="区"),
+            _c("source_level", "来源层级", "source level", default=DEFAULT_SOURCE_LEVEL),
             _c("channel", "渠道", "channel"),
             _c("count", "次数", "count", "number", default=1),
             _c("base_amount", "标准分", "base amount", "number"),
@@ -92,8 +93,9 @@ TABLES: dict[str, dict] = {
             _c("problem_key", "问题标识", "problem key"),
             _c("matter_key", "事项标识", "matter key"),
             _c("evidence", "证据文号", "evidence"),
-            _c("status", "状态", "status", default="已审定"),
+            _c("status", "状态", "status", default=DEFAULT_STATUS),
             _c("description", "说明", "description"),
+            _c("carried_over", "结转", "carried over", "bool", default=False),
         ],
     },
     "indicator_scores": {
@@ -142,7 +144,7 @@ TABLES: dict[str, dict] = {
             _c("unit", "填报组队", "unit", required=True),
             _c("period", "报告期", "period", required=True),
             _c("indicator", "指标名称", "indicator", required=True),
-            _c("percent", "完成进度", "percent complete", "number"),
+            _c("percent", "完成进度", "percent complete", "percent"),
             _c("progress", "指标工作进展情况", "progress"),
             _c("problems", "存在的问题", "problems"),
             _c("next_steps", "下一步整改措施及完成时限", "next steps and deadline"),
@@ -155,6 +157,24 @@ TABLES: dict[str, dict] = {
 _TRUE = {"是", "true", "yes", "y", "1", "√"}
 _FALSE = {"否", "false", "no", "n", "0", ""}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")     # 8,000 or 12,345.5: thousands separators
+
+
+def _number(text: str, column: Column) -> float:
+    """A number as the office wrote it; a comma that could be a decimal comma is refused, not guessed."""
+    text = unicodedata.normalize("NFKC", text).replace(" ", "")
+    if text.endswith("%"):
+        if column.kind != "percent":
+            raise ValueError("应为数字，不能是百分比", "expected a number, not a percentage")
+        text = text[:-1]
+    if "," in text:
+        if not _GROUPED.match(text):
+            raise ValueError("数字中的逗号含义不明（小数请用小数点，如 1.5；千位分隔如 8,000）",
+                             "ambiguous comma in a number (use a decimal point, e.g. 1.5; thousands as 8,000)")
+        text = text.replace(",", "")
+    if not _NUMBER.match(text):
+        raise ValueError("应为数字", "expected a number")
+    return float(text)
 
 
 def convert(value: str, column: Column):
@@ -166,11 +186,8 @@ def convert(value: str, column: Column):
         return column.default
     if column.kind == "text":
         return text
-    if column.kind in ("number", "int"):
-        cleaned = text.replace(",", "").replace("，", "")
-        if not _NUMBER.match(cleaned):
-            raise ValueError("应为数字", "expected a number")
-        number = float(cleaned)
+    if column.kind in ("number", "int", "percent"):
+        number = _number(text, column)
         if column.kind == "int":
             if number != int(number):
                 raise ValueError("应为整数", "expected a whole number")
@@ -194,48 +211,18 @@ def convert(value: str, column: Column):
 
 
 def find(folder: Path, kind: str) -> Path | None:
-    """The file holding table `kind` in a year folder (.csv or .xlsx), or None."""
+    """The file holding table `kind` in a year folder (.csv or .xlsx), or None.
+
+    Two copies of one table (扣分台账.csv beside 扣分台账.xlsx) are refused: which one is meant
+    cannot be known.
+    """
     stem = TABLES[kind]["file"]
-    for suffix in (".csv", ".xlsx"):
-        path = folder / (stem + suffix)
-        if path.exists():
-            return path
-    return None
-
-
-def _cell_text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, (dt.date, dt.datetime)):
-        return v.isoformat()[:10]
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _grid(path: Path, label: str) -> tuple[list[list[str]], str | None, list]:
-    """All cells of a CSV or of a workbook's first sheet, and its merged ranges."""
-    if path.suffix.lower() == ".csv":
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise InputError([Problem(label, None, None, None, "文件不是 UTF-8 编码的 CSV",
-                                      "file is not UTF-8 encoded CSV")])
-        return list(csv.reader(io.StringIO(text, newline=""))), None, []
-    import openpyxl  # only needed for workbooks
-    big = path.stat().st_size > 2_000_000   # large ledgers: fast read-only mode (no merged cells expected there)
-    try:
-        book = openpyxl.load_workbook(path, read_only=big, data_only=True)
-    except Exception:
-        raise InputError([Problem(label, None, None, None, "无法作为 Excel 工作簿打开", "cannot be opened as an Excel workbook")])
-    if not book.worksheets:
-        raise InputError([Problem(label, None, None, None, "工作簿中没有工作表", "the workbook has no sheet")])
-    ws = book.worksheets[0]
-    rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
-    merges = [] if big else [(m.min_row, m.max_row, m.min_col, m.max_col, str(m)) for m in ws.merged_cells.ranges]
-    sheet = ws.title
-    book.close()
-    return rows, sheet, merges
+    found = [folder / (stem + suffix) for suffix in (".csv", ".xlsx") if (folder / (stem + suffix)).exists()]
+    if len(found) > 1:
+        raise InputError([Problem(str(folder / stem), None, None, None,
+                                  f"同一张表有两个文件（{'、'.join(p.name for p in found)}），请只保留一个",
+                                  f"two files hold the same table ({', '.join(p.name for p in found)}); keep one")])
+    return found[0] if found else None
 
 
 def _known_headers(kind: str) -> dict:
@@ -267,14 +254,15 @@ def _raw_rows(path: Path, label: str, kind: str) -> tuple[list[str], list[tuple[
     Handles the offices' shapes: a title above the header, a 填报组队/填报人/填报时间 line,
     category cells merged down over their rows, S0's two-column 考评指标, footnotes.
     """
-    rows, sheet, merges = _grid(path, label)
+    grid = read_grid(path, label)
+    rows, sheet, merges = grid.rows, grid.sheet, grid.merges
     if not rows or not any((c or "").strip() for r in rows for c in r):
         raise InputError([Problem(label, 1, None, None, "文件为空或缺少表头", "file is empty or has no header row", sheet)])
     h = header_row(rows, kind)
     width = max(len(r) for r in rows)
     rows = [list(r) + [""] * (width - len(r)) for r in rows]
     header = [_norm(x) for x in rows[h]]
-    meta = {}
+    meta = {"_header_row": h + 1, "_notes": list(grid.notes)}
     for r in rows[:h]:   # 填报组队：综合组   填报人：王某   填报时间：2025年9月30日
         line = " ".join(c for c in r if c)
         for key in ("填报组队", "填报人", "填报时间"):
@@ -352,17 +340,26 @@ def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dic
     problems = Collector(label, sheet)
     index: dict[str, int] = {}
     known = _known_headers(kind)
+    header_at = meta["_header_row"]
+    unnamed = []
     for pos, name in enumerate(header):
-        if not name or name.lower() in IGNORED_HEADERS:
+        if not name:
+            unnamed.append(pos)
+            continue
+        if name.lower() in IGNORED_HEADERS:
             continue
         col = known.get(name) or known.get(name.lower())
         if col is None:
-            problems.add(1, name, None, f"未知的列名（{spec['zh']}）", f"unknown column for {spec['en']}")
+            problems.add(header_at, name, None, f"未知的列名（{spec['zh']}）", f"unknown column for {spec['en']}")
         elif col.key in index:
-            problems.add(1, name, None, "列名重复", "duplicate column")
+            problems.add(header_at, name, None, "列名重复", "duplicate column")
         else:
             index[col.key] = pos
-    header_at = body[0][0] - 1 if body else 1
+    for rownum, cells in body:   # text beyond the named columns would be lost: an unquoted comma, a missing header
+        for pos in unnamed:
+            if pos < len(cells) and (cells[pos] or "").strip():
+                problems.add(rownum, _letter(pos), cells[pos], "该单元格所在列没有列名（是否有未加引号的逗号，或漏填了表头？）",
+                             "this cell's column has no header (an unquoted comma, or a missing header?)")
     for col in spec["columns"]:
         if col.required and col.key not in index and col.key not in FROM_HEADER_LINE.get(kind, set()):
             problems.add(header_at, col.zh, None, f"缺少必需的列「{col.zh}」", f"missing required column '{col.en}'")
@@ -379,8 +376,9 @@ def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dic
                 record[col.key] = None
                 continue
             raw = cells[pos] if pos is not None and pos < len(cells) else ""
-            if len(raw or "") > 2000:
-                problems.add(rownum, col.zh, raw, "单元格内容过长（超过2000字）", "cell is too long (over 2000 characters)")
+            if len(raw or "") > MAX_CELL_CHARS:
+                problems.add(rownum, col.zh, raw, f"单元格内容过长（超过{MAX_CELL_CHARS}字）",
+                             f"cell is too long (over {MAX_CELL_CHARS} characters)")
                 record[col.key] = None
                 record.setdefault("_bad", set()).add(col.key)
                 continue
@@ -396,6 +394,12 @@ def read_rows(path: Path, kind: str, label: str | None = None) -> tuple[list[dic
         for record in out:
             record["_meta"] = meta
     return out, problems.problems, sheet
+
+
+def _letter(pos: int) -> str:
+    """Spreadsheet column letter of a 0-based position (A, B, …, AA)."""
+    from openpyxl.utils import get_column_letter
+    return get_column_letter(pos + 1)
 
 
 def _indicator_row(cells: list, index: dict) -> list | None:

@@ -1,7 +1,10 @@
 """What leaves the system: the ranking notice (排名通报) as xlsx and PDF, a unit's ledger, blank templates.
 
 The PDF embeds a Chinese font from the machine (Debian's fonts-noto-cjk or fonts-wqy-*),
-so it prints the same everywhere.
+so it prints the same everywhere. Text is always written as text: a name or description
+that begins with "=", "+", "-" or "@" never becomes a formula in the office's spreadsheet
+(xlsx cells are typed as strings; CSV text cells get a leading apostrophe, which the
+importer takes off again). A notice of a year not yet published says 征求意见稿 (draft).
 """
 from __future__ import annotations
 
@@ -14,7 +17,38 @@ from ..errors import PerfcoreError
 from .i18n import label
 from ..engine.results import YearScore
 from ..ingest.tables import TABLES
+from ..ingest.workbook import FORMULA_PREFIXES
 from ..engine.trace import explain
+
+DRAFT = {"zh": "（征求意见稿）", "en": " (draft)"}
+
+
+def write_cell(ws, row: int, column: int, value):
+    """Put a value in a cell; text stays text even when it looks like a formula."""
+    if isinstance(value, float) and value != value:
+        value = None
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    return cell
+
+
+def write_frame(ws, frame: pd.DataFrame, start_row: int = 1, header: bool = True) -> int:
+    """Write a frame's header and rows from `start_row`; returns the next free row."""
+    row = start_row
+    if header:
+        for j, name in enumerate(frame.columns, start=1):
+            write_cell(ws, row, j, str(name))
+        row += 1
+    for values in frame.itertuples(index=False):
+        for j, v in enumerate(values, start=1):
+            if hasattr(v, "item"):
+                v = v.item()
+            if v is pd.NaT or v is pd.NA:
+                v = None
+            write_cell(ws, row, j, v)
+        row += 1
+    return row
 
 FONT_CANDIDATES = [("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),   # the Simplified Chinese face
                    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
@@ -47,24 +81,26 @@ def notice_frame(year: YearScore, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _title(year: YearScore, lang: str) -> str:
-    return (f"{year.org}{year.year}年度绩效考评结果排名通报" if lang == "zh"
-            else f"{year.org}: performance evaluation results {year.year}")
+def _title(year: YearScore, lang: str, draft: bool = False) -> str:
+    title = (f"{year.org}{year.year}年度绩效考评结果排名通报" if lang == "zh"
+             else f"{year.org}: performance evaluation results {year.year}")
+    return title + (DRAFT[lang] if draft else "")
 
 
 def notice_xlsx(year: YearScore, lang: str = "zh", published: str | None = None) -> bytes:
-    """The notice as a workbook: a title row, the table with fixed header, number formats to two decimals."""
+    """The notice as a workbook: a title row, the table with fixed header, number formats to two decimals.
+
+    `published` is the publication stamp; without one the notice is a draft (征求意见稿).
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     frame = notice_frame(year, lang)
     wb = Workbook()
     ws = wb.active
     ws.title = "排名通报" if lang == "zh" else "Ranking notice"
-    ws.append([_title(year, lang)])
-    ws.append([f"{year.scheme.issuer} {year.scheme.document_no}" + (f"  {published}" if published else "")])
-    ws.append(list(frame.columns))
-    for r in frame.itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and v != v) else v for v in r])
+    write_cell(ws, 1, 1, _title(year, lang, draft=published is None))
+    write_cell(ws, 2, 1, f"{year.scheme.issuer} {year.scheme.document_no}" + (f"  {published}" if published else ""))
+    write_frame(ws, frame, start_row=3)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(frame.columns))
     ws["A1"].font = Font(size=14, bold=True)
     ws["A1"].alignment = Alignment(horizontal="center")
@@ -106,7 +142,7 @@ def notice_pdf(year: YearScore, lang: str = "zh", published: str | None = None) 
     pdf.add_font("cjk", fname=path, collection_font_number=index)
     pdf.add_page()
     pdf.set_font("cjk", size=15)
-    pdf.cell(0, 10, _title(year, lang), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, _title(year, lang, draft=published is None), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=9)
     pdf.cell(0, 6, f"{year.scheme.issuer} {year.scheme.document_no}" + (f"   {published}" if published else ""),
              align="C", new_x="LMARGIN", new_y="NEXT")
@@ -134,12 +170,15 @@ def ledger_xlsx(con, org: str, year: int, unit: str, lang: str = "zh") -> bytes:
             "status": "状态", "description": "说明", "note": "计分说明", "event_id": "编号"}
     frame = lines[list(cols)].rename(columns=cols)
     frame["日期"] = pd.to_datetime(frame["日期"]).dt.strftime("%Y-%m-%d")
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "扣分台账"
+    write_cell(ws, 1, 1, f"{org} {year}年度 {unit} 扣分台账")
+    write_frame(ws, frame, start_row=2)
+    ws.freeze_panes = "A3"
     out = io.BytesIO()
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name="扣分台账", index=False, startrow=1)
-        ws = writer.sheets["扣分台账"]
-        ws["A1"] = f"{org} {year}年度 {unit} 扣分台账"
-        ws.freeze_panes = "A3"
+    wb.save(out)
     return out.getvalue()
 
 
@@ -173,17 +212,26 @@ def template_xlsx(kind: str) -> bytes:
 
 
 def table_csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """A frame as CSV UTF-8 (as Excel saves it), with text that looks like a formula guarded by an apostrophe."""
+    def guard(v):
+        return "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
+    safe = frame.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object:
+            safe[col] = safe[col].map(guard)
+    safe.columns = [guard(str(c)) for c in safe.columns]
+    return safe.to_csv(index=False).encode("utf-8-sig")
 
 
 def table_frame(con, kind: str, org: str, year: int | None) -> pd.DataFrame:
     """A stored table in the offices' import shape (Chinese headers), so export → import loses nothing."""
     spec = TABLES[kind]
+    current = "" if kind == "events" else " AND NOT retired"   # events: every record, revoked ones with their status
     if kind == "units":
-        frame = con.execute("SELECT * FROM units WHERE org = ? ORDER BY unit", [org]).df()
+        frame = con.execute(f"SELECT * FROM units WHERE org = ?{current} ORDER BY unit", [org]).df()
     else:
         order = "ord" if kind == "indicators" else ", ".join(c.key for c in spec["columns"] if c.required)
-        frame = con.execute(f"SELECT * FROM {kind} WHERE org = ? AND year = ? ORDER BY {order}", [org, year]).df()
+        frame = con.execute(f"SELECT * FROM {kind} WHERE org = ? AND year = ?{current} ORDER BY {order}", [org, year]).df()
     if kind == "indicators":   # the category cells carry their points, as in the office's table
         frame["category"] = [f"{c}（{p:g}分）" if c and p == p and p is not None else c
                              for c, p in zip(frame["category"], frame["category_points"])]
@@ -191,7 +239,6 @@ def table_frame(con, kind: str, org: str, year: int | None) -> pd.DataFrame:
                                 for c, p in zip(frame["first_level"], frame["first_level_points"])]
         modes = {"deduct_from_full": "扣分制", "cumulative": "累加制", "direct": "直接评分"}
         frame["mode"] = frame["mode"].map(modes)
-        frame["allow_overflow"] = frame["allow_overflow"].map({True: "是", False: ""})
     if kind == "events":
         frame["mitigation_mode"] = frame["mitigation_mode"].map({"exempt": "免予", "reduce": "减轻"})
     out = pd.DataFrame({c.zh: frame[c.key] if c.key in frame else None for c in spec["columns"]})
@@ -200,12 +247,18 @@ def table_frame(con, kind: str, org: str, year: int | None) -> pd.DataFrame:
             out[c.zh] = pd.to_datetime(out[c.zh]).dt.strftime("%Y-%m-%d")
         if c.kind == "int":
             out[c.zh] = out[c.zh].astype("Int64")
+        if c.kind == "bool":
+            out[c.zh] = out[c.zh].map({True: "是", False: ""})
     return out
 
 
 def table_xlsx(con, kind: str, org: str, year: int | None) -> bytes:
     """The stored table as a workbook in its import shape."""
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.title = TABLES[kind]["zh"]
+    write_frame(ws, table_frame(con, kind, org, year))
     out = io.BytesIO()
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        table_frame(con, kind, org, year).to_excel(writer, sheet_name=TABLES[kind]["zh"], index=False)
+    wb.save(out)
     return out.getvalue()

@@ -2,6 +2,10 @@
 
 Grades keep one colour everywhere, taken by the grade's position in the scheme
 (best first) from the Okabe–Ito palette, which colour-blind readers can tell apart.
+
+Plotly reads a little HTML inside any label (<b>, <a href>, <br>), so every name that
+comes from the data goes through `esc` first, and data is never spliced into a hover
+template: templates only refer to %{text} or %{customdata}.
 """
 from __future__ import annotations
 
@@ -19,6 +23,25 @@ UP, DOWN = "#0072B2", "#D55E00"
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 
+GRADE_BADGES = {2: ["blue", "red"], 3: ["blue", "orange", "red"], 4: ["blue", "green", "orange", "red"],
+                5: ["blue", "violet", "green", "orange", "red"]}
+
+
+def esc(value) -> str:
+    """A name from the data as plotly shows it literally (its tags and entities escaped)."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _esc_all(values) -> list[str]:
+    return [esc(v) for v in values]
+
+
+def grade_badges(grade_names: list[str]) -> dict[str, str]:
+    """The named badge colour per grade (best first), matching `grade_colors` as closely as badges allow."""
+    names = GRADE_BADGES.get(len(grade_names), ["blue", "green", "orange", "red", "violet", "gray"])
+    return {g: names[min(i, len(names) - 1)] for i, g in enumerate(grade_names)}
+
+
 def grade_colors(grade_names: list[str]) -> dict[str, str]:
     """Colour per grade, best first."""
     palette = GRADE_PALETTES.get(len(grade_names), OKABE_ITO)
@@ -26,7 +49,7 @@ def grade_colors(grade_names: list[str]) -> dict[str, str]:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
-    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+    fig.update_layout(title={"text": esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
                       font={"family": FONT, "size": 13, "color": "#262730"}, template="plotly_white",
                       height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
                       hoverlabel={"font": {"family": FONT}}, **kw)
@@ -35,7 +58,7 @@ def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
 
 def grade_bar(counts: pd.DataFrame, colors: dict, labels: dict, lang: str) -> go.Figure:
     """Units per grade."""
-    fig = go.Figure(go.Bar(x=[labels.get(g, g) for g in counts["grade"]], y=counts["count"],
+    fig = go.Figure(go.Bar(x=_esc_all(labels.get(g, g) for g in counts["grade"]), y=counts["count"],
                            marker_color=[colors[g] for g in counts["grade"]], text=counts["count"],
                            textposition="outside", hovertemplate="%{x}: %{y}<extra></extra>"))
     fig.update_yaxes(title=t("count", lang), range=[0, max(1, int(counts["count"].max())) * 1.25])
@@ -45,7 +68,7 @@ def grade_bar(counts: pd.DataFrame, colors: dict, labels: dict, lang: str) -> go
 def waterfall(steps: pd.DataFrame, lang: str, title: str) -> go.Figure:
     """From full points to the composite."""
     fig = go.Figure(go.Waterfall(
-        orientation="v", x=steps["label"], y=steps["value"], measure=steps["kind"],
+        orientation="v", x=_esc_all(steps["label"]), y=steps["value"], measure=steps["kind"],
         text=[f"{v:+.2f}" if k == "relative" else f"{v:.2f}" for v, k in zip(steps["value"], steps["kind"])],
         textposition="outside", connector={"line": {"color": "#BBBBBB"}},
         increasing={"marker": {"color": UP}}, decreasing={"marker": {"color": DOWN}},
@@ -64,10 +87,10 @@ def indicator_vs_series(frame: pd.DataFrame, lang: str, title: str) -> go.Figure
     f = frame.iloc[::-1]
     fig = go.Figure()
     below = (f["score"] < f["series_avg"] - 1e-9).to_numpy()
-    fig.add_bar(y=f["target"], x=f["score"] / f["points"], orientation="h", name=t("score", lang),
+    fig.add_bar(y=_esc_all(f["target"]), x=f["score"] / f["points"], orientation="h", name=t("score", lang),
                 marker_color=[DOWN if b else UP for b in below],
                 customdata=f[["score", "points"]], hovertemplate="%{y}<br>%{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>")
-    fig.add_scatter(y=f["target"], x=f["series_avg"] / f["points"], mode="markers", name=t("series_avg", lang),
+    fig.add_scatter(y=_esc_all(f["target"]), x=f["series_avg"] / f["points"], mode="markers", name=t("series_avg", lang),
                     marker={"color": NEUTRAL, "symbol": "line-ns-open", "size": 14, "line": {"width": 2}},
                     customdata=f[["series_avg", "points"]],
                     hovertemplate="%{y}<br>" + t("series_avg", lang) + " %{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>")
@@ -95,7 +118,7 @@ def history(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
 
 def heatmap(matrix: pd.DataFrame, lang: str, title: str) -> go.Figure:
     """Units × indicators attainment."""
-    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index), zmin=0.6, zmax=1.0,
+    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=_esc_all(matrix.columns), y=_esc_all(matrix.index), zmin=0.6, zmax=1.0,
                                colorscale=[[0, "#D55E00"], [0.5, "#F7F7F7"], [1, "#0072B2"]],
                                colorbar={"title": t("attainment", lang), "tickformat": ".0%"},
                                hovertemplate="%{y} · %{x}<br>%{z:.2%}<extra></extra>"))
@@ -108,7 +131,7 @@ def progress_bars(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
     """Average progress per unit for one period, against 序时进度."""
     colors = {"on_track": UP, "behind": "#E69F00", "at_risk": DOWN}
     f = frame.iloc[::-1]
-    fig = go.Figure(go.Bar(y=f["unit"], x=f["percent"], orientation="h", marker_color=[colors[s] for s in f["status"]],
+    fig = go.Figure(go.Bar(y=_esc_all(f["unit"]), x=f["percent"], orientation="h", marker_color=[colors[s] for s in f["status"]],
                            customdata=[t(s, lang) for s in f["status"]],
                            hovertemplate="%{y}: %{x:.1f}%<br>%{customdata}<extra></extra>"))
     if len(f):
@@ -128,7 +151,7 @@ def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: b
         g = g.sort_values("deducted")
     fig = go.Figure()
     for col, color in (("deducted", DOWN), ("added", UP)):
-        kw = {"y": g[by], "x": g[col], "orientation": "h"} if horizontal else {"x": g[by], "y": g[col]}
+        kw = {"y": _esc_all(g[by]), "x": g[col], "orientation": "h"} if horizontal else {"x": _esc_all(g[by]), "y": g[col]}
         fig.add_bar(name=t(col, lang), marker_color=color, hovertemplate="%{" + ("y" if horizontal else "x") +
                     "}: %{" + ("x" if horizontal else "y") + ":.2f}<extra></extra>", **kw)
     fig.update_layout(barmode="group")
@@ -145,13 +168,14 @@ def bump(history: pd.DataFrame, lang: str, title: str, highlight: list[str] | No
     for i, (unit, part) in enumerate(history.groupby("unit", sort=False)):
         on = not highlight or unit in highlight
         part = part.sort_values("year")
-        fig.add_scatter(x=part["year"], y=part["series_rank"], mode="lines+markers+text", name=unit,
-                        text=[unit if y == last else "" for y in part["year"]], textposition="middle right",
+        name = esc(unit)
+        fig.add_scatter(x=part["year"], y=part["series_rank"], mode="lines+markers+text", name=name,
+                        text=[name if y == last else "" for y in part["year"]], textposition="middle right",
                         textfont={"size": 11, "color": OKABE_ITO[i % 7] if on else "#999999"},
                         line={"width": 3 if on and highlight else 1.5, "color": OKABE_ITO[i % 7] if on else "#CCCCCC"},
-                        opacity=1 if on else 0.6, customdata=part["composite"],
-                        hovertemplate=unit + "<br>%{x}: " + t("series_rank", lang) + " %{y}<br>" +
-                        t("composite", lang) + " %{customdata:.2f}<extra></extra>")
+                        opacity=1 if on else 0.6, customdata=[[name, c] for c in part["composite"]],
+                        hovertemplate="%{customdata[0]}<br>%{x}: " + t("series_rank", lang) + " %{y}<br>" +
+                        t("composite", lang) + " %{customdata[1]:.2f}<extra></extra>")
     fig.update_yaxes(autorange="reversed", dtick=1, title=t("series_rank", lang))
     fig.update_xaxes(dtick=1, range=[history["year"].min() - 0.2, last + 0.9])
     return _layout(fig, title, height=460, showlegend=False)
@@ -162,10 +186,12 @@ def slope(moves: pd.DataFrame, first: int, second: int, lang: str, title: str) -
     fig = go.Figure()
     for r in moves.dropna(subset=["before"]).itertuples():
         color = UP if r.change > 0 else (DOWN if r.change < 0 else "#999999")
+        name = esc(r.unit)
         fig.add_scatter(x=[str(first), str(second)], y=[r.before, r.after], mode="lines+markers+text",
-                        text=[r.unit, r.unit], textposition=["middle left", "middle right"], textfont={"size": 11},
+                        text=[name, name], textposition=["middle left", "middle right"], textfont={"size": 11},
                         line={"color": color, "width": 2}, showlegend=False,
-                        hovertemplate=f"{r.unit}: {int(r.before)} → {int(r.after)}<extra></extra>")
+                        customdata=[[name, int(r.before), int(r.after)]] * 2,
+                        hovertemplate="%{customdata[0]}: %{customdata[1]} → %{customdata[2]}<extra></extra>")
     fig.update_yaxes(autorange="reversed", dtick=1, title=t("series_rank", lang))
     fig.update_xaxes(range=[-0.6, 1.6])
     return _layout(fig, title, height=max(380, 26 * len(moves) + 100))
@@ -179,9 +205,9 @@ def whatif_scatter(sim: pd.DataFrame, colors: dict, labels: dict, lang: str, tit
     fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", line={"color": "#BBBBBB", "dash": "dash"},
                     hoverinfo="skip", showlegend=False)
     for grade, part in sim.groupby("grade", sort=False):
-        fig.add_scatter(x=part["official_composite"], y=part["composite"], mode="markers", name=labels.get(grade, grade),
+        fig.add_scatter(x=part["official_composite"], y=part["composite"], mode="markers", name=esc(labels.get(grade, grade)),
                         marker={"color": colors.get(grade, NEUTRAL), "size": 9, "line": {"width": 0.5, "color": "white"}},
-                        text=part["unit"], customdata=part[["official_rank", "rank"]],
+                        text=_esc_all(part["unit"]), customdata=part[["official_rank", "rank"]],
                         hovertemplate="%{text}<br>" + t("official", lang) + " %{x:.2f} (#%{customdata[0]})<br>" +
                         t("simulated", lang) + " %{y:.2f} (#%{customdata[1]})<extra></extra>")
     fig.update_xaxes(title=t("official", lang) + " · " + t("composite", lang))

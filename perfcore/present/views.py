@@ -162,7 +162,7 @@ def unit_history(years: list[YearScore], unit: str) -> pd.DataFrame:
             rows.append({"year": ys.year, "composite": float(r["composite"]), "rank": int(r["rank"]),
                          "series_rank": int(r["series_rank"]), "grade": r["grade"], "units": len(res),
                          "series_units": int((res["series"] == r["series"]).sum())})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["year", "composite", "rank", "series_rank", "grade", "units", "series_units"])
 
 
 def attainment_matrix(year: YearScore, series: str | None = None) -> pd.DataFrame:

@@ -1,12 +1,18 @@
 """Where the evaluation lives: one embedded DuckDB file.
 
 The default file is data/perfcore.duckdb beside the sample data, overridden by
-the PERFCORE_DB environment variable or an explicit path. All reads of the
-database go through this module and the query helpers in `queries`.
+the PERFCORE_DB environment variable or an explicit path.
+
+Writes are serialised: every change runs in `transaction`, which holds one lock for
+the whole process (DuckDB itself lets only one process write a file), so record ids,
+versions and the audit log's hash chain are allocated without races. Readers never wait.
+No stored row is ever deleted: tables of the offices' data carry a version and a
+`retired` flag, and earlier versions are kept (see `versions`).
 """
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -60,28 +66,54 @@ CREATE TABLE IF NOT EXISTS publications (
     results_json TEXT, fingerprint TEXT, data_json TEXT, PRIMARY KEY (org, year, published_at));
 CREATE TABLE IF NOT EXISTS scenarios (
     org TEXT, year INTEGER, name TEXT, spec TEXT, saved_at TIMESTAMP, PRIMARY KEY (org, year, name));
+CREATE TABLE IF NOT EXISTS row_versions (
+    entity TEXT, org TEXT, year INTEGER, row_key TEXT, version INTEGER, superseded_at TIMESTAMP, row_json TEXT);
+CREATE SEQUENCE IF NOT EXISTS archive_seq;
+CREATE TABLE IF NOT EXISTS archives (
+    id BIGINT DEFAULT nextval('archive_seq') PRIMARY KEY, archived_at TIMESTAMP, who TEXT, org TEXT, why TEXT,
+    counts_json TEXT, data_json TEXT);
 """
-
-# Event columns added after the first release: version history and revocation.
-MIGRATIONS = (("events", "version", "INTEGER DEFAULT 1"), ("events", "revoked_reason", "TEXT"),
-              ("events", "updated_at", "TIMESTAMP"), ("events", "updated_by", "TEXT"), ("indicators", "method", "TEXT"),
-              ("publications", "data_json", "TEXT"))
 
 # Tables holding one organisation's data, in the order they are written.
 DATA_TABLES = ("units", "schemes", "indicators", "indicator_scores", "assignments", "events",
                "evaluations", "vetoes", "progress")
+# Of those, the ones whose rows are versioned and retired (never deleted) by imports; events
+# keep their own history (event_versions) and are revoked by status.
+VERSIONED_TABLES = ("units", "indicators", "indicator_scores", "assignments", "evaluations", "vetoes", "progress")
+# Bookkeeping columns of the versioned tables: not part of a row's content.
+ROW_META = ("version", "retired", "changed_at", "changed_by")
+
+# Columns added after the first release (databases made by an earlier version gain them).
+MIGRATIONS = (("events", "version", "INTEGER DEFAULT 1"), ("events", "revoked_reason", "TEXT"),
+              ("events", "updated_at", "TIMESTAMP"), ("events", "updated_by", "TEXT"), ("indicators", "method", "TEXT"),
+              ("events", "carried_over", "BOOLEAN DEFAULT FALSE"),
+              ("publications", "data_json", "TEXT"), ("publications", "reason", "TEXT"),
+              ("publications", "audit_head", "TEXT"),
+              ("audit_log", "prev_hash", "TEXT"), ("audit_log", "row_hash", "TEXT"),
+              ("scenarios", "version", "INTEGER DEFAULT 1"), ("scenarios", "retired", "BOOLEAN DEFAULT FALSE"),
+              ) + tuple((table, column, kind) for table in VERSIONED_TABLES for column, kind in (
+                  ("version", "INTEGER DEFAULT 1"), ("retired", "BOOLEAN DEFAULT FALSE"), ("changed_at", "TIMESTAMP"),
+                  ("changed_by", "TEXT")))
+
+# One writer at a time in this process; DuckDB's file lock keeps other processes out.
+WRITE_LOCK = threading.RLock()
 
 
 @contextmanager
 def transaction(con):
-    """All or nothing: commit when the block ends, roll back if it raises."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield con
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
+    """All or nothing, one writer at a time: commit when the block ends, roll back if it raises.
+
+    Checks that depend on what is stored (is this id free? which version is current?) belong
+    inside the block, so that no other writer can change the answer before the commit.
+    """
+    with WRITE_LOCK:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
@@ -114,17 +146,6 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     return con
 
 
-def exists(path: str | os.PathLike | None = None) -> bool:
-    """Whether the database file exists and holds at least one organisation."""
-    target = db_path(path)
-    if not target.exists():
-        return False
-    try:
-        con = duckdb.connect(str(target), read_only=True,
-                             config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-        try:
-            return con.execute("SELECT count(*) FROM orgs").fetchone()[0] > 0
-        finally:
-            con.close()
-    except duckdb.Error:
-        return False
+def is_empty(con) -> bool:
+    """Whether the database holds no organisation at all (a fresh file)."""
+    return con.execute("SELECT count(*) FROM orgs").fetchone()[0] == 0

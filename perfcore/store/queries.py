@@ -7,7 +7,7 @@ import pandas as pd
 def progress(con, org: str, year: int) -> pd.DataFrame:
     """The year's quarterly progress reports (工作进度表)."""
     return con.execute("SELECT unit, period, indicator, percent, progress, problems, next_steps, reporter, report_date "
-                       "FROM progress WHERE org = ? AND year = ?", [org, year]).df()
+                       "FROM progress WHERE org = ? AND year = ? AND NOT retired", [org, year]).df()
 
 
 def events(con, org: str, year: int) -> pd.DataFrame:

@@ -1,7 +1,10 @@
-"""Publishing a year: its scheme and results frozen with when and who.
+"""Publishing a year: its scheme, data and results frozen with when, who and why.
 
-Later edits never silently change a published ranking: screens show the published result, and
-`differences` lists every unit whose live composite, rank or grade no longer matches it.
+Later edits never silently change a published ranking: screens and exported notices show the
+published result (`as_published`), and `differences` lists every unit whose live composite,
+rank or grade no longer matches it. Publishing again needs a reason; every earlier
+publication stays stored and listed (`history`). Each publication records the audit log's
+head hash, so the log as it stood then can be checked later.
 """
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ import pandas as pd
 from ..engine import results as results_mod
 from ..errors import PerfcoreError
 from ..store.audit import audit
-from ..store.connection import transaction
+from ..store.audit import head as audit_head
+from ..store.connection import VERSIONED_TABLES, transaction
 
 FROZEN = ["unit", "series", "composite", "rank", "series_rank", "grade", "veto", "veto_reason", "prev_rank",
           "prev_series_rank", "rank_change", "series_rank_change", "movement"]
@@ -27,8 +31,13 @@ def _frozen(year: results_mod.YearScore) -> pd.DataFrame:
     return frame
 
 
-def publish(con, org: str, year: int, who: str, note: str | None = None, via: str = "page") -> dict:
-    """Freeze the year's current results. Returns the publication."""
+def publish(con, org: str, year: int, who: str, note: str | None = None, via: str = "page",
+            reason: str | None = None) -> dict:
+    """Freeze the year's current results. Returns the publication.
+
+    A year already published is published again only with a `reason`; the earlier
+    publication is kept and stays listed.
+    """
     if not (who or "").strip():
         raise PerfcoreError("请先填写操作人姓名 / please give your name first")
     scored = results_mod.score(con, org, year)
@@ -36,15 +45,21 @@ def publish(con, org: str, year: int, who: str, note: str | None = None, via: st
         raise PerfcoreError(f"{year} 年度仍有尚未评分的内容，不能发布 / {year} still has parts not yet scored; it cannot be published")
     frame = _frozen(scored)
     text = frame.to_json(orient="records", force_ascii=False)
-    data = json.dumps(snapshot(con, org, year), ensure_ascii=False, default=str)
-    now = dt.datetime.now()
     fingerprint = hashlib.sha256(text.encode()).hexdigest()
     with transaction(con):
+        before = latest(con, org, year)
+        if before is not None and not (reason or "").strip():
+            raise PerfcoreError(f"{year} 年度已于 {before['published_at']:%Y-%m-%d %H:%M} 由{before['published_by']}发布；"
+                                f"再次发布须说明理由 / {year} was published {before['published_at']:%Y-%m-%d %H:%M} by "
+                                f"{before['published_by']}; publishing again needs a reason")
+        data = json.dumps(snapshot(con, org, year), ensure_ascii=False, default=str)
+        now = dt.datetime.now()
         con.execute("INSERT INTO publications (org, year, published_at, published_by, note, scheme_toml, results_json, "
-                    "fingerprint, data_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [org, year, now, who, note, scored.scheme.text, text, fingerprint, data])
-        audit(con, who, "publish", org, year, "year", str(year), None, {"fingerprint": fingerprint, "units": len(frame)},
-              note, via)
+                    "fingerprint, data_json, reason, audit_head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [org, year, now, who, note, scored.scheme.text, text, fingerprint, data, reason, audit_head(con)])
+        audit(con, who, "republish" if before is not None else "publish", org, year, "year", str(year),
+              None if before is None else {"fingerprint": before["fingerprint"], "published_at": str(before["published_at"])},
+              {"fingerprint": fingerprint, "units": len(frame)}, reason or note, via)
     return latest(con, org, year)
 
 
@@ -52,10 +67,14 @@ SNAPSHOT_TABLES = ("indicators", "indicator_scores", "assignments", "events", "e
 
 
 def snapshot(con, org: str, year: int) -> dict:
-    """The year's data as it stood: every table the results were computed from, plus the unit list."""
-    data = {t: con.execute(f"SELECT * EXCLUDE (org, year) FROM {t} WHERE org = ? AND year = ?", [org, year]).df()
-            .to_dict("records") for t in SNAPSHOT_TABLES}
-    data["units"] = con.execute("SELECT * EXCLUDE (org) FROM units WHERE org = ?", [org]).df().to_dict("records")
+    """The year's data as it stood: every table the results were computed from (current rows;
+    every event, revoked ones included, since they show in the trace), plus the unit list."""
+    def rows(table, where, params):
+        current = " AND NOT retired" if table in VERSIONED_TABLES else ""
+        return con.execute(f"SELECT * FROM {table} WHERE {where}{current}", params).df() \
+            .drop(columns=["org", "year"], errors="ignore").to_dict("records")
+    data = {t: rows(t, "org = ? AND year = ?", [org, year]) for t in SNAPSHOT_TABLES}
+    data["units"] = rows("units", "org = ?", [org])
     return data
 
 
@@ -70,12 +89,18 @@ def published_data(con, org: str, year: int) -> dict | None:
 
 def latest(con, org: str, year: int) -> dict | None:
     """The most recent publication of a year, or None."""
-    row = con.execute("SELECT published_at, published_by, note, fingerprint, results_json FROM publications "
+    row = con.execute("SELECT published_at, published_by, note, fingerprint, results_json, reason FROM publications "
                       "WHERE org = ? AND year = ? ORDER BY published_at DESC LIMIT 1", [org, year]).fetchone()
     if row is None:
         return None
     return {"published_at": row[0], "published_by": row[1], "note": row[2], "fingerprint": row[3],
-            "results": pd.DataFrame(json.loads(row[4]))}
+            "results": pd.DataFrame(json.loads(row[4])), "reason": row[5]}
+
+
+def history(con, org: str, year: int) -> pd.DataFrame:
+    """Every publication of a year, newest first: when, by whom, why, and its fingerprint."""
+    return con.execute("SELECT published_at, published_by, note, reason, fingerprint FROM publications "
+                       "WHERE org = ? AND year = ? ORDER BY published_at DESC", [org, year]).df()
 
 
 def stamp(pub: dict | None, lang: str = "zh") -> str | None:
@@ -84,6 +109,16 @@ def stamp(pub: dict | None, lang: str = "zh") -> str | None:
         return None
     when = f"{pub['published_at']:%Y-%m-%d %H:%M}"
     return f"{when} 由{pub['published_by']}发布" if lang == "zh" else f"published {when} by {pub['published_by']}"
+
+
+def official(con, org: str, year: int, live: results_mod.YearScore | None = None) -> tuple[results_mod.YearScore, dict | None]:
+    """What a notice or a ranking shows for a year: the published result if there is one, else the live one.
+
+    Returns the year and its latest publication (None when unpublished: a draft, 征求意见稿).
+    """
+    live = live or results_mod.score(con, org, year)
+    pub = latest(con, org, year)
+    return (as_published(live, pub["results"]) if pub is not None else live), pub
 
 
 def differences(published: pd.DataFrame, live: results_mod.YearScore) -> pd.DataFrame:

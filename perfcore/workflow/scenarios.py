@@ -1,5 +1,7 @@
 """Named what-if scenarios: saved, reloaded and compared. Never touch the evaluation data.
 
+Saving a name again keeps the earlier version; deleting retires the scenario. Both are audited.
+
 A scenario is the change it makes, as plain data:
     {"weights": {...}, "category_weights": {...}, "points": {...}, "events_off": [...]}
 """
@@ -9,6 +11,8 @@ import datetime as dt
 import json
 
 from ..errors import PerfcoreError
+from ..store.audit import audit
+from ..store.connection import transaction
 
 KEYS = ("weights", "category_weights", "points", "events_off")
 
@@ -23,26 +27,63 @@ def normalise(spec: dict) -> dict:
     return out
 
 
-def save(con, org: str, year: int, name: str, spec: dict) -> None:
-    """Save (or replace) a named scenario."""
+def _current(con, org: str, year: int, name: str) -> dict | None:
+    row = con.execute("SELECT spec, version, retired, saved_at FROM scenarios WHERE org = ? AND year = ? AND name = ?",
+                      [org, year, name]).fetchone()
+    return None if row is None else {"spec": row[0], "version": row[1] or 1, "retired": bool(row[2]), "saved_at": row[3]}
+
+
+def _keep(con, org, year, name, old: dict, now) -> None:
+    con.execute("INSERT INTO row_versions VALUES ('scenarios', ?, ?, ?, ?, ?, ?)",
+                [org, year, name, old["version"], now, json.dumps({"spec": json.loads(old["spec"]), "retired": old["retired"]},
+                                                                   ensure_ascii=False)])
+
+
+def save(con, org: str, year: int, name: str, spec: dict, who: str = "", via: str = "page") -> None:
+    """Save a named scenario; saving a name again keeps the earlier version."""
     name = (name or "").strip()
     if not name:
         raise PerfcoreError("请为方案命名 / please name the scenario")
-    con.execute("INSERT OR REPLACE INTO scenarios VALUES (?, ?, ?, ?, ?)",
-                [org, year, name, json.dumps(normalise(spec), ensure_ascii=False), dt.datetime.now()])
+    text = json.dumps(normalise(spec), ensure_ascii=False)
+    now = dt.datetime.now()
+    with transaction(con):
+        old = _current(con, org, year, name)
+        if old is None:
+            con.execute("INSERT INTO scenarios (org, year, name, spec, saved_at, version, retired) VALUES (?, ?, ?, ?, ?, 1, FALSE)",
+                        [org, year, name, text, now])
+        else:
+            if old["spec"] == text and not old["retired"]:
+                return
+            _keep(con, org, year, name, old, now)
+            con.execute("UPDATE scenarios SET spec = ?, saved_at = ?, version = version + 1, retired = FALSE "
+                        "WHERE org = ? AND year = ? AND name = ?", [text, now, org, year, name])
+        audit(con, who or "—", "scenario-save", org, year, "scenario", name,
+              None if old is None or old["retired"] else json.loads(old["spec"]), json.loads(text), None, via)
 
 
 def names(con, org: str, year: int) -> list[str]:
-    return [r[0] for r in con.execute("SELECT name FROM scenarios WHERE org = ? AND year = ? ORDER BY saved_at",
+    """Saved scenarios of a year, oldest first."""
+    return [r[0] for r in con.execute("SELECT name FROM scenarios WHERE org = ? AND year = ? AND NOT retired ORDER BY saved_at",
                                       [org, year]).fetchall()]
 
 
 def load(con, org: str, year: int, name: str) -> dict:
-    row = con.execute("SELECT spec FROM scenarios WHERE org = ? AND year = ? AND name = ?", [org, year, name]).fetchone()
+    """A saved scenario's change, as data."""
+    row = con.execute("SELECT spec FROM scenarios WHERE org = ? AND year = ? AND name = ? AND NOT retired",
+                      [org, year, name]).fetchone()
     if row is None:
         raise PerfcoreError(f"没有名为「{name}」的模拟方案 / no scenario named '{name}'")
     return normalise(json.loads(row[0]))
 
 
-def delete(con, org: str, year: int, name: str) -> None:
-    con.execute("DELETE FROM scenarios WHERE org = ? AND year = ? AND name = ?", [org, year, name])
+def delete(con, org: str, year: int, name: str, who: str = "", via: str = "page") -> None:
+    """Retire a saved scenario (its versions are kept)."""
+    now = dt.datetime.now()
+    with transaction(con):
+        old = _current(con, org, year, name)
+        if old is None or old["retired"]:
+            return
+        _keep(con, org, year, name, old, now)
+        con.execute("UPDATE scenarios SET retired = TRUE, saved_at = ?, version = version + 1 "
+                    "WHERE org = ? AND year = ? AND name = ?", [now, org, year, name])
+        audit(con, who or "—", "scenario-delete", org, year, "scenario", name, json.loads(old["spec"]), None, None, via)

@@ -1,0 +1,38 @@
+"""The evaluation's shared vocabulary and the limits on what comes in, in one place.
+
+Words an office could put differently in its scheme (which statuses count, amounts, grades)
+live in the scheme; these are the words every office's tables share, and the bounds that
+keep a mistyped or hostile file from being taken at face value.
+"""
+from __future__ import annotations
+
+# Record status (状态) through the year: 草稿 → 已核实 → 已审定, 申诉中 while appealed, 已撤销 when revoked.
+STATUSES = ("草稿", "已核实", "已审定", "申诉中", "已撤销")
+REVOKED = "已撤销"
+DEFAULT_STATUS = "已审定"
+DEFAULT_COUNTED = ("已核实", "已审定", "申诉中")
+
+# Who found a problem or gave an award (来源层级), highest first.
+SOURCE_LEVELS = ("国家", "中央", "省", "自治区", "兵团", "市", "师", "区", "县", "本级", "自查", "媒体")
+DEFAULT_SOURCE_LEVEL = "区"
+
+# How a mitigation (减免) applies: the office's words and the engine's.
+MITIGATION_MODES = {"免予": "exempt", "免予扣分": "exempt", "exempt": "exempt",
+                    "减轻": "reduce", "减轻扣分": "reduce", "reduce": "reduce"}
+MITIGATION_WORDS = {"exempt": "免予", "reduce": "减轻"}
+
+# Reporting periods of the progress table (工作进度表) and the share of the year's work
+# expected by each (序时进度, in %).
+PERIODS = {"一季度": 25.0, "上半年": 50.0, "前三季度": 75.0, "全年": 100.0}
+PERIOD_EN = {"一季度": "Q1", "上半年": "H1", "前三季度": "Q1–Q3", "全年": "Full year"}
+# A unit is on track when at most this many points behind 序时进度, behind up to the second.
+PROGRESS_ON_TRACK_GAP = -5.0
+PROGRESS_BEHIND_GAP = -15.0
+
+# Bounds on incoming data. A count (次数/人次) above MAX_COUNT is a typing error, not an event.
+MAX_COUNT = 10_000
+MAX_CELL_CHARS = 2_000
+MAX_FILE_BYTES = 20 * 1024 * 1024            # an uploaded or imported file
+MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024    # a workbook's contents once unzipped (checked before parsing)
+MAX_ROWS = 200_000
+MAX_COLUMNS = 200
