@@ -32,7 +32,7 @@ if not who:
 def show_problems(problems) -> None:
     st.error(state.bi(f"发现 {len(problems)} 个问题，未写入任何数据。", f"{len(problems)} problem(s); nothing was written."))
     st.dataframe(problems_frame(problems, lang), hide_index=True, width="stretch", column_config={
-        "sheet": state.bi("工作表", "Sheet"), "row": st.column_config.NumberColumn(state.bi("行", "Row"), format="%d"),
+        "sheet": state.bi("工作表", "Sheet"), "row": state.bi("行", "Row"),
         "column": state.bi("列", "Column"), "value": state.bi("内容", "Value"), "problem": state.bi("问题", "Problem")})
 
 

@@ -61,9 +61,9 @@ def _short(value: str, limit: int = 60) -> str:
 def problems_frame(problems: list[Problem], lang: str = "zh"):
     """Problems as a table for a screen: sheet, row, column, value, and the message in one language."""
     import pandas as pd
-    return pd.DataFrame([{"sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value,
-                          "problem": p.zh if lang == "zh" else p.en} for p in problems],
-                        columns=["sheet", "row", "column", "value", "problem"])
+    return pd.DataFrame([{"sheet": p.sheet or "", "row": "" if p.row is None else str(p.row), "column": p.column or "",
+                          "value": "" if p.value is None else _short(p.value, 200), "problem": p.zh if lang == "zh" else p.en}
+                         for p in problems], columns=["sheet", "row", "column", "value", "problem"])
 
 
 class PerfcoreError(Exception):

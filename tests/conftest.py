@@ -28,3 +28,15 @@ def sample_db(sample_db_path):
     con = perfcore.connect(sample_db_path)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless chromium for every browser test of the session."""
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

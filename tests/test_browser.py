@@ -1,100 +1,29 @@
 """Real-browser tests: Playwright driving Debian's chromium against `streamlit run dashboard.py`.
 
-Screenshots of every page in both languages go to artifacts/screenshots/. On CI (CI=true) a
-missing browser is an error, never a skip.
+Screenshots of every page in both languages go to artifacts/screenshots/. The server here starts on an
+empty database file, so it also shows the app building the sample on its first start.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.browser import ROOT, Server, errors, require_chromium, settle, shoot
+
+require_chromium()
+
 PAGES = {"": "部门排名|rankings", "unit": "城东街道|城东街道", "progress": "指标进度|indicator progress", "deductions": "扣分明细|deductions",
          "movement": "排名变化|Rank movement", "whatif": "权重模拟|What-if", "data": "数据管理|Data management"}
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is not installed; CI must run the browser tests (scripts/test.sh installs it)")
-    pytest.skip("chromium is not installed (scripts/test.sh installs it)", allow_module_level=True)
-
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The dashboard on a fresh database file: the app builds it from data/ on first start."""
-    db = tmp_path_factory.mktemp("browser") / "app.duckdb"
-    port = _free_port()
-    env = dict(os.environ, PERFCORE_DB=str(db))
-    log = open(tmp_path_factory.getbasetemp() / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def settle(page, timeout=120_000):
-    """Wait until the script has finished and nothing is still loading."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    time.sleep(0.8)
-    page.wait_for_function("""() => {
-        const app = document.querySelector('[data-testid="stApp"]');
-        return app && app.getAttribute('data-test-script-state') === 'notRunning'
-            && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0; }""", timeout=timeout)
-    time.sleep(1.2)
-
-
-def shoot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
-        '[data-testid="stMain"], [data-testid="stMainBlockContainer"]')].map(e => e.scrollHeight), 800)""")
-    page.set_viewport_size({"width": 1440, "height": min(int(height) + 80, 6000)})
-    time.sleep(1.0)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    page.set_viewport_size({"width": 1440, "height": 900})
-
-
-def errors(page):
-    return page.locator('[data-testid="stException"]').count()
+    base = tmp_path_factory.mktemp("browser")
+    srv = Server(base / "app.duckdb", base / "streamlit.log").start()
+    yield srv.url
+    srv.stop()
 
 
 @pytest.fixture

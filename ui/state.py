@@ -181,12 +181,16 @@ def require_frame() -> None:
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+# GitHub-flavoured markdown links bare addresses (http://…, www.…, a@b.c) after escapes are resolved;
+# an invisible word joiner after their first part keeps them text.
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|www|@)")
 
 
 def md(text) -> str:
-    """Text from the data, safe inside markdown: every markup character escaped, so a name
-    is shown as typed and never becomes a link, a colour, a formula or an icon."""
-    return _MARKDOWN.sub(r"\\\1", "" if text is None else str(text))
+    """Text from the data, safe inside markdown: every markup character escaped and bare addresses
+    broken up, so a name is shown as typed and never becomes a link, a colour, a formula or an icon."""
+    text = _AUTOLINK.sub("\\1\u2060", "" if text is None else str(text))
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def selected() -> tuple[str, int, str | None]:

@@ -1,0 +1,105 @@
+"""Helpers for the real-browser tests: a `streamlit run dashboard.py` server and Debian's chromium.
+
+On CI (CI=true) a missing browser is an error, never a skip.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError("chromium is not installed; CI must run the browser tests (scripts/test.sh installs it)")
+        pytest.skip("chromium is not installed (scripts/test.sh installs it)", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`streamlit run dashboard.py` on a database file; can be stopped and started again on the same file."""
+
+    def __init__(self, db: Path, log: Path):
+        self.db, self.log_path = Path(db), Path(log)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def start(self, timeout: float = 120) -> "Server":
+        env = dict(os.environ, PERFCORE_DB=str(self.db))
+        self._log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(self.port),
+                                      "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                                     cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/_stcore/health", timeout=1)
+                return self
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("streamlit did not start: " + self.log_path.read_text()[-2000:])
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+            self._log.close()
+
+
+def settle(page, timeout=120_000):
+    """Wait until the script has finished and nothing is still loading."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    time.sleep(0.8)
+    page.wait_for_function("""() => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        return app && app.getAttribute('data-test-script-state') === 'notRunning'
+            && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0; }""", timeout=timeout)
+    time.sleep(1.2)
+
+
+def shoot(page, name, width=1440):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        '[data-testid="stMain"], [data-testid="stMainBlockContainer"]')].map(e => e.scrollHeight), 800)""")
+    page.set_viewport_size({"width": width, "height": min(int(height) + 80, 6000)})
+    time.sleep(1.0)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": width, "height": 900})
+
+
+def errors(page) -> int:
+    return page.locator('[data-testid="stException"]').count()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox by its label, as a user does: open it, type to filter, click."""
+    page.get_by_label(label, exact=True).click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    settle(page)

@@ -1,0 +1,259 @@
+"""Nothing lost, nothing changed silently: the audit chain, concurrent writers, versions, re-init,
+publications, reinstatement and scenarios."""
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+
+import openpyxl
+import io
+import pytest
+
+import perfcore
+from perfcore.errors import InputError, PerfcoreError
+from perfcore.ingest import importer, ledger
+from perfcore.ingest.sources import load_source, read_source, write
+from perfcore.present import export
+from perfcore.store import audit
+from perfcore.workflow import publish, scenarios
+from tests.conftest import ROOT
+
+EVENT = {"date": "2025-05-02", "unit": "区委办", "target": "察访核验", "rule": "工作落实不力", "source_level": "区",
+         "description": "测试记录"}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("store") / "template.duckdb"
+    con = perfcore.connect(path)
+    load_source(con, ROOT / "data")
+    con.close()
+    return path
+
+
+@pytest.fixture
+def db(template, tmp_path):
+    path = tmp_path / "db.duckdb"
+    shutil.copy(template, path)
+    return path
+
+
+@pytest.fixture
+def con(db):
+    c = perfcore.connect(db)
+    yield c
+    c.close()
+
+
+# ---------------------------------------------------------------- the audit log's hash chain
+
+def test_the_chain_is_intact_after_every_kind_of_change(con):
+    ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    e = ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    ledger.edit_event(con, "示例区", 2025, e["event_id"], {"count": 2}, who="乙", why="核对后更正")
+    ledger.revoke_event(con, "示例区", 2025, e["event_id"], who="乙", why="重复")
+    scenarios.save(con, "示例区", 2025, "公众评议占一半", {"weights": {"public": 0.5}}, who="丙")
+    scenarios.delete(con, "示例区", 2025, "公众评议占一半", who="丙")
+    result = audit.verify(con)
+    assert result["ok"] and result["legacy"] == 0
+    assert result["rows"] == 3 + 6          # three organisations built, six changes
+    assert result["head"] == audit.head(con)
+
+
+def test_an_edited_row_is_found(con):
+    ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    target = con.execute("SELECT id FROM audit_log WHERE action = 'add'").fetchone()[0]
+    con.execute("UPDATE audit_log SET who = '别人' WHERE id = ?", [target])       # plain DuckDB, behind the app's back
+    result = audit.verify(con)
+    assert not result["ok"] and result["broken_at"] == target and "content changed" in result["reason"]
+
+
+def test_a_deleted_row_breaks_the_chain_at_the_next_one(con):
+    for _ in range(3):
+        ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    ids = [r[0] for r in con.execute("SELECT id FROM audit_log ORDER BY id").fetchall()]
+    con.execute("DELETE FROM audit_log WHERE id = ?", [ids[-2]])
+    result = audit.verify(con)
+    assert not result["ok"] and result["broken_at"] == ids[-1] and "chain broken" in result["reason"]
+
+
+def test_a_cut_off_tail_shows_against_the_head_stored_with_a_publication(con):
+    pub_head = None
+    ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    publish.publish(con, "示例区", 2025, who="办公室")
+    pub_head = con.execute("SELECT audit_head FROM publications").fetchone()[0]
+    last = con.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+    con.execute("DELETE FROM audit_log WHERE id = ?", [last])          # the publish row itself
+    assert audit.verify(con)["ok"]                                   # a chain cut at its end still links …
+    assert audit.head(con) == pub_head                               # … but the publication knew the head at its time
+    assert con.execute("SELECT count(*) FROM audit_log WHERE action = 'publish'").fetchone()[0] == 0
+
+
+def test_cli_audit_verify(db, capsys):
+    from perfcore.cli import main
+    assert main(["audit", "verify", "--db", str(db)]) == 0
+    assert "操作日志完整" in capsys.readouterr().out
+    con = perfcore.connect(db)
+    con.execute("UPDATE audit_log SET why = 'x' WHERE id = (SELECT min(id) FROM audit_log)")
+    con.close()
+    assert main(["audit", "verify", "--db", str(db)]) == 1
+    assert "断开" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- writers at the same time
+
+def test_five_writers_at_once_get_distinct_ids_and_lose_nothing(con):
+    errors, made = [], []
+
+    def record(n):
+        cur = con.cursor()
+        try:
+            for _ in range(n):
+                made.append(ledger.add_event(cur, "示例区", 2025, EVENT, who="并发")["event_id"])
+        except Exception as exc:   # noqa: BLE001 - any error is a failure here
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record, args=(8,)) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(made) == 40 and len(set(made)) == 40
+    stored = con.execute("SELECT count(*) FROM events WHERE org = '示例区' AND year = 2025 AND updated_by = '并发'").fetchone()[0]
+    assert stored == 40
+    assert con.execute("SELECT count(*) FROM audit_log WHERE who = '并发'").fetchone()[0] == 40
+    assert audit.verify(con)["ok"]
+
+
+def test_a_correction_over_someone_elses_is_refused(con):
+    e = ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    ledger.edit_event(con, "示例区", 2025, e["event_id"], {"count": 2}, who="乙", why="更正", seen_version=1)
+    with pytest.raises(PerfcoreError, match="刚被其他人修改"):
+        ledger.edit_event(con, "示例区", 2025, e["event_id"], {"count": 3}, who="丙", why="更正", seen_version=1)
+    assert ledger.event(con, "示例区", 2025, e["event_id"])["count"] == 2
+
+
+def test_an_existing_id_is_never_overwritten(con):
+    with pytest.raises(InputError, match="编号已存在"):
+        ledger.add_event(con, "示例区", 2025, {**EVENT, "event_id": "2025-0001"}, who="甲")
+    assert ledger.event(con, "示例区", 2025, "2025-0001")["unit"] == "区委办"
+
+
+# ---------------------------------------------------------------- imports never delete
+
+def test_a_header_only_veto_file_deletes_nothing(con, tmp_path):
+    path = tmp_path / "一票否决.csv"
+    path.write_text("单位,类别,日期,说明,证据文号\n", encoding="utf-8-sig")
+    before = con.execute("SELECT count(*) FROM vetoes WHERE org = '示例市直机关' AND year = 2024").fetchone()[0]
+    assert before == 1
+    plan = importer.plan_import(con, path, "示例市直机关", 2024)
+    assert not plan.has_changes                                       # a partial file leaves the veto alone
+    plan = importer.plan_import(con, path, "示例市直机关", 2024, complete=True)
+    assert len(plan.removed) == 1
+    importer.apply_import(con, plan, who="办公室", revoke_missing=True)
+    row = con.execute("SELECT unit, retired, version FROM vetoes WHERE org = '示例市直机关' AND year = 2024").fetchall()
+    assert row == [("水利局", True, 2)]                                # still stored, retired
+    kept = con.execute("SELECT row_json FROM row_versions WHERE entity = 'vetoes'").fetchone()[0]
+    assert json.loads(kept)["unit"] == "水利局" and json.loads(kept)["retired"] is False
+    assert not perfcore.score(con, "示例市直机关", 2024).results.set_index("unit").loc["水利局", "veto"]
+
+
+def test_an_edited_evaluation_keeps_its_earlier_version(con, tmp_path):
+    path = tmp_path / "评议得分.csv"
+    path.write_text("单位,类别,项目,得分,满分\n区委办,公众评议,,90,100\n", encoding="utf-8-sig")
+    plan = importer.plan_import(con, path, "示例区", 2025)
+    assert len(plan.changed) == 1 and not plan.removed
+    importer.apply_import(con, plan, who="办公室")
+    assert con.execute("SELECT score, version FROM evaluations WHERE org='示例区' AND year=2025 AND unit='区委办'").fetchone() == (90.0, 2)
+    old = json.loads(con.execute("SELECT row_json FROM row_versions WHERE entity='evaluations'").fetchone()[0])
+    assert old["score"] == 85.82
+
+
+def test_reimporting_a_ledger_does_not_silently_bring_back_a_revoked_record(con, tmp_path):
+    ledger.revoke_event(con, "示例区", 2025, "2025-0001", who="办公室", why="核实有误")
+    path = tmp_path / "扣分台账.csv"
+    shutil.copy(ROOT / "data/示例区/2025/扣分台账.csv", path)          # the office's older copy still lists it
+    plan = importer.plan_import(con, path, "示例区", 2025)
+    assert [after["event_id"] for _, after in plan.reinstated] == ["2025-0001"] and not plan.changed
+    with pytest.raises(PerfcoreError, match="另行确认"):
+        importer.apply_import(con, plan, who="办公室")
+    assert ledger.event(con, "示例区", 2025, "2025-0001")["status"] == "已撤销"
+    importer.apply_import(con, plan, who="办公室", reinstate=True)
+    assert ledger.event(con, "示例区", 2025, "2025-0001")["status"] == "已审定"
+    assert audit.audit_log(con, action="import-reinstate")["entity_id"].tolist() == ["2025-0001"]
+
+
+def test_reinstating_on_the_page_needs_a_reason(con):
+    ledger.revoke_event(con, "示例区", 2025, "2025-0001", who="办公室", why="核实有误")
+    with pytest.raises(PerfcoreError, match="理由"):
+        ledger.reinstate_event(con, "示例区", 2025, "2025-0001", "已审定", who="办公室", why="")
+    back = ledger.reinstate_event(con, "示例区", 2025, "2025-0001", "已审定", who="办公室", why="申诉后复核属实")
+    assert back["status"] == "已审定" and back["revoked_reason"] is None and back["version"] == 3
+
+
+# ---------------------------------------------------------------- re-init, publication, scenarios
+
+def test_init_over_data_refuses_unless_told_and_then_archives(con):
+    before = con.execute("SELECT count(*) FROM events WHERE org = '示例区'").fetchone()[0]
+    ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    orgs = read_source(ROOT / "data")
+    with pytest.raises(PerfcoreError, match="--replace"):
+        write(con, orgs)
+    assert con.execute("SELECT count(*) FROM events WHERE org = '示例区'").fetchone()[0] == before + 1
+    replaced = write(con, [o for o in orgs if o.org == "示例区"], who="管理员", replace=True)
+    assert replaced[0]["org"] == "示例区" and replaced[0]["rows"]["events"] == before + 1
+    archived = json.loads(con.execute("SELECT data_json FROM archives").fetchone()[0])
+    assert any(e["updated_by"] == "甲" for e in archived["events"])  # the record typed in is in the archive
+    assert con.execute("SELECT count(*) FROM events WHERE org = '示例区'").fetchone()[0] == before
+    log = audit.audit_log(con, action="replace")
+    assert len(log) == 1 and json.loads(log["before_json"].iloc[0])["rows"]["events"] == before + 1
+    assert audit.verify(con)["ok"]
+
+
+def test_cli_init_refuses_over_existing_data(db, capsys):
+    from perfcore.cli import main
+    assert main(["init", "--db", str(db)]) == 2
+    assert "--replace" in capsys.readouterr().err
+
+
+def test_a_published_notice_shows_the_published_numbers(con):
+    publish.publish(con, "示例区", 2025, who="办公室")
+    frozen = publish.latest(con, "示例区", 2025)["results"].set_index("unit")
+    ledger.add_event(con, "示例区", 2025, {**EVENT, "rule": "媒体曝光经查属实"}, who="甲")   # −20 after publication
+    live = perfcore.score(con, "示例区", 2025).results.set_index("unit")
+    assert live.loc["区委办", "composite"] == pytest.approx(frozen.loc["区委办", "composite"] - 20)
+    shown, pub = publish.official(con, "示例区", 2025)
+    notice = export.notice_frame(shown)
+    row = notice[notice["单位"] == "区委办"].iloc[0]
+    assert row["综合得分"] == pytest.approx(round(frozen.loc["区委办", "composite"], 2))
+    book = openpyxl.load_workbook(io.BytesIO(export.notice_xlsx(shown, "zh", publish.stamp(pub))))
+    assert "征求意见稿" not in book.active["A1"].value and "发布" in book.active["A2"].value
+
+
+def test_an_unpublished_notice_is_a_draft(con):
+    shown, pub = publish.official(con, "示例区", 2025)
+    assert pub is None
+    book = openpyxl.load_workbook(io.BytesIO(export.notice_xlsx(shown, "zh", None)))
+    assert book.active["A1"].value.endswith("（征求意见稿）")
+
+
+def test_publishing_again_needs_a_reason_and_keeps_the_first(con):
+    first = publish.publish(con, "示例区", 2025, who="办公室")
+    with pytest.raises(PerfcoreError, match="理由"):
+        publish.publish(con, "示例区", 2025, who="办公室")
+    publish.publish(con, "示例区", 2025, who="办公室", reason="申诉复核后更正")
+    history = publish.history(con, "示例区", 2025)
+    assert len(history) == 2 and history["reason"].tolist() == ["申诉复核后更正", None]
+    assert history["fingerprint"].iloc[1] == first["fingerprint"]
+    assert audit.audit_log(con, action="republish")["why"].tolist() == ["申诉复核后更正"]
+
+
+def test_deleting_a_scenario_is_audited_and_kept(con):
+    scenarios.save(con, "示例区", 2025, "甲方案", {"weights": {"public": 0.5}}, who="领导")
+    scenarios.save(con, "示例区", 2025, "甲方案", {"weights": {"public": 0.45}}, who="领导")
+    scenarios.delete(con, "示例区", 2025, "甲方案", who="领导")
+    assert scenarios.names(con, "示例区", 2025) == []
+    assert con.execute("SELECT count(*) FROM row_versions WHERE entity = 'scenarios'").fetchone()[0] == 2
+    assert audit.audit_log(con, org="示例区")["action"].tolist()[:3] == ["scenario-delete", "scenario-save", "scenario-save"]
