@@ -55,8 +55,8 @@ def diff_table(diff, height: int = 400) -> None:
 
 
 def import_tab() -> None:
-    st.caption(state.bi(f"导入到：{org} · {year} 年度（在左侧切换）。支持 xlsx 与 CSV，中英文表头均可。整个文件通过校验后才会写入。",
-                        f"Imports into {org} · {year} (change on the left). xlsx or CSV, Chinese or English headers. "
+    st.caption(state.bi(f"导入到：{state.md(org)} · {year} 年度（在左侧切换）。支持 xlsx 与 CSV，中英文表头均可。整个文件通过校验后才会写入。",
+                        f"Imports into {state.md(org)} · {year} (change on the left). xlsx or CSV, Chinese or English headers. "
                         "Nothing is written unless the whole file passes."))
     c1, c2, c3 = st.columns([2, 1, 1])
     upload = c1.file_uploader(state.bi(f"选择文件（xlsx 或 csv，不超过 {MAX_FILE_BYTES // 1048576} MB）",

@@ -115,9 +115,11 @@ with tab_drill:
         return ["color: #9A9A9A; text-decoration: line-through" if off else ""] * len(row)
 
     number = lambda x: "" if x is None or x != x else f"{x:g}"  # noqa: E731
+    text = lambda v: "" if v is None or v != v else state.md(v)  # noqa: E731 - st.table reads cells as markdown
+    texts = {headers[k]: text for k in ("event_id", "rule", "source_level", "note", "evidence", "status")}
     styled = (table.style.apply(grey, axis=1).hide(axis="index")
               .format(na_rep="")
-              .format({headers["date"]: lambda d: "" if d is None or d != d else f"{d:%Y-%m-%d}",
+              .format({**texts, headers["date"]: lambda d: "" if d is None or d != d else f"{d:%Y-%m-%d}",
                        headers["base"]: lambda x: "" if x is None or x != x else f"{x:.2f}",
                        headers["contribution"]: "{:+.2f}", headers["count"]: number, headers["role_factor"]: number,
                        headers["mitigation_factor"]: number, headers["multiplier"]: number}, na_rep="")

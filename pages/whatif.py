@@ -65,12 +65,12 @@ def simulator():
         st.markdown("**" + state.bi("组成部分权重", "Component weights") + "**")
         weights = {}
         for c in scheme.components:
-            weights[c.key] = st.number_input(label(c.label, c.label_en, lang), step=0.05, format="%.2f", key=f"w_{c.key}")
+            weights[c.key] = st.number_input(state.md(label(c.label, c.label_en, lang)), step=0.05, format="%.2f", key=f"w_{c.key}")
         cat_weights = {}
         if categories:
             with st.expander(state.bi("指标类别权重", "Category weights")):
                 for cat in categories:
-                    cat_weights[cat] = st.number_input(cat, step=0.1, format="%.2f", key=f"cw_{cat}")
+                    cat_weights[cat] = st.number_input(state.md(cat), step=0.1, format="%.2f", key=f"cw_{cat}")
         with st.expander(state.bi("调整指标分值", "Change an indicator's points")):
             points = st.session_state.setdefault("points_spec", dict(spec["points"]))
             indicator = st.selectbox(state.tr("indicator"), scored.indicators["indicator"], key="pt_indicator")
@@ -82,7 +82,7 @@ def simulator():
             else:
                 points.pop(indicator, None)
             if points:
-                st.caption("；".join(f"{k}: {v:g}" for k, v in points.items()))
+                st.caption(state.md("；".join(f"{k}: {v:g}" for k, v in points.items())))
         options = ledger["event_id"].tolist()
         described = dict(zip(ledger["event_id"], ledger["event_id"] + " · " + ledger["unit"] + " · " + ledger["rule"]))
         st.session_state["events_off"] = [e for e in st.session_state.get("events_off", []) if e in described]

@@ -18,7 +18,6 @@ from .present import export
 
 from .ingest import importer
 
-from .ingest import ledger
 from .store import audit
 from .engine import results as results_mod
 from .errors import InputError, PerfcoreError

@@ -72,15 +72,23 @@ class Server:
             self._log.close()
 
 
+IDLE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0; }"""
+
+
 def settle(page, timeout=120_000):
-    """Wait until the script has finished and nothing is still loading."""
+    """Wait until the script has finished and stays finished (a page may rerun itself once more)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    time.sleep(0.8)
-    page.wait_for_function("""() => {
-        const app = document.querySelector('[data-testid="stApp"]');
-        return app && app.getAttribute('data-test-script-state') === 'notRunning'
-            && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0; }""", timeout=timeout)
-    time.sleep(1.2)
+    deadline = time.time() + timeout / 1000
+    while time.time() < deadline:
+        time.sleep(0.8)
+        page.wait_for_function(IDLE, timeout=timeout)
+        time.sleep(1.2)
+        if page.evaluate(IDLE):
+            return
+    raise TimeoutError("the page never came to rest")
 
 
 def shoot(page, name, width=1440):

@@ -30,6 +30,23 @@ def sample_db(sample_db_path):
     con.close()
 
 
+@pytest.fixture
+def db_copy(sample_db_path, tmp_path):
+    """A private copy of the sample database file, for a test that writes."""
+    import shutil
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(sample_db_path, path)
+    return path
+
+
+@pytest.fixture
+def con(db_copy):
+    """A connection to a private copy of the sample database."""
+    c = perfcore.connect(db_copy)
+    yield c
+    c.close()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless chromium for every browser test of the session."""

@@ -40,24 +40,6 @@ def digest(con) -> str:
     return h.hexdigest()
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("bad") / "template.duckdb"
-    con = perfcore.connect(path)
-    load_source(con, ROOT / "data")
-    con.close()
-    return path
-
-
-@pytest.fixture
-def con(template, tmp_path):
-    path = tmp_path / "db.duckdb"
-    shutil.copy(template, path)
-    c = perfcore.connect(path)
-    yield c
-    c.close()
-
-
 def csv_file(path, lines):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
     return path

@@ -105,6 +105,7 @@ def test_a_record_survives_page_switches_reloads_and_restarts(browser, db, tmp_p
 
 MARKUP_UNIT = "[点我](http://evil.example) <b>粗体</b> :red[红字] $x^2$ **星号**"
 MARKUP_SERIES = '<img src=x onerror="document.title=\'pwned\'">系列'
+MARKUP_DESCRIPTION = '<img src=y onerror="document.title=\'pwned\'"> [链接](http://evil.example) **说明**'
 
 
 def test_names_full_of_markup_are_shown_as_typed(browser, db, tmp_path):
@@ -118,14 +119,24 @@ def test_names_full_of_markup_are_shown_as_typed(browser, db, tmp_path):
     plan = importer.plan_import(con, path, "示例区", None)
     assert plan.ok and len(plan.added) == 1
     importer.apply_import(con, plan, who="测试")
+    from perfcore.ingest import ledger
+    ledger.add_event(con, "示例区", 2025, {"date": "2025-06-01", "unit": MARKUP_UNIT, "target": "察访核验", "rule": "工作落实不力",
+                                          "description": "=1+1", "evidence": MARKUP_DESCRIPTION}, who="测试")
     con.close()
     server = Server(db, tmp_path / "streamlit.log").start()
     try:
         page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
-        page.goto(f"{server.url}/unit?org=示例区&year=2025&unit={urllib.parse.quote(MARKUP_UNIT)}")
+        page.goto(f"{server.url}/deductions?org=示例区&year=2025&view=drill&unit={urllib.parse.quote(MARKUP_UNIT)}"
+                  f"&indicator={urllib.parse.quote('察访核验')}")
         settle(page)
         assert errors(page) == 0
         visible = lambda s: s.replace("\u2060", "")   # noqa: E731 - the invisible joiner that stops autolinks
+        cell = page.locator("td", has_text="evil.example").first                # st.table reads cells as markdown
+        assert visible(cell.inner_text()) == MARKUP_DESCRIPTION                  # the evidence shows as typed
+        assert page.locator('img[src="y"]').count() == 0 and page.locator('a[href^="http://evil.example"]').count() == 0
+        page.goto(f"{server.url}/unit?org=示例区&year=2025&unit={urllib.parse.quote(MARKUP_UNIT)}")
+        settle(page)
+        assert errors(page) == 0
         assert visible(page.locator("h1").first.inner_text()) == MARKUP_UNIT
         assert page.get_by_text(MARKUP_SERIES + " · 2025").count() == 1
         assert page.locator('a[href^="http://evil.example"]').count() == 0
@@ -144,13 +155,14 @@ READ_PATHS = ["", "unit", "progress", "deductions?view=drill", "movement", "what
 
 
 async def _settle(page):
+    from tests.browser import IDLE
     await page.wait_for_selector('[data-testid="stApp"]', timeout=300_000)
-    await asyncio.sleep(1.0)
-    await page.wait_for_function("""() => {
-        const app = document.querySelector('[data-testid="stApp"]');
-        return app && app.getAttribute('data-test-script-state') === 'notRunning'
-            && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0; }""", timeout=300_000)
-    await asyncio.sleep(1.0)
+    while True:
+        await asyncio.sleep(1.0)
+        await page.wait_for_function(IDLE, timeout=300_000)
+        await asyncio.sleep(1.2)
+        if await page.evaluate(IDLE):
+            return
 
 
 async def _crowd(url: str) -> tuple[list, list]:

@@ -1,42 +1,21 @@
 """Importing the offices' workbooks: shapes, diffs, idempotence, round trips, and malformed files."""
 from __future__ import annotations
 
-import shutil
 
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import perfcore
 from perfcore.present import export
 from perfcore.ingest import importer
 from perfcore.ingest import ledger
 from perfcore.store import audit
 from perfcore.errors import InputError, PerfcoreError
-from perfcore.ingest.sources import load_source
 from tests.conftest import ROOT
 
 TABLES_TO_SNAPSHOT = ["units", "indicators", "events", "evaluations", "vetoes", "indicator_scores", "assignments",
                       "progress", "event_versions", "audit_log", "publications"]
-
-
-@pytest.fixture(scope="module")
-def db_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("import") / "template.duckdb"
-    con = perfcore.connect(path)
-    load_source(con, ROOT / "data")
-    con.close()
-    return path
-
-
-@pytest.fixture
-def con(db_template, tmp_path):
-    path = tmp_path / "db.duckdb"
-    shutil.copy(db_template, path)
-    c = perfcore.connect(path)
-    yield c
-    c.close()
 
 
 def snapshot(con):

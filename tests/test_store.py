@@ -13,7 +13,7 @@ import pytest
 import perfcore
 from perfcore.errors import InputError, PerfcoreError
 from perfcore.ingest import importer, ledger
-from perfcore.ingest.sources import load_source, read_source, write
+from perfcore.ingest.sources import read_source, write
 from perfcore.present import export
 from perfcore.store import audit
 from perfcore.workflow import publish, scenarios
@@ -23,27 +23,9 @@ EVENT = {"date": "2025-05-02", "unit": "区委办", "target": "察访核验", "r
          "description": "测试记录"}
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("store") / "template.duckdb"
-    con = perfcore.connect(path)
-    load_source(con, ROOT / "data")
-    con.close()
-    return path
-
-
 @pytest.fixture
-def db(template, tmp_path):
-    path = tmp_path / "db.duckdb"
-    shutil.copy(template, path)
-    return path
-
-
-@pytest.fixture
-def con(db):
-    c = perfcore.connect(db)
-    yield c
-    c.close()
+def db(db_copy):
+    return db_copy
 
 
 # ---------------------------------------------------------------- the audit log's hash chain

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import datetime as dt
 
 from ..engine.scheme import Scheme
 from ..errors import Collector, Problem
@@ -224,7 +223,7 @@ def check_evaluation(c: Collector, r: dict, ctx: YearContext) -> bool:
     if _bad(r, "max_score"):
         ok = False
     elif top is not None and (top <= 0 or (full is not None and top > full + 1e-9)):
-        c.add(r["_row"], "满分", top, f"应大于 0" + (f"且不超过该类别满分 {full:g}" if full is not None else ""),
+        c.add(r["_row"], "满分", top, "应大于 0" + (f"且不超过该类别满分 {full:g}" if full is not None else ""),
               "must be above 0" + (f" and at most the kind's full marks {full:g}" if full is not None else ""))
         return False
     if top is None and r["aspect"] and full is not None:

@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import Collector, InputError, PerfcoreError, Problem
 from ..store import versions
 from ..store.audit import append as append_audit
-from ..store.audit import entry, jsonable, to_json
+from ..store.audit import entry, jsonable
 from ..store.connection import transaction
 from ..vocab import MAX_FILE_BYTES, PERIODS, REVOKED
 from . import ledger
