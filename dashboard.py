@@ -2,24 +2,25 @@
 import streamlit as st
 
 from perfcore.names import sort_names
-from ui import state
+from ui import data, state
 
 st.set_page_config(page_title="机关绩效考评 · Performance Evaluation", page_icon="📊", layout="wide")
 
 with st.sidebar:
     st.segmented_control("语言 / Language", ["zh", "en"], key="lang", default="zh", required=True,
                          format_func={"zh": "中文", "en": "English"}.get, bind="query-params")
-    orgs = state.org_names()
+    orgs = data.org_names()
     if st.session_state.get("org") not in orgs:
         st.session_state.pop("org", None)
     org = st.selectbox(state.tr("org"), orgs, key="org", bind="query-params")
-    years = sorted(state.org_years(org), reverse=True)
-    complete = [y for y in years if not state.in_progress(state.year_score(org, y))]
+    years = sorted(data.org_years(org), reverse=True)
+    waiting = data.in_progress_years(org)
+    complete = [y for y in years if y not in waiting]
     if st.session_state.get("year") not in years:
         st.session_state.pop("year", None)
     year = st.selectbox(state.tr("year"), years, key="year", bind="query-params",
                         index=years.index(complete[0]) if complete else 0)
-    scored = state.year_score(org, year)
+    scored = data.year_score(org, year)
     series_options = [""] + sort_names(scored.units["series"].unique())
     if st.session_state.get("series") not in series_options:
         st.session_state.pop("series", None)

@@ -1,7 +1,12 @@
-"""A scaled evaluation for benchmarks: 2,000 units, 100 indicators, 10 years, 1,000,000 events.
+"""A scaled evaluation for benchmarks: by default 2,000 units, 100 indicators, 10 years, 1,000,000 events.
 
-Written straight into DuckDB (the loader's validation is not what is measured here).
-Deterministic: numpy's generator with a fixed seed.
+    build(path, units=2000, events=1_000_000)
+
+Written through perfcore's own writer (`sources.write`: one transaction, audited, versioned
+rows), without the per-cell validation of a folder load, which is not what is measured here.
+Deterministic: numpy's generator with a fixed seed. The events use every step of the
+pipeline: fixed, ranged and capped rules, multipliers by source level and accountability,
+mitigations, the automatic item 9, problem keys (de-duplication) and matter keys.
 """
 from __future__ import annotations
 
@@ -114,34 +119,29 @@ years = 2
 """
 
 
-def build(path) -> None:
+def build(path, units: int = UNITS, events: int = EVENTS, years: int = YEARS, indicators: int = INDICATORS) -> None:
+    """Write the scaled organisation into a fresh database file."""
+    from perfcore.ingest.sources import OrgData, write
     rng = np.random.default_rng(7)
-    con = perfcore.connect(path)
-    for t in ("orgs", "units", "schemes", "indicators", "events", "evaluations", "vetoes", "indicator_scores", "assignments", "progress"):
-        con.execute(f"DELETE FROM {t}")
-    con.execute("INSERT INTO orgs VALUES (?, 'bench', now())", [ORG])
-    unit_rows = pd.DataFrame({"org": ORG, "unit": [f"单位{i:04d}" for i in range(UNITS)],
-                          "series": [f"系列{i % 8}" for i in range(UNITS)]})
-    con.register("unit_rows", unit_rows)
-    con.execute("INSERT INTO units (org, unit, series) SELECT * FROM unit_rows")
-    names = [f"指标{i:03d}" for i in range(INDICATORS)]
-    per_year = EVENTS // YEARS
-    for k in range(YEARS):
+    unit_rows = pd.DataFrame({"org": ORG, "unit": [f"单位{i:05d}" for i in range(units)],
+                              "series": [f"系列{i % 8}" for i in range(units)]})
+    names = [f"指标{i:03d}" for i in range(indicators)]
+    per_year = events // years
+    frames = {"units": unit_rows, "schemes": [], "indicators": [], "events": [], "evaluations": []}
+    for k in range(years):
         year = FIRST_YEAR + k
-        con.execute("INSERT INTO schemes VALUES (?, ?, ?)", [ORG, year, SCHEME.format(year=year)])
-        ind = pd.DataFrame({"org": ORG, "year": year, "indicator": names, "category": ["共同性"] * INDICATORS,
-                            "points": 10.0, "mode": "deduct_from_full", "allow_overflow": False, "ord": range(INDICATORS)})
-        con.register("ind", ind)
-        con.execute("INSERT INTO indicators (org, year, indicator, category, points, mode, allow_overflow, ord) "
-                    "SELECT org, year, indicator, category, points, mode, allow_overflow, ord FROM ind")
-        ev_units = unit_rows["unit"].to_numpy()[rng.integers(0, UNITS, per_year)]
+        frames["schemes"].append({"org": ORG, "year": year, "scheme_toml": SCHEME.format(year=year)})
+        frames["indicators"].append(pd.DataFrame({
+            "org": ORG, "year": year, "indicator": names, "category": "共同性", "points": 1000.0 / indicators,
+            "mode": "deduct_from_full", "allow_overflow": False, "ord": range(indicators)}))
+        ev_units = unit_rows["unit"].to_numpy()[rng.integers(0, units, per_year)]
         kind = rng.choice(5, per_year, p=[0.25, 0.55, 0.05, 0.05, 0.10])
         rule = np.array(["工作落实不力", "指标扣分", "指标任务未完成", "自行察访核验问责", "表彰"])[kind]
-        target = np.where(kind == 0, "察访核验", np.where(kind == 4, "正向激励", np.array(names)[rng.integers(0, INDICATORS, per_year)]))
+        target = np.where(kind == 0, "察访核验", np.where(kind == 4, "正向激励", np.array(names)[rng.integers(0, indicators, per_year)]))
         base = np.where(kind == 2, rng.integers(1, 11, per_year).astype(float), np.nan)
         days = rng.integers(0, 360, per_year)
         ev = pd.DataFrame({
-            "org": ORG, "year": year, "event_id": [f"{year}-{i:06d}" for i in range(per_year)],
+            "org": ORG, "year": year, "event_id": [f"{year}-{i:07d}" for i in range(per_year)],
             "date": pd.to_datetime(dt.date(year, 1, 1)) + pd.to_timedelta(days, unit="D"),
             "unit": ev_units, "target": target, "rule": rule,
             "source_level": rng.choice(["区", "市", "省"], per_year, p=[0.7, 0.25, 0.05]),
@@ -150,15 +150,20 @@ def build(path) -> None:
             "mitigation_code": np.where(rng.random(per_year) < 0.03, 7, None),
             "problem_key": np.where(rng.random(per_year) < 0.2, [f"P{x}" for x in rng.integers(0, 5000, per_year)], None),
             "matter_key": np.where(kind == 4, [f"M{x}" for x in rng.integers(0, 3, per_year)], None),
-            "status": "已审定"})
+            "status": "已审定", "description": "规模测试", "version": 1})
         ev["mitigation_mode"] = np.where(ev["mitigation_code"].notna(), "reduce", None)
-        cols = ["org", "year", "event_id", "date", "unit", "target", "rule", "source_level", "count", "base_amount",
-                "accountable", "mitigation_code", "mitigation_mode", "problem_key", "matter_key", "status"]
-        ev = ev[cols]
-        con.register("ev", ev)
-        con.execute(f"INSERT INTO events ({', '.join(cols)}) SELECT * FROM ev")
-        evals = pd.DataFrame({"org": ORG, "year": year, "unit": unit_rows["unit"], "kind": "公众评议", "aspect": "",
-                              "score": np.round(rng.normal(85, 4, UNITS).clip(0, 100), 2), "max_score": 100.0})
-        con.register("evals", evals)
-        con.execute("INSERT INTO evaluations SELECT * FROM evals")
-    con.close()
+        ev["mitigation_reason"] = np.where(ev["mitigation_code"].notna(), "及时整改", None)
+        frames["events"].append(ev)
+        frames["evaluations"].append(pd.DataFrame({
+            "org": ORG, "year": year, "unit": unit_rows["unit"], "kind": "公众评议", "aspect": "",
+            "score": np.round(rng.normal(85, 4, units).clip(0, 100), 2), "max_score": 100.0}))
+    data = OrgData(org=ORG, source="bench/scaled.py")
+    data.frames = {name: (pd.concat(parts, ignore_index=True) if isinstance(parts, list) and parts and
+                          isinstance(parts[0], pd.DataFrame) else pd.DataFrame(parts))
+                   for name, parts in frames.items()}
+    data.schemes = {FIRST_YEAR + k: None for k in range(years)}
+    con = perfcore.connect(path)
+    try:
+        write(con, [data], who="bench", via="bench")
+    finally:
+        con.close()

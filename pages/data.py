@@ -15,18 +15,26 @@ from perfcore.present.i18n import TEXT
 from perfcore.store import audit
 from perfcore.vocab import MAX_FILE_BYTES, PERIODS, REVOKED, SOURCE_LEVELS, STATUSES
 from perfcore.workflow import publish
-from ui import state
+from ui import data, state
 
 org, year, series = state.selected()
 lang = state.lang()
-con = state.cursor()
-scored = state.year_score(org, year)
+con = data.cursor()
+scored = data.year_score(org, year)
 
 st.title(state.bi("数据管理", "Data management"))
 who = st.text_input(state.bi("操作人姓名（记入操作日志）", "Your name (recorded in the audit log)"), key="who",
                     placeholder=state.bi("例如：王某", "e.g. Wang"))
 if not who:
     st.info(state.bi("填写姓名后才能导入、录入、修改、撤销或发布。", "Give your name to import, record, correct, revoke or publish."))
+state.show_flash()
+
+
+def written(message: str) -> None:
+    """After a write: say what was done, and show the page again as the data now is."""
+    state.data_changed()
+    state.flash(message)
+    st.rerun()
 
 
 def show_problems(problems) -> None:
@@ -75,12 +83,12 @@ def import_tab() -> None:
             st.error(state.bi(f"文件过大（上限 {MAX_FILE_BYTES // 1048576} MB），请分成几个文件。",
                               f"The file is too large (limit {MAX_FILE_BYTES // 1048576} MB); split it."))
             return
-        data = upload.getvalue()
-        plan_key = ("plan", org, year, hashlib.sha256(data).hexdigest(), kind, period, complete, state.data_version())
+        content = upload.getvalue()
+        plan_key = ("plan", org, year, hashlib.sha256(content).hexdigest(), kind, period, complete, data.version())
         if st.session_state.get("_plan_key") != plan_key:
             folder = Path(tempfile.mkdtemp())
             path = folder / Path(upload.name).name
-            path.write_bytes(data)
+            path.write_bytes(content)
             checking = st.progress(0.0, text=state.bi("正在读取和校验…", "Reading and checking…"))
             try:
                 plan = importer.plan_import(con, path, org, year, kind or None, period or None, label=upload.name,
@@ -152,8 +160,7 @@ def confirm_plan(plan) -> None:
             show_error(exc)
             return
         bar.empty()
-        state.data_changed()
-        st.success(state.bi(f"已导入，{n} 处更改已记入操作日志。", f"Imported; {n} changes recorded in the audit log."))
+        written(state.bi(f"已导入，{n} 处更改已记入操作日志。", f"Imported; {n} changes recorded in the audit log."))
 
 
 def year_dates() -> tuple[dt.date, dt.date, dt.date]:
@@ -171,6 +178,9 @@ def record_tab() -> None:
                           targets, key="new_target")
     fitting = [r.name for r in rules if not r.targets or target in r.targets]
     first, last, default = year_dates()
+    if st.session_state.pop("_clear_add_form", False):   # after a save: an empty form, so a second click saves nothing
+        for key in ("new_amount", "new_problem", "new_matter", "new_evidence", "new_description", "new_carried", "new_identical"):
+            st.session_state.pop(key, None)
     with st.form("add_event", clear_on_submit=False):
         b1, b2, b3 = st.columns(3)
         unit = b1.selectbox(state.tr("unit"), units, key="new_unit")
@@ -189,6 +199,8 @@ def record_tab() -> None:
         description = st.text_area(state.bi("说明", "Description"), key="new_description", height=70)
         carried = st.checkbox(state.bi(f"结转：{year - 1} 年度的事项转入本年度计分（A9）",
                                        f"Carried over from {year - 1} into this year (A9)"), key="new_carried")
+        identical = st.checkbox(state.bi("确属另一件事（与已有记录内容完全相同时才需勾选）",
+                                         "Another matter (tick only when it is identical to a stored record)"), key="new_identical")
         submitted = st.form_submit_button(state.bi("保存记录", "Save the record"), disabled=not who, type="primary")
     if submitted:
         try:
@@ -196,15 +208,17 @@ def record_tab() -> None:
                                                  "source_level": level, "count": f"{count:g}", "base_amount": amount,
                                                  "accountable": str(accountable), "problem_key": problem, "matter_key": matter,
                                                  "evidence": evidence, "description": description,
-                                                 "carried_over": "是" if carried else ""}, who=who, via="page")
-            state.data_changed()
-            st.success(state.bi(f"已保存记录 {e['event_id']}。", f"Saved record {e['event_id']}."))
+                                                 "carried_over": "是" if carried else ""}, who=who, via="page",
+                                  allow_identical=identical)
         except (InputError, PerfcoreError) as exc:
             show_error(exc)
+        else:
+            st.session_state["_clear_add_form"] = True
+            written(state.bi(f"已保存记录 {e['event_id']}。", f"Saved record {e['event_id']}."))
 
     st.divider()
     st.markdown("**" + state.bi("修改、撤销或恢复一条记录", "Correct, revoke or reinstate a record") + "**")
-    ledger_rows = state.ledger(org, year)
+    ledger_rows = data.ledger(org, year)
     if ledger_rows.empty:
         st.caption(state.bi("本年度还没有记录。", "No records this year yet."))
         return
@@ -253,14 +267,15 @@ def edit_form(current: dict) -> None:
                                                       "mitigation_code": code, "mitigation_mode": mode or None,
                                                       "mitigation_reason": mreason or None, "description": new_desc},
                               who=who, why=why, via="page", seen_version=current["version"])
-            state.data_changed()
-            st.success(state.bi("已保存修改，原版本已保留。", "Saved; the earlier version is kept."))
         if revoke:
             ledger.revoke_event(con, org, year, chosen, who=who, why=why, via="page")
-            state.data_changed()
-            st.success(state.bi("已撤销该记录，原版本已保留。", "Revoked; the earlier version is kept."))
     except (InputError, PerfcoreError) as exc:
         show_error(exc)
+    else:
+        if save:
+            written(state.bi(f"已保存对 {chosen} 的修改，原版本已保留。", f"Saved the correction of {chosen}; the earlier version is kept."))
+        if revoke:
+            written(state.bi(f"已撤销 {chosen}，原版本已保留。", f"Revoked {chosen}; the earlier version is kept."))
 
 
 def reinstate_form(current: dict) -> None:
@@ -274,14 +289,15 @@ def reinstate_form(current: dict) -> None:
     if go:
         try:
             ledger.reinstate_event(con, org, year, current["event_id"], status, who=who, why=why, via="page")
-            state.data_changed()
-            st.success(state.bi("已恢复该记录，撤销时的版本已保留。", "Reinstated; the revoked version is kept."))
         except (InputError, PerfcoreError) as exc:
             show_error(exc)
+        else:
+            written(state.bi(f"已恢复 {current['event_id']}，撤销时的版本已保留。",
+                             f"Reinstated {current['event_id']}; the revoked version is kept."))
 
 
 def publish_tab() -> None:
-    pub = state.publication(org, year)
+    pub = data.publication(org, year)
     if pub is None:
         st.info(state.bi(f"{year} 年度结果尚未发布；导出的通报为征求意见稿。",
                          f"The {year} results have not been published; exported notices are drafts."))
@@ -300,14 +316,15 @@ def publish_tab() -> None:
                  key="publish", icon=":material/verified:"):
         try:
             publish.publish(con, org, year, who, note or None, via="page", reason=reason or None)
-            state.data_changed()
-            st.rerun()
         except PerfcoreError as exc:
             show_error(exc)
+        else:
+            st.session_state.pop("republish_reason", None)
+            written(state.bi(f"已发布 {year} 年度结果。", f"Published the {year} results."))
     if state.in_progress(scored):
         st.caption(state.bi("本年度仍在进行，暂不能发布。", "This year is still in progress and cannot be published yet."))
     if pub is not None:
-        earlier = state.publications(org, year)
+        earlier = data.publications(org, year)
         if len(earlier) > 1:
             st.markdown("*" + state.bi("历次发布", "Every publication") + "*")
             st.dataframe(earlier, hide_index=True, width="stretch", column_config={
@@ -315,7 +332,7 @@ def publish_tab() -> None:
                 "published_by": state.bi("发布人", "By"), "note": state.bi("说明", "Note"),
                 "reason": state.bi("再次发布理由", "Why again"), "fingerprint": state.bi("结果指纹", "Fingerprint")})
     st.divider()
-    base = state.connection(state.database())   # downloads are built when clicked, on a cursor of their own
+    base = data.connection(data.database())   # downloads are built when clicked, on a cursor of their own
 
     def notice(kind):
         def build():
@@ -344,8 +361,9 @@ def log_tab() -> None:
     if check:
         result = audit.verify(con)
         if result["ok"]:
-            st.success(state.bi(f"操作日志完整：共 {result['rows']} 条，哈希链无断点。链头 {result['head'][:16]}…",
-                                f"The audit log is intact: {result['rows']} rows, no break in the hash chain. Head {result['head'][:16]}…"))
+            st.success(state.bi(f"操作日志完整：全库（所有组织）共 {result['rows']} 条，哈希链无断点。链头 {result['head'][:16]}…",
+                                f"The audit log is intact: {result['rows']} rows in the whole database (every organisation), "
+                                f"no break in the hash chain. Head {result['head'][:16]}…"))
         else:
             st.error(state.bi(f"操作日志在第 {result['broken_at']} 条处断开：", f"The audit log breaks at row {result['broken_at']}: ")
                      + state.md(result["reason"]))

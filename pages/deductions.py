@@ -1,26 +1,20 @@
 """扣分明细 — the year's deductions and bonuses, and the drill-down to one indicator of one unit."""
-import pandas as pd
 import streamlit as st
 
 from perfcore.present import figures
 
 from perfcore.present import views
 from perfcore.names import sort_names
-from perfcore.engine.trace import explain, summary
-from ui import state
+from perfcore.engine.trace import summary
+from ui import data, state
 
 org, year, series = state.selected()
 lang = state.lang()
-scored = state.year_score(org, year)
-
-
-@st.cache_data(show_spinner=False)
-def history(db: str, org: str, year: int) -> pd.DataFrame:
-    return views.event_history(state.cursor(), state.year_score(org, year))
+scored = data.year_score(org, year)
 
 
 st.title(state.bi(f"{year}年度扣分明细", f"{year} deductions and bonuses"))
-events = history(state.database(), org, year)
+events = data.event_history(org, year)
 units = sort_names(scored.units["unit"] if not series else scored.units[scored.units["series"] == series]["unit"])
 if series:
     events = events[events["unit"].isin(units)]
@@ -83,7 +77,7 @@ with tab_drill:
         st.session_state["indicator"] = default
     indicator = c2.selectbox(state.tr("indicator"), targets, key="indicator")
     st.query_params["indicator"] = indicator
-    lines = explain(state.cursor(), org, year, unit, indicator).reset_index(drop=True)
+    lines = data.explain(org, year, unit, indicator).reset_index(drop=True)
     check = summary(lines).iloc[0]
     pool = lines.attrs["pools"].get(indicator)
     m = st.columns(3)

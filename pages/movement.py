@@ -5,12 +5,11 @@ from perfcore.present import figures
 
 from perfcore.present import views
 from perfcore.names import sort_names
-from ui import state
+from ui import data, state
 
 org, year, series = state.selected()
 lang = state.lang()
-scores = [ys for ys in state.all_scores(org) if not state.in_progress(ys)]
-history = views.rank_history(scores)
+history = data.rank_history(org)
 
 st.title(state.bi("排名变化", "Rank movement"))
 all_series = sort_names(history["series"].unique())
@@ -21,7 +20,7 @@ if part["year"].nunique() < 2:
     st.stop()
 st.plotly_chart(figures.bump(part, lang, state.bi(f"{chosen}：历年系列名次", f"{chosen}: series rank by year")),
                 width="stretch", config=state.CHART)
-if len(scores) < len(state.all_scores(org)):
+if data.in_progress_years(org):
     st.caption(state.bi("尚在进行的年度不计入排名变化。", "Years still in progress are not part of the movement."))
 
 years = sorted(history["year"].unique())

@@ -3,18 +3,17 @@ import streamlit as st
 
 from perfcore.present import figures
 
-from perfcore.store import queries
 
 from perfcore.present import views
 from perfcore.names import pinyin_key
-from ui import state
+from ui import data, state
 
 org, year, series = state.selected()
 lang = state.lang()
-scored = state.year_score(org, year)
+scored = data.year_score(org, year)
 
 st.title(state.bi(f"{year}年度指标进度", f"{year} indicator progress"))
-matrix = views.attainment_matrix(scored, series)
+matrix = data.attainment(org, year, series)
 if matrix.empty:
     st.warning(state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
     st.stop()
@@ -25,7 +24,7 @@ if state.in_progress(scored):
                         "This year is in progress; directly scored indicators not yet scored show full points."))
 
 st.subheader(state.bi("季度工作进度", "Quarterly progress"))
-reports = queries.progress(state.cursor(), org, year)
+reports = data.progress(org, year)
 if series:
     reports = reports[reports["unit"].isin(scored.units[scored.units["series"] == series]["unit"])]
 if reports.empty:

@@ -7,11 +7,11 @@ from perfcore.workflow import publish
 
 from perfcore.present import views
 from perfcore.names import pinyin_key
-from ui import state
+from ui import data, state
 
 org, year, series = state.selected()
 lang = state.lang()
-scored = state.year_score(org, year)
+scored = data.year_score(org, year)
 labels = state.grade_labels(scored)
 colors = state.colors(scored)
 
@@ -22,7 +22,7 @@ if state.in_progress(scored):
                      "This year is still in progress: indicators not yet scored count full points and evaluations "
                      "not yet held count 0, so the ranking is provisional."), icon=":material/hourglass_top:")
 
-published = state.publication(org, year)
+published = data.publication(org, year)
 if published is not None:
     st.success(state.bi(f"正式结果已于 {published['published_at']:%Y-%m-%d %H:%M} 由 {state.md(published['published_by'])} 发布，下表为发布时的结果。",
                         f"Published {published['published_at']:%Y-%m-%d %H:%M} by {state.md(published['published_by'])}; the table shows the "

@@ -5,12 +5,11 @@ from perfcore.present import figures
 
 from perfcore.present import views
 from perfcore.names import sort_names
-from perfcore.engine.trace import explain
-from ui import state
+from ui import data, state
 
 org, year, series = state.selected()
 lang = state.lang()
-scored = state.year_score(org, year)
+scored = data.year_score(org, year)
 labels = state.grade_labels(scored)
 colors = state.colors(scored)
 
@@ -52,11 +51,10 @@ with left:
                                       state.bi("从满分到综合得分", "From full points to the composite")),
                     width="stretch", config=state.CHART)
 with right:
-    finished = [ys for ys in state.all_scores(org) if not state.in_progress(ys)]
-    history = views.unit_history(finished, unit)
+    history = views.unit_history(data.rank_history(org), unit)
     if len(history) < 2:
         st.caption(state.bi("该单位仅有一个年度的完整考评结果。", "This unit has complete results for one year only."))
-    if len(finished) < len(state.all_scores(org)):
+    if data.in_progress_years(org):
         st.caption(state.bi("尚在进行的年度不计入历年走势。", "Years still in progress are left out of the trend."))
     if not history.empty:
         st.plotly_chart(figures.history(history, lang, state.bi("历年综合得分与系列名次", "Composite and series rank over the years")),
@@ -76,7 +74,7 @@ else:
         st.caption(state.bi(f"其余 {full} 项指标本单位与系列各单位均为满分。", f"The other {full} indicators: full points for this unit and its series."))
 
 st.subheader(state.bi("扣分与加分记录", "Deductions and bonuses"))
-lines = explain(state.cursor(), org, year, unit)
+lines = data.explain(org, year, unit)
 events = lines[lines["line"] != "start"]
 if events.empty:
     st.caption(state.bi("本年度没有该单位的扣分或加分记录。", "No deductions or bonuses recorded for this unit this year."))

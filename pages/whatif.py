@@ -3,19 +3,17 @@ import streamlit as st
 
 from perfcore.present import figures
 
-from perfcore.store import queries
 
 from perfcore.workflow import scenarios
 
 from perfcore.present import views
 from perfcore.errors import PerfcoreError
 from perfcore.present.i18n import label
-from perfcore.engine.whatif import WhatIf
-from ui import state
+from ui import data, state
 
 org, year, series = state.selected()
 lang = state.lang()
-scored = state.year_score(org, year)
+scored = data.year_score(org, year)
 labels = state.grade_labels(scored)
 colors = state.colors(scored)
 scheme = scored.scheme
@@ -24,15 +22,12 @@ st.title(state.bi("权重模拟", "What-if"))
 st.warning(state.bi("这是模拟，不改变正式考评结果和任何记录。", "This is a simulation. It changes neither the official result nor any record."),
            icon=":material/science:")
 
-key = f"sim::{org}::{year}"
-if key not in st.session_state:
-    st.session_state[key] = WhatIf(state.cursor(), org, year, official=scored)
-sim = st.session_state[key]
+sim = data.whatif(org, year)
 spec_key = f"spec::{org}::{year}"
 official_spec = {"weights": {c.key: c.weight for c in scheme.components}, "category_weights": {}, "points": {}, "events_off": []}
 spec = st.session_state.setdefault(spec_key, scenarios.normalise(official_spec))
 categories = [c for c in scored.indicators["category"].unique() if c]
-ledger = queries.events(state.cursor(), org, year)
+ledger = data.ledger(org, year)
 ledger = ledger[ledger["status"].isin(scheme.counted_statuses)]
 
 
@@ -51,7 +46,7 @@ def apply(new_spec: dict) -> None:
 
 
 def load_saved(name: str) -> None:
-    apply(scenarios.load(state.cursor(), org, year, name))
+    apply(scenarios.load(data.cursor(), org, year, name))
 
 
 if f"w_{scheme.components[0].key}" not in st.session_state:
@@ -140,12 +135,12 @@ with s1:
     name = st.text_input(state.bi("方案名称", "Scenario name"), key="scenario_name", placeholder=state.bi("如：公众评议占50%", "e.g. public 50%"))
     if st.button(state.bi("保存当前方案", "Save this scenario"), key="save_scenario", icon=":material/save:"):
         try:
-            scenarios.save(state.cursor(), org, year, name, st.session_state[spec_key], who=st.session_state.get("who") or "")
+            scenarios.save(data.cursor(), org, year, name, st.session_state[spec_key], who=st.session_state.get("who") or "")
             st.success(state.bi(f"已保存「{state.md(name)}」", f"Saved '{state.md(name)}'"))
         except PerfcoreError as exc:
             st.error(state.md(str(exc)))
 with s2:
-    saved = scenarios.names(state.cursor(), org, year)
+    saved = data.scenario_names(org, year)
     if not saved:
         st.caption(state.bi("还没有保存的方案。", "No saved scenarios yet."))
     else:
@@ -153,14 +148,14 @@ with s2:
         b1, b2 = st.columns(2)
         b1.button(state.bi("载入", "Load"), key="load_scenario", icon=":material/upload:", on_click=load_saved, args=(pick,))
         if b2.button(state.bi("删除", "Delete"), key="delete_scenario", icon=":material/delete:"):
-            scenarios.delete(state.cursor(), org, year, pick, who=st.session_state.get("who") or "")
+            scenarios.delete(data.cursor(), org, year, pick, who=st.session_state.get("who") or "")
             st.rerun()
-if len(saved := scenarios.names(state.cursor(), org, year)) >= 1:
+if len(saved := data.scenario_names(org, year)) >= 1:
     st.markdown("**" + state.bi("方案对比（综合得分与名次）", "Compare scenarios (composite and rank)") + "**")
     compare = sim.official.results[["unit", "series", "composite", "rank"]].rename(
         columns={"composite": state.tr("official"), "rank": state.tr("official") + "·" + state.tr("rank")})
     for s in saved:
-        spec_s = scenarios.load(state.cursor(), org, year, s)
+        spec_s = scenarios.load(data.cursor(), org, year, s)
         r = sim.run(**spec_s).set_index("unit")
         compare[s] = compare["unit"].map(r["composite"])
         compare[s + "·" + state.tr("rank")] = compare["unit"].map(r["rank"])

@@ -25,10 +25,9 @@ def test_indicator_scores_stay_within_zero_and_points(points, nets, modes):
     names = [f"指标{i}" for i in range(len(points))]
     indicators = pd.DataFrame({"indicator": names, "category": "", "first_level": "", "points": points,
                                "mode": modes[:len(points)], "allow_overflow": False})
-    units = pd.DataFrame({"unit": ["甲"], "series": ["一"]})
-    totals = pd.DataFrame({"cell": range(len(points)), "net": nets[:len(points)], "deducted": 0.0, "added": 0.0, "events": 1})
-    t = scoring.target_scores(units, indicators, THRESHOLD, totals, pd.DataFrame(columns=["unit", "indicator", "score"]))
-    assert ((t["score"] >= 0) & (t["score"] <= t["points"])).all()
+    totals = {"net": nets[:len(points)]}
+    grid = scoring.target_scores(["甲"], indicators, THRESHOLD, totals, pd.DataFrame(columns=["unit", "indicator", "score"]))
+    assert ((grid.score >= 0) & (grid.score <= grid.targets["points"].to_numpy())).all()
 
 
 @given(st.lists(scores, min_size=1, max_size=60))

@@ -21,6 +21,12 @@ from tests.conftest import ROOT
 
 EVENT = {"date": "2025-05-02", "unit": "区委办", "target": "察访核验", "rule": "工作落实不力", "source_level": "区",
          "description": "测试记录"}
+_n = iter(range(1, 10**6))
+
+
+def another() -> dict:
+    """The same kind of record about a different matter (its own description)."""
+    return {**EVENT, "description": f"测试记录{next(_n)}"}
 
 
 @pytest.fixture
@@ -31,8 +37,8 @@ def db(db_copy):
 # ---------------------------------------------------------------- the audit log's hash chain
 
 def test_the_chain_is_intact_after_every_kind_of_change(con):
-    ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
-    e = ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    ledger.add_event(con, "示例区", 2025, another(), who="甲")
+    e = ledger.add_event(con, "示例区", 2025, another(), who="甲")
     ledger.edit_event(con, "示例区", 2025, e["event_id"], {"count": 2}, who="乙", why="核对后更正")
     ledger.revoke_event(con, "示例区", 2025, e["event_id"], who="乙", why="重复")
     scenarios.save(con, "示例区", 2025, "公众评议占一半", {"weights": {"public": 0.5}}, who="丙")
@@ -44,7 +50,7 @@ def test_the_chain_is_intact_after_every_kind_of_change(con):
 
 
 def test_an_edited_row_is_found(con):
-    ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    ledger.add_event(con, "示例区", 2025, another(), who="甲")
     target = con.execute("SELECT id FROM audit_log WHERE action = 'add'").fetchone()[0]
     con.execute("UPDATE audit_log SET who = '别人' WHERE id = ?", [target])       # plain DuckDB, behind the app's back
     result = audit.verify(con)
@@ -53,7 +59,7 @@ def test_an_edited_row_is_found(con):
 
 def test_a_deleted_row_breaks_the_chain_at_the_next_one(con):
     for _ in range(3):
-        ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+        ledger.add_event(con, "示例区", 2025, another(), who="甲")
     ids = [r[0] for r in con.execute("SELECT id FROM audit_log ORDER BY id").fetchall()]
     con.execute("DELETE FROM audit_log WHERE id = ?", [ids[-2]])
     result = audit.verify(con)
@@ -62,7 +68,7 @@ def test_a_deleted_row_breaks_the_chain_at_the_next_one(con):
 
 def test_a_cut_off_tail_shows_against_the_head_stored_with_a_publication(con):
     pub_head = None
-    ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    ledger.add_event(con, "示例区", 2025, another(), who="甲")
     publish.publish(con, "示例区", 2025, who="办公室")
     pub_head = con.execute("SELECT audit_head FROM publications").fetchone()[0]
     last = con.execute("SELECT max(id) FROM audit_log").fetchone()[0]
@@ -92,7 +98,7 @@ def test_five_writers_at_once_get_distinct_ids_and_lose_nothing(con):
         cur = con.cursor()
         try:
             for _ in range(n):
-                made.append(ledger.add_event(cur, "示例区", 2025, EVENT, who="并发")["event_id"])
+                made.append(ledger.add_event(cur, "示例区", 2025, another(), who="并发")["event_id"])
         except Exception as exc:   # noqa: BLE001 - any error is a failure here
             errors.append(exc)
 
@@ -110,7 +116,7 @@ def test_five_writers_at_once_get_distinct_ids_and_lose_nothing(con):
 
 
 def test_a_correction_over_someone_elses_is_refused(con):
-    e = ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    e = ledger.add_event(con, "示例区", 2025, another(), who="甲")
     ledger.edit_event(con, "示例区", 2025, e["event_id"], {"count": 2}, who="乙", why="更正", seen_version=1)
     with pytest.raises(PerfcoreError, match="刚被其他人修改"):
         ledger.edit_event(con, "示例区", 2025, e["event_id"], {"count": 3}, who="丙", why="更正", seen_version=1)
@@ -179,7 +185,7 @@ def test_reinstating_on_the_page_needs_a_reason(con):
 
 def test_init_over_data_refuses_unless_told_and_then_archives(con):
     before = con.execute("SELECT count(*) FROM events WHERE org = '示例区'").fetchone()[0]
-    ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    ledger.add_event(con, "示例区", 2025, another(), who="甲")
     orgs = read_source(ROOT / "data")
     with pytest.raises(PerfcoreError, match="--replace"):
         write(con, orgs)
@@ -203,7 +209,7 @@ def test_cli_init_refuses_over_existing_data(db, capsys):
 def test_a_published_notice_shows_the_published_numbers(con):
     publish.publish(con, "示例区", 2025, who="办公室")
     frozen = publish.latest(con, "示例区", 2025)["results"].set_index("unit")
-    ledger.add_event(con, "示例区", 2025, {**EVENT, "rule": "媒体曝光经查属实"}, who="甲")   # −20 after publication
+    ledger.add_event(con, "示例区", 2025, {**another(), "rule": "媒体曝光经查属实"}, who="甲")   # −20 after publication
     live = perfcore.score(con, "示例区", 2025).results.set_index("unit")
     assert live.loc["区委办", "composite"] == pytest.approx(frozen.loc["区委办", "composite"] - 20)
     shown, pub = publish.official(con, "示例区", 2025)
@@ -239,3 +245,15 @@ def test_deleting_a_scenario_is_audited_and_kept(con):
     assert scenarios.names(con, "示例区", 2025) == []
     assert con.execute("SELECT count(*) FROM row_versions WHERE entity = 'scenarios'").fetchone()[0] == 2
     assert audit.audit_log(con, org="示例区")["action"].tolist()[:3] == ["scenario-delete", "scenario-save", "scenario-save"]
+
+
+def test_a_second_identical_record_is_refused_unless_confirmed(con):
+    first = ledger.add_event(con, "示例区", 2025, EVENT, who="甲")
+    with pytest.raises(ledger.LooksLikeADuplicate) as exc:
+        ledger.add_event(con, "示例区", 2025, EVENT, who="甲")         # a second click on Save
+    assert exc.value.ids == [first["event_id"]]
+    second = ledger.add_event(con, "示例区", 2025, EVENT, who="甲", allow_identical=True)
+    assert second["event_id"] != first["event_id"]
+    ledger.revoke_event(con, "示例区", 2025, first["event_id"], who="甲", why="重复")
+    with pytest.raises(ledger.LooksLikeADuplicate):
+        ledger.add_event(con, "示例区", 2025, EVENT, who="甲")         # the second still stands

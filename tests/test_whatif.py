@@ -60,3 +60,35 @@ def test_sample_weight_change_moves_ranks(sample_db):
     sim = WhatIf(sample_db, "示例区", 2025)
     r = sim.run(weights={"indicator": 0.4, "public": 0.6})
     assert (r["rank_delta"] != 0).any()
+
+
+def test_a_rule_amount_changes_through_the_scheme(tmp_path):
+    # 工作落实不力 charges 5 per item; at 3, 丙 has 80 − 3 = 77 (甲 and 乙 stay at 80)
+    sim = WhatIf(_org(tmp_path), "测试单位", 2025)
+    r = sim.run(amounts={"工作落实不力": 3}).set_index("unit")
+    assert r["composite"].to_dict() == {"甲": 80.0, "乙": 80.0, "丙": 77.0}
+    with pytest.raises(perfcore.PerfcoreError):
+        sim.run(amounts={"没有这个情形": 3})
+
+
+def test_a_whatif_is_the_changed_scheme_scored_from_scratch(sample_db):
+    from perfcore.engine.results import score_base
+    sim = WhatIf(sample_db, "示例区", 2025)
+    changes = {"weights": {"indicator": 0.5, "public": 0.5}, "amounts": {"工作落实不力": 4.0}}
+    fresh = score_base(sample_db, "示例区", 2025, scheme=sim.scheme(**changes), excluded=("2025-0001",),
+                       points={"信息报送": 30.0}).results.set_index("unit")
+    simulated = sim.run(**changes, events_off=["2025-0001"], points={"信息报送": 30.0}).set_index("unit")
+    for column in ("composite", "rank", "series_rank", "grade"):
+        assert simulated[column].to_dict() == fresh[column].to_dict()
+
+
+def test_movement_is_shown_under_the_simulation(sample_db):
+    sim = WhatIf(sample_db, "示例区", 2025)
+    official = sim.official.results.set_index("unit")
+    r = sim.run(weights={"indicator": 0.2, "public": 0.8}).set_index("unit")
+    # last year's series rank is the official one; the movement follows the simulated rank
+    assert (r["prev_series_rank"].fillna(-1) == official["prev_series_rank"].reindex(r.index).fillna(-1)).all()
+    moved = r[r["series_rank"] != official["series_rank"].reindex(r.index)].dropna(subset=["prev_series_rank"])
+    assert len(moved) > 0
+    for unit, row in moved.iterrows():
+        assert row["series_rank_change"] == row["prev_series_rank"] - row["series_rank"]

@@ -1,18 +1,17 @@
-"""The app's shared state: database, cached scores, language and the selections in the URL."""
+"""The app's shared state: language, the selections in the URL, links between pages, safe text.
+
+Data comes from ui/data.py, the one read path.
+"""
 from __future__ import annotations
 
 import re
-import threading
 
 import streamlit as st
 
-import perfcore
-from perfcore.present import i18n
-from perfcore.engine import results
-from perfcore.ingest import sources
-from perfcore.store import connection as storage
-from perfcore.present.figures import grade_colors
 from perfcore.engine.results import YearScore
+from perfcore.engine.results import in_progress as results_in_progress
+from perfcore.present import i18n
+from perfcore.present.figures import grade_colors
 
 PAGES = {
     "rankings": "pages/rankings.py",
@@ -37,7 +36,6 @@ TITLES = {
     "whatif": ("权重模拟", "What-if", ":material/tune:"),
     "data": ("数据管理", "Data management", ":material/database:"),
 }
-_BUILD_LOCK = threading.Lock()
 
 
 def page_list() -> list:
@@ -46,110 +44,22 @@ def page_list() -> list:
             for key, (zh, en, icon) in TITLES.items()]
 
 
-def database() -> str:
-    """The database file this process serves; caches are keyed by it."""
-    return str(storage.db_path())
-
-
-@st.cache_resource(show_spinner="正在打开数据库… / Opening the database…")
-def connection(db: str):
-    """One DuckDB connection per process (and database file).
-
-    Whether the database is empty is decided here, once per process, on this connection:
-    only a database holding no organisation at all is built from data/ (the sample). A
-    database with data is never rebuilt, re-read or written to by starting the app.
-    """
-    con = perfcore.connect(db)
-    with _BUILD_LOCK:
-        if storage.is_empty(con):
-            folders = sources.read_source(storage.DEFAULT_SOURCE)
-            sources.write(con, folders, who="system", via="first start")
-    return con
-
-
-def cursor():
-    """A cursor of the shared connection for this session."""
-    key = f"_cursor::{database()}"
-    if key not in st.session_state:
-        st.session_state[key] = connection(database()).cursor()
-    return st.session_state[key]
-
-
-@st.cache_data(show_spinner=False)
-def _year_score(db: str, org: str, year: int) -> YearScore:
-    return perfcore.score(cursor(), org, year)
-
-
-def year_score(org: str, year: int) -> YearScore:
-    """The official result of a year (cached per database, organisation and year)."""
-    return _year_score(database(), org, year)
-
-
-@st.cache_data(show_spinner=False)
-def _org_years(db: str, org: str) -> list[int]:
-    return results.years(cursor(), org)
-
-
-def org_years(org: str) -> list[int]:
-    return _org_years(database(), org)
-
-
-@st.cache_data(show_spinner=False)
-def _org_names(db: str) -> list[str]:
-    return results.orgs(cursor())
-
-
-def org_names() -> list[str]:
-    return _org_names(database())
-
-
-@st.cache_data(show_spinner=False)
-def _ledger(db: str, org: str, year: int):
-    from perfcore.store import queries
-    return queries.events(cursor(), org, year)
-
-
-def ledger(org: str, year: int):
-    """The year's ledger as recorded (every status)."""
-    return _ledger(database(), org, year)
-
-
-@st.cache_data(show_spinner=False)
-def _publication(db: str, org: str, year: int):
-    from perfcore.workflow import publish
-    return publish.latest(cursor(), org, year)
-
-
-def publication(org: str, year: int):
-    """The latest publication of a year, or None."""
-    return _publication(database(), org, year)
-
-
-@st.cache_data(show_spinner=False)
-def _publications(db: str, org: str, year: int):
-    from perfcore.workflow import publish
-    return publish.history(cursor(), org, year)
-
-
-def publications(org: str, year: int):
-    """Every publication of a year, newest first."""
-    return _publications(database(), org, year)
-
-
-def data_version() -> int:
-    """Moves on with every stored change (by anyone): the newest audit row's number."""
-    return int(cursor().execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0])
-
-
 def data_changed() -> None:
-    """After a write: forget cached scores and simulations, so every screen shows the new data."""
-    st.cache_data.clear()
-    for key in [k for k in st.session_state if str(k).startswith(("sim::", "spec::"))]:
+    """After a write: forget this session's simulations (cached data follows the data version by itself)."""
+    for key in [k for k in st.session_state if str(k).startswith(("sim::", "spec::", "_plan"))]:
         del st.session_state[key]
 
 
-def all_scores(org: str) -> list[YearScore]:
-    return [year_score(org, y) for y in org_years(org)]
+def flash(message: str, kind: str = "success") -> None:
+    """Say something on the next run (after an st.rerun that shows the page as it now is)."""
+    st.session_state["_flash"] = (kind, message)
+
+
+def show_flash() -> None:
+    """Show the message left by `flash`, once."""
+    kind, message = st.session_state.pop("_flash", (None, None))
+    if message:
+        {"success": st.success, "info": st.info, "warning": st.warning}.get(kind, st.info)(message)
 
 
 def lang() -> str:
@@ -203,7 +113,7 @@ def selected() -> tuple[str, int, str | None]:
 
 def in_progress(year: YearScore) -> bool:
     """A year still being collected: some component or direct score not given yet."""
-    return bool((year.results["missing"] != "").any() or (year.targets["base_source"] == "provisional").any())
+    return results_in_progress(year.results)
 
 
 def grade_labels(year: YearScore) -> dict:

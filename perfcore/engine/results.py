@@ -2,23 +2,28 @@
 
     year = score(con, "示例区", 2025)
     year.results      one row per unit: components, composite, ranks, grade, veto, movement, consequences
-    year.targets      one row per unit x indicator/pool: base, events' net, floor/ceiling, score
+    year.grid         every unit's score on every indicator and pool (arrays); year.targets as a long table
     year.components   the unweighted components per unit
+    year.events, year.amounts   the year's events and what the pipeline made of each
 
-A what-if (whatif.py) calls the same steps with a changed scheme or event set.
+A what-if (whatif.py) calls the same steps with a changed scheme or event set. Earlier years'
+results, which movement and consequences need, are kept per database and data version, so
+scoring the years of an organisation one after another scores each only once.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
 
-from . import grading
-
-from . import scoring
 from ..errors import NotFound
-from .events import target_totals
+from ..store.connection import data_version
+from . import eventset, grading, pipeline, scoring
+from .events import cell_totals, synthetic_lines, veto_events
 from .scheme import Scheme, parse
 
 
@@ -29,12 +34,23 @@ class YearScore:
     scheme: Scheme
     units: pd.DataFrame
     indicators: pd.DataFrame
-    targets: pd.DataFrame
+    grid: scoring.Grid
     components: pd.DataFrame
     results: pd.DataFrame
     notes: list = field(default_factory=list)
     vetoes: dict = field(default_factory=dict)     # unit -> reason
     evaluations: pd.DataFrame | None = None
+    inputs: "Inputs | None" = None                 # what the year was scored from (kept for what-ifs and traces)
+    amounts: object = None                         # pipeline.Amounts: what the pipeline made of each event
+
+    @property
+    def events(self):
+        return self.inputs.events
+
+    @cached_property
+    def targets(self) -> pd.DataFrame:
+        """One row per unit × indicator/pool: base, events' net, floor/ceiling, score (built when asked for)."""
+        return self.grid.frame()
 
 
 def years(con, org: str) -> list[int]:
@@ -53,7 +69,12 @@ def load_scheme(con, org: str, year: int) -> Scheme:
         if org not in orgs(con):
             raise NotFound(f"没有组织「{org}」", f"no organisation '{org}'")
         raise NotFound(f"组织「{org}」没有 {year} 年度的考评方案", f"organisation '{org}' has no scheme for {year}")
-    return parse(row[0], f"{org}/{year}/考评方案.toml", org, year)
+    return _parsed(row[0], org, year)
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str, org: str, year: int) -> Scheme:
+    return parse(text, f"{org}/{year}/考评方案.toml", org, year)
 
 
 def _evaluations(con, org, year):
@@ -62,7 +83,8 @@ def _evaluations(con, org, year):
 
 
 def _direct(con, org, year):
-    return con.execute("SELECT unit, indicator, score FROM indicator_scores WHERE org = ? AND year = ? AND NOT retired", [org, year]).df()
+    return con.execute("SELECT unit, indicator, score FROM indicator_scores WHERE org = ? AND year = ? AND NOT retired",
+                       [org, year]).df()
 
 
 def _veto_table(con, org, year):
@@ -81,31 +103,76 @@ def finish(units: pd.DataFrame, components: pd.DataFrame, vetoes: dict, scheme: 
     return frame, notes
 
 
-def _veto_reasons(con, org, year, veto_events: pd.DataFrame) -> dict:
+def _veto_reasons(veto_table: pd.DataFrame, veto_events: pd.DataFrame) -> dict:
     reasons: dict[str, list] = {}
-    for r in _veto_table(con, org, year).itertuples():
+    for r in veto_table.itertuples():
         reasons.setdefault(r.unit, []).append(f"{r.category}（{r.date:%Y-%m-%d}）" + (f"：{r.description}" if r.description else ""))
     for r in veto_events.itertuples():
         reasons.setdefault(r.unit, []).append(f"{r.rule}（事件 {r.event_id}，{pd.Timestamp(r.date):%Y-%m-%d}）")
     return {u: "；".join(v) for u, v in reasons.items()}
 
 
-def score_base(con, org: str, year: int, scheme: Scheme | None = None, excluded: tuple = (),
-               points: dict | None = None) -> YearScore:
-    """Score one year without looking at other years."""
-    scheme = scheme or load_scheme(con, org, year)
+@dataclass
+class Inputs:
+    """Everything a year is scored from, read from the database once."""
+
+    units: pd.DataFrame
+    indicators: pd.DataFrame
+    targets: list
+    events: object               # eventset.EventSet
+    synthetic: pd.DataFrame      # lines from task items (R20, R21)
+    direct: pd.DataFrame         # scores given by data-collection units
+    evaluations: pd.DataFrame
+    veto_table: pd.DataFrame
+
+
+def read_inputs(con, org: str, year: int, scheme: Scheme) -> Inputs:
+    """Read a year's units, indicators, events, task-item lines, direct scores, evaluations and vetoes."""
     units = scoring.active_units(con, org, year)
     indicators = scoring.indicator_table(con, org, year)
-    if points:
-        indicators = indicators.assign(points=indicators["indicator"].map(points).fillna(indicators["points"]))
-    target_names = scoring.target_frame(indicators, scheme)["target"]
-    totals, veto_events = target_totals(con, scheme, org, year, units["unit"], target_names, tuple(excluded))
-    targets = scoring.target_scores(units, indicators, scheme, totals, _direct(con, org, year))
-    evaluations = _evaluations(con, org, year)
-    components = scoring.component_values(units, targets, evaluations, scheme)
-    vetoes = _veto_reasons(con, org, year, veto_events)
-    results, notes = finish(units, components, vetoes, scheme)
-    return YearScore(org, year, scheme, units, indicators, targets, components, results, notes, vetoes, evaluations)
+    targets = scoring.target_frame(indicators, scheme)["target"].tolist()
+    events = eventset.load(con, scheme, org, year, units["unit"].tolist(), targets)
+    return Inputs(units, indicators, targets, events, synthetic_lines(con, scheme, org, year), _direct(con, org, year),
+                  _evaluations(con, org, year), _veto_table(con, org, year))
+
+
+def compute(org: str, year: int, scheme: Scheme, inputs: Inputs, off=None, points: dict | None = None,
+            amounts=None) -> YearScore:
+    """Score a year from its inputs: the pipeline, the grid, components, composite, ranks and grades.
+
+    `off` (a mask of events switched off) and `points` (indicator → points) are what-if changes,
+    as is any change made to the scheme; `amounts` reuses a pipeline result already computed
+    for exactly this scheme and mask.
+    """
+    unit_names = inputs.units["unit"].tolist()
+    amounts = amounts if amounts is not None else pipeline.run(inputs.events, scheme, inputs.targets, off=off)
+    totals = cell_totals(inputs.events, amounts, inputs.synthetic, unit_names, inputs.targets)
+    grid = scoring.target_scores(unit_names, inputs.indicators, scheme, totals, inputs.direct, points)
+    components = scoring.component_values(grid, inputs.evaluations, scheme)
+    vetoes = _veto_reasons(inputs.veto_table, veto_events(inputs.events, amounts, scheme, unit_names))
+    results, notes = finish(inputs.units, components, vetoes, scheme)
+    waiting = dict(zip(grid.units, (grid.base_source == scoring.PROVISIONAL).any(axis=1)))
+    results["provisional"] = results["unit"].map(waiting).fillna(False).astype(bool)
+    return YearScore(org, year, scheme, inputs.units, inputs.indicators, grid, components, results, notes, vetoes,
+                     inputs.evaluations, inputs, amounts)
+
+
+def score_base(con, org: str, year: int, scheme: Scheme | None = None, excluded: tuple = (),
+               points: dict | None = None) -> YearScore:
+    """Score one year without looking at other years.
+
+    `excluded` (event ids switched off) and `points` (indicator → points) are what-if changes;
+    `scheme` a changed scheme.
+    """
+    scheme = scheme or load_scheme(con, org, year)
+    inputs = read_inputs(con, org, year, scheme)
+    off = inputs.events.positions(excluded) if excluded else None
+    return compute(org, year, scheme, inputs, off, points)
+
+
+def in_progress(results: pd.DataFrame) -> bool:
+    """A year still being collected: some component not yet given, or a direct score not yet entered."""
+    return bool((results["missing"] != "").any() or results.get("provisional", pd.Series(False)).any())
 
 
 def history_depth(scheme: Scheme) -> int:
@@ -113,17 +180,53 @@ def history_depth(scheme: Scheme) -> int:
     return max([1] + [c.years - 1 for c in scheme.consequences])
 
 
+# Earlier years' results (before history), per database file and data version: a few small frames.
+_PAST: OrderedDict = OrderedDict()
+_PAST_LOCK = threading.Lock()
+_PAST_SIZE = 256
+
+
+def _remember(key, results: pd.DataFrame) -> None:
+    if key is None:
+        return
+    with _PAST_LOCK:
+        _PAST[key] = results
+        _PAST.move_to_end(key)
+        while len(_PAST) > _PAST_SIZE:
+            _PAST.popitem(last=False)
+
+
+def base_results(con, org: str, year: int, version: tuple | None = None) -> pd.DataFrame:
+    """A year's results before history (ranks, grades, composite), kept per data version."""
+    version = version if version is not None else data_version(con)
+    key = (version, org, year) if None not in version else None
+    with _PAST_LOCK:
+        found = _PAST.get(key) if key is not None else None
+    if found is not None:
+        return found
+    results = score_base(con, org, year).results
+    _remember(key, results)
+    return results
+
+
 def score(con, org: str, year: int) -> YearScore:
     """The official result of a year, with last year's ranks, movement and consequences."""
+    version = data_version(con)
     current = score_base(con, org, year)
-    previous = []
-    known = set(years(con, org))
-    for back in range(1, history_depth(current.scheme) + 1):
-        if year - back not in known:
-            break
-        previous.append(score_base(con, org, year - back).results)
-    current.results = order(grading.with_history(current.results, previous, current.scheme))
+    _remember((version, org, year) if None not in version else None, current.results)
+    current.results = with_history(con, current, version)
     return current
+
+
+def with_history(con, current: YearScore, version: tuple | None = None) -> pd.DataFrame:
+    """The year's results with the earlier years' ranks, movement and consequences."""
+    previous = []
+    known = set(years(con, current.org))
+    for back in range(1, history_depth(current.scheme) + 1):
+        if current.year - back not in known:
+            break
+        previous.append(base_results(con, current.org, current.year - back, version))
+    return order(grading.with_history(current.results, previous, current.scheme))
 
 
 def order(results: pd.DataFrame) -> pd.DataFrame:

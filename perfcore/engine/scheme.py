@@ -173,6 +173,17 @@ class Scheme:
         return self.grades[-1].name
 
     # -- what-if -------------------------------------------------------
+    def with_amounts(self, amounts: dict | None) -> "Scheme":
+        """A copy in which the named rules charge or award a different fixed amount per count."""
+        if not amounts:
+            return self
+        unknown = [name for name in amounts if self.rule(name) is None or self.rule(name).amount is None]
+        if unknown:
+            from ..errors import PerfcoreError
+            raise PerfcoreError(f"没有这些固定分值的情形：{'、'.join(unknown)} / no fixed-amount rule named: {', '.join(unknown)}")
+        return replace(self, rules=tuple(replace(r, amount=float(amounts[r.name])) if r.name in amounts else r
+                                         for r in self.rules))
+
     def with_weights(self, weights: dict | None = None, category_weights: dict | None = None) -> "Scheme":
         """A copy with changed component weights and/or category weights."""
         comps = []

@@ -1,18 +1,26 @@
 """Indicator and pool scores, components and the composite.
 
-Each step is a function of frames and the scheme, so the official result and
-a what-if run through exactly the same code:
+Each step is a function of arrays and the scheme, so the official result and a what-if
+run through exactly the same code:
 
-    target_scores(...)     per unit x indicator/pool: base, net events, floor/ceiling (R6, R12, R17)
+    target_scores(...)     unit × indicator/pool grid: base, net events, floor/ceiling (R6, R12, R17)
     component_values(...)  per unit: each component of the scheme (R1-R3, A11)
     composite(...)         weighted sum, rounded to the scheme's decimals (A5)
+
+The grid holds one row per unit and one column per target (the indicators in the office's
+order, then the pools), as numpy arrays; `Grid.frame()` gives it as a long table for screens.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .scheme import Scheme
+
+BASE_SOURCES = np.array(["full", "zero", "direct", "provisional", "pool"], dtype=object)
+FULL, ZERO, DIRECT, PROVISIONAL, POOL = range(5)
 
 
 def active_units(con, org: str, year: int) -> pd.DataFrame:
@@ -25,8 +33,8 @@ def active_units(con, org: str, year: int) -> pd.DataFrame:
 
 def indicator_table(con, org: str, year: int) -> pd.DataFrame:
     """The year's indicator tree, in the office's order."""
-    return con.execute("SELECT * EXCLUDE (org, year) FROM indicators WHERE org = ? AND year = ? AND NOT retired ORDER BY ord",
-                       [org, year]).df()
+    return con.execute("SELECT * EXCLUDE (org, year, version, retired, changed_at, changed_by) FROM indicators "
+                       "WHERE org = ? AND year = ? AND NOT retired ORDER BY ord", [org, year]).df()
 
 
 def target_frame(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
@@ -36,70 +44,102 @@ def target_frame(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     pools = pd.DataFrame([{"target": p.name, "category": "", "first_level": "", "points": np.nan, "mode": "pool",
                            "allow_overflow": False, "is_pool": True, "pool_kind": p.kind} for p in scheme.pools],
                          columns=list(ind.columns))
-    return (pd.concat([ind, pools], ignore_index=True) if len(pools) else ind).reset_index(drop=True)
+    frame = pd.concat([ind, pools], ignore_index=True) if len(pools) else ind
+    return frame.astype({"allow_overflow": bool, "is_pool": bool}).reset_index(drop=True)
 
 
-def target_scores(units: pd.DataFrame, indicators: pd.DataFrame, scheme: Scheme, totals: pd.DataFrame,
-                  direct: pd.DataFrame) -> pd.DataFrame:
-    """Score of every unit on every indicator and pool (a unit-major grid).
+@dataclass
+class Grid:
+    """Every unit's score on every indicator and pool, as (units × targets) arrays."""
 
-    `totals` holds the events' net per grid `cell` (see events.target_totals).
-    Indicators start from full points (扣分制), zero (累加制) or the data-collection
-    unit's score (直接评分), add the net of their events, and stay within
-    [0, points] (R6, A2) unless the indicator allows overflow. Pools carry
-    the positive size of their deductions (uncapped unless the scheme caps them,
-    R12) or of their bonuses (capped, R17).
+    units: np.ndarray          # unit names, row order
+    targets: pd.DataFrame      # target facts, column order (see target_frame)
+    net: np.ndarray
+    deducted: np.ndarray
+    added: np.ndarray
+    events: np.ndarray
+    direct: np.ndarray         # the data-collection unit's score, NaN where none
+    base: np.ndarray
+    base_source: np.ndarray    # FULL, ZERO, DIRECT, PROVISIONAL or POOL
+    raw: np.ndarray
+    score: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.score.shape
+
+    def column(self, name: str) -> int:
+        return int(np.flatnonzero(self.targets["target"].to_numpy() == name)[0])
+
+    def row(self, unit: str) -> int:
+        return int(np.flatnonzero(self.units == unit)[0])
+
+    def frame(self, rows=None) -> pd.DataFrame:
+        """The grid as a long table (unit-major), for all units or the given row positions."""
+        rows = np.arange(self.shape[0]) if rows is None else np.atleast_1d(np.asarray(rows))
+        n_t = self.shape[1]
+        out = {"unit": np.repeat(self.units[rows], n_t), "unit_idx": np.repeat(rows, n_t)}
+        for col in self.targets.columns:
+            out[col] = np.tile(self.targets[col].to_numpy(), len(rows))
+        for name in ("net", "deducted", "added", "events", "base", "raw", "score"):
+            out[name] = getattr(self, name)[rows].ravel()
+        out["direct_score"] = self.direct[rows].ravel()
+        out["base_source"] = BASE_SOURCES[self.base_source[rows].ravel()]
+        out["limited"] = ~np.isclose(out["raw"], out["score"])
+        return pd.DataFrame(out)
+
+
+def target_scores(units, indicators: pd.DataFrame, scheme: Scheme, totals: dict, direct: pd.DataFrame | None,
+                  points: dict | None = None) -> Grid:
+    """Score of every unit on every indicator and pool.
+
+    `totals` holds the events' net, deducted, added and count per grid cell (unit-major,
+    see pipeline.Amounts.cell_totals). Indicators start from full points (扣分制), zero (累加制)
+    or the data-collection unit's score (直接评分), add the net of their events, and stay within
+    [0, points] (R6, A2) unless the indicator allows overflow. Pools carry the positive size of
+    their deductions (uncapped unless the scheme caps them, R12) or of their bonuses (capped,
+    R17). `points` changes indicators' points (what-if).
     """
     targets = target_frame(indicators, scheme)
-    n_units, n_targets = len(units), len(targets)
-    size = n_units * n_targets
-    # the grid: row k is unit k // T on target k % T; lookups by integer position, no merges
-    grid = {"unit": np.repeat(units["unit"].to_numpy(), n_targets), "unit_idx": np.repeat(np.arange(n_units), n_targets)}
-    for col in targets.columns:
-        grid[col] = np.tile(targets[col].to_numpy(), n_units)
-    for col in ("net", "deducted", "added", "events"):
-        values = np.zeros(size)
-        if not totals.empty:
-            values[totals["cell"].to_numpy()] = totals[col].to_numpy(dtype=float)
-        grid[col] = values
-    direct_score = np.full(size, np.nan)
+    if points:
+        targets["points"] = [points.get(t, p) for t, p in zip(targets["target"], targets["points"])]
+    unit_names = np.asarray(list(units), dtype=object)
+    n_u, n_t = len(unit_names), len(targets)
+    shape = (n_u, n_t)
+
+    def grid(name):
+        values = totals.get(name) if totals else None
+        return np.zeros(shape) if values is None else np.asarray(values, dtype=float).reshape(shape)
+
+    net, deducted, added, events = grid("net"), grid("deducted"), grid("added"), grid("events")
+    direct_score = np.full(shape, np.nan)
     if direct is not None and not direct.empty:
-        from .events import cells_of
-        at = cells_of(direct, units["unit"], targets["target"], "indicator").to_numpy()
-        direct_score[at[at >= 0]] = direct["score"].to_numpy(dtype=float)[at >= 0]
-    grid["direct_score"] = direct_score
-
-    # per-target facts, worked out once for T targets and repeated for every unit
-    def tiled(values) -> np.ndarray:
-        return np.tile(np.asarray(values), n_units)
-
-    mode_t = targets["mode"].to_numpy()
-    points = tiled(targets["points"].to_numpy(dtype=float))
-    full, zero, is_direct = (tiled(mode_t == m) for m in ("deduct_from_full", "cumulative", "direct"))
-    is_pool = tiled(targets["is_pool"].to_numpy(dtype=bool))
-    is_bonus_pool = tiled((targets["pool_kind"] == "bonus").to_numpy())
-    overflow = tiled(targets["allow_overflow"].astype(bool).to_numpy())
+        r = pd.Index(unit_names).get_indexer(direct["unit"])
+        c = pd.Index(targets["target"]).get_indexer(direct["indicator"])
+        ok = (r >= 0) & (c >= 0)
+        direct_score[r[ok], c[ok]] = direct["score"].to_numpy(dtype=float)[ok]
+    mode = targets["mode"].to_numpy()
+    points_t = targets["points"].to_numpy(dtype=float)
+    is_pool = targets["is_pool"].to_numpy(dtype=bool)
+    bonus_pool = (targets["pool_kind"] == "bonus").to_numpy()
+    overflow = targets["allow_overflow"].to_numpy(dtype=bool)
     caps = {p.name: (np.inf if p.cap is None else p.cap) for p in scheme.pools}
-    cap = tiled(targets["target"].map(caps).fillna(np.inf).to_numpy(dtype=float))
+    cap = targets["target"].map(caps).fillna(np.inf).to_numpy(dtype=float)
     has_direct = ~np.isnan(direct_score)
-    base = np.where(full, points, np.where(is_direct, np.where(has_direct, direct_score, points), 0.0))
-    grid["base"] = base
-    grid["base_source"] = np.where(full, "full", np.where(zero, "zero", np.where(
-        is_direct, np.where(has_direct, "direct", "provisional"), "pool")))
-    net = grid["net"]
+    full, zero, is_direct = mode == "deduct_from_full", mode == "cumulative", mode == "direct"
+    base = np.where(full, points_t, np.where(is_direct, np.where(has_direct, direct_score, points_t), 0.0))
+    source = np.where(full, FULL, np.where(zero, ZERO, np.where(is_direct, np.where(has_direct, DIRECT, PROVISIONAL), POOL)))
+    source = np.broadcast_to(source, shape).astype(np.int8)
     raw = base + net
-    indicator_score = np.clip(raw, 0.0, np.where(overflow, np.inf, points))
-    pool_value = np.where(is_bonus_pool, np.clip(net, 0.0, cap), np.clip(-net, 0.0, cap))
-    raw = np.where(is_pool, np.where(is_bonus_pool, net, -net), raw)
+    indicator_score = np.clip(raw, 0.0, np.where(overflow, np.inf, points_t))
+    pool_value = np.where(bonus_pool, np.clip(net, 0.0, cap), np.clip(-net, 0.0, cap))
+    raw = np.where(is_pool, np.where(bonus_pool, net, -net), raw)
     score = np.where(is_pool, pool_value, indicator_score)
-    grid["raw"] = raw
-    grid["score"] = score
-    grid["limited"] = ~np.isclose(raw, score)
-    return pd.DataFrame(grid)
+    return Grid(unit_names, targets, net, deducted, added, events, direct_score, np.broadcast_to(base, shape).copy(),
+                source, raw, score)
 
 
-def component_values(units: pd.DataFrame, targets: pd.DataFrame, evaluations: pd.DataFrame,
-                     scheme: Scheme) -> pd.DataFrame:
+def component_values(grid: Grid, evaluations: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     """One column per component of the scheme, one row per unit (unweighted).
 
     Indicator components are the sum of indicator scores times category weights,
@@ -107,22 +147,22 @@ def component_values(units: pd.DataFrame, targets: pd.DataFrame, evaluations: pd
     the unit's scores of that kind (over aspects), rescaled from `full` marks.
     A missing evaluation counts 0 and is listed in `missing` unless optional.
     """
-    out = pd.DataFrame({"unit": units["unit"].to_numpy()})
+    out = pd.DataFrame({"unit": grid.units})
     n = len(out)
     missing = [[] for _ in range(n)]
-    is_indicator = ~targets["is_pool"].to_numpy(dtype=bool)
-    unit_idx = targets["unit_idx"].to_numpy()
+    is_indicator = ~grid.targets["is_pool"].to_numpy(dtype=bool)
+    category = grid.targets["category"]
+    points = grid.targets["points"].to_numpy(dtype=float)
     for comp in scheme.components:
         if comp.source == "indicators":
             sel = is_indicator.copy()
             if comp.categories:
-                sel &= targets["category"].isin(comp.categories).to_numpy()
-            weights = targets["category"].map(comp.category_weights).fillna(1.0).to_numpy(dtype=float) \
-                if comp.category_weights else np.ones(len(targets))
-            values = np.bincount(unit_idx[sel], weights=(targets["score"].to_numpy(dtype=float) * weights)[sel], minlength=n)
+                sel &= category.isin(comp.categories).to_numpy()
+            weights = category.map(comp.category_weights).fillna(1.0).to_numpy(dtype=float) \
+                if comp.category_weights else np.ones(len(sel))
+            values = grid.score[:, sel] @ weights[sel] if sel.any() else np.zeros(n)
             if comp.scale_to is not None:
-                first = sel & (unit_idx == 0)
-                full = float((targets["points"].to_numpy(dtype=float) * weights)[first].sum())
+                full = float((points * weights)[sel].sum())
                 values = values * (comp.scale_to / full if full else 0.0)
         elif comp.source == "evaluation":
             part = evaluations[evaluations["kind"] == comp.name] if not evaluations.empty else evaluations
@@ -135,11 +175,11 @@ def component_values(units: pd.DataFrame, targets: pd.DataFrame, evaluations: pd
             if comp.scale_to is not None and comp.full:
                 values = values * comp.scale_to / comp.full
         else:
-            sel = (targets["target"] == comp.name).to_numpy()
-            values = np.bincount(unit_idx[sel], weights=targets["score"].to_numpy(dtype=float)[sel], minlength=n)
+            at = np.flatnonzero(grid.targets["target"].to_numpy() == comp.name)
+            values = grid.score[:, at].sum(axis=1) if len(at) else np.zeros(n)
         if comp.cap is not None:
             values = np.minimum(values, comp.cap)
-        out[comp.key] = values
+        out[comp.key] = np.asarray(values, dtype=float)
     out["missing"] = ["、".join(m) for m in missing]
     return out
 

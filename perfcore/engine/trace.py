@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import NotFound
 from . import scoring
-from .events import cells_of, event_amounts
+from .events import cell_totals, lines as event_lines, synthetic_lines, year_events
 from .results import _direct, load_scheme
 from .scheme import Scheme
-from ..errors import NotFound
 
 LINE_COLUMNS = ["target", "line", "event_id", "date", "rule", "source_level", "count", "unit_amount", "base",
                 "role_factor", "mitigation_factor", "multiplier", "after_dedup", "final", "contribution",
@@ -120,14 +120,18 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
     names = set(indicators["indicator"]) | {p.name for p in scheme.pools}
     if indicator is not None and indicator not in names:
         raise NotFound(f"{year} 年度没有指标或事件池「{indicator}」", f"no indicator or pool '{indicator}' in {year}")
-    amounts = event_amounts(con, scheme, org, year, unit=unit)
+    unit_names = [unit]
+    target_names = scoring.target_frame(indicators, scheme)["target"].tolist()
+    events, amounts = year_events(con, scheme, org, year, unit_names, target_names, unit=unit)
+    synthetic = synthetic_lines(con, scheme, org, year, unit)
+    totals = cell_totals(events, amounts, synthetic, unit_names, target_names)
+    grid = scoring.target_scores(unit_names, indicators, scheme, totals, _direct(con, org, year))
+    targets = grid.frame()
+    amounts = event_lines(events, amounts, scheme, unit_names, target_names)
+    if not synthetic.empty:
+        amounts = pd.concat([amounts, synthetic], ignore_index=True)
     if indicator is not None:
         amounts = amounts[amounts["target"] == indicator]
-    totals = amounts.groupby(["unit", "target"], as_index=False).agg(net=("final", "sum"), events=("final", "size"))
-    totals["cell"] = cells_of(totals, units["unit"], scoring.target_frame(indicators, scheme)["target"])
-    totals = totals.assign(deducted=0.0, added=0.0)[totals["cell"] >= 0]
-    targets = scoring.target_scores(units, indicators, scheme, totals, _direct(con, org, year))
-    if indicator is not None:
         targets = targets[targets["target"] == indicator]
     meta = con.execute("SELECT event_id, status, evidence, description FROM events WHERE org = ? AND year = ? AND unit = ?",
                        [org, year, unit]).df().set_index("event_id")

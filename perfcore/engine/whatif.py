@@ -1,20 +1,28 @@
-"""What-if: the same engine on a changed scheme or event set, never touching stored data.
+"""What-if: a changed scheme (or event set) scored by the same engine, never touching stored data.
 
     sim = WhatIf(con, "示例区", 2025)
     table = sim.run(weights={"indicator": 0.5, "public": 0.5})
     table = sim.run(events_off=["2025-0042"])          # simulate a successful appeal
+    table = sim.run(points={"信息报送": 30}, amounts={"工作落实不力": 3})
 
-A weight change reuses the unweighted components computed once (pre-aggregated),
-so re-ranking is vectorised arithmetic. Changed indicator points or events
-switched off re-run the scoring steps for the year, through the same functions
-as the official result.
+Every kind of change goes through `results.compute`, the function the official result comes
+from, on the year's inputs read once: weights and category weights change the scheme;
+`amounts` changes rules' fixed amounts in the scheme; `points` changes indicators' points;
+`events_off` switches records off. The event pipeline only runs again when the events or the
+amounts change (and each combination is kept), so every change after the first costs
+milliseconds. Movement and consequences are computed under the simulation too, against the
+earlier years' official results.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import pandas as pd
 
-from . import scoring
-from .results import YearScore, finish, order, score, score_base
+from ..store.connection import data_version
+from . import pipeline
+from .results import YearScore, compute, order, score, with_history
 from .scheme import Scheme
 
 
@@ -24,43 +32,55 @@ class WhatIf:
     def __init__(self, con, org: str, year: int, official: YearScore | None = None):
         self.con, self.org, self.year = con, org, year
         self.official = official or score(con, org, year)
-        self._base: dict = {}        # (events_off, points) -> YearScore without history
-        self._components: dict = {}  # (events_off, points, category weights) -> components
+        self.version = data_version(con)
+        self._amounts: OrderedDict = OrderedDict()     # (events off, rule amounts) -> pipeline.Amounts
+        self._lock = threading.Lock()
 
-    def _scored(self, events_off: tuple, points: tuple) -> YearScore:
-        key = (events_off, points)
-        if not events_off and not points:
-            return self.official
-        if key not in self._base:
-            self._base[key] = score_base(self.con, self.org, self.year, scheme=self.official.scheme,
-                                         excluded=events_off, points=dict(points))
-        return self._base[key]
+    def scheme(self, weights: dict | None = None, category_weights: dict | None = None,
+               amounts: dict | None = None) -> Scheme:
+        """The official scheme with changed weights and rule amounts."""
+        return self.official.scheme.with_weights(weights, category_weights).with_amounts(amounts)
 
-    def scheme(self, weights: dict | None = None, category_weights: dict | None = None) -> Scheme:
-        """The official scheme with changed weights."""
-        return self.official.scheme.with_weights(weights, category_weights)
+    def _pipeline(self, scheme: Scheme, events_off: tuple, amounts_key: tuple):
+        key = (events_off, amounts_key)
+        if not events_off and not amounts_key:
+            return self.official.amounts
+        with self._lock:
+            found = self._amounts.get(key)
+        if found is None:
+            inputs = self.official.inputs
+            off = inputs.events.positions(events_off) if events_off else None
+            found = pipeline.run(inputs.events, scheme, inputs.targets, off=off)
+            with self._lock:
+                self._amounts[key] = found
+                while len(self._amounts) > 16:
+                    self._amounts.popitem(last=False)
+        return found
 
-    def run(self, weights: dict | None = None, category_weights: dict | None = None,
-            points: dict | None = None, events_off=()) -> pd.DataFrame:
+    def simulate(self, weights: dict | None = None, category_weights: dict | None = None, points: dict | None = None,
+                 events_off=(), amounts: dict | None = None) -> YearScore:
+        """The year as it would be scored under the changes, history included."""
+        events_off = tuple(sorted(map(str, events_off)))
+        amounts_key = tuple(sorted((amounts or {}).items()))
+        scheme = self.scheme(weights, category_weights, amounts)
+        changed = self._pipeline(scheme, events_off, amounts_key)
+        year = compute(self.org, self.year, scheme, self.official.inputs, points=points or None, amounts=changed)
+        cur = self.con.cursor()          # a simulator may be shared by sessions: each run reads on its own cursor
+        try:
+            year.results = with_history(cur, year, self.version)
+        finally:
+            cur.close()
+        return year
+
+    def run(self, weights: dict | None = None, category_weights: dict | None = None, points: dict | None = None,
+            events_off=(), amounts: dict | None = None) -> pd.DataFrame:
         """Simulated results beside the official ones.
 
-        Returns one row per unit: the components and composite under the
-        simulation, its rank and grade, and `official_composite`, `official_rank`,
-        `official_grade`, `rank_delta` (positive = better than official) and
-        `grade_changed`.
+        Returns one row per unit: the components and composite under the simulation, its
+        rank, grade, movement and consequences, and `official_composite`, `official_rank`,
+        `official_grade`, `rank_delta` (positive = better than official) and `grade_changed`.
         """
-        events_off = tuple(sorted(events_off))
-        points_key = tuple(sorted((points or {}).items()))
-        cw_key = tuple(sorted((category_weights or {}).items()))
-        base = self._scored(events_off, points_key)
-        scheme = self.scheme(weights, category_weights)
-        key = (events_off, points_key, cw_key)
-        if key not in self._components:
-            # without category weights the components are those the base scoring already computed
-            self._components[key] = (scoring.component_values(base.units, base.targets, base.evaluations, scheme)
-                                     if cw_key else base.components)
-        components = self._components[key]
-        results, _ = finish(base.units, components, base.vetoes, scheme)
+        results = self.simulate(weights, category_weights, points, events_off, amounts).results
         official = self.official.results.set_index("unit")
         results["official_composite"] = results["unit"].map(official["composite"])
         results["official_rank"] = results["unit"].map(official["rank"])

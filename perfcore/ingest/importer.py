@@ -94,8 +94,10 @@ class ImportPlan:
                 diffs = [f"{k}: {_show(before.get(k))} → {_show(after.get(k))}" for k in after
                          if _show(before.get(k)) != _show(after.get(k))]
                 rows.append({"change": kind, "key": " / ".join(_show(after.get(k)) for k in key), "detail": "；".join(diffs)})
-        for r in self.removed:
-            rows.append({"change": "removed", "key": " / ".join(_show(r.get(k)) for k in key), "detail": ""})
+        shown = [c.key for c in TABLES[self.kind]["columns"] if c.key not in key][:6]
+        for r in self.removed:   # what is about to be revoked, so it can be checked row by row
+            rows.append({"change": "removed", "key": " / ".join(_show(r.get(k)) for k in key),
+                         "detail": "；".join(f"{k}: {_show(r.get(k))}" for k in shown if _show(r.get(k)))})
         return pd.DataFrame(rows, columns=["change", "key", "detail"])
 
 

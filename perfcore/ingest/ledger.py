@@ -127,10 +127,34 @@ def _supersede(con, org: str, year: int, old: dict, new: dict, who: str, action:
         audit(con, who, action, org, year, "event", old["event_id"], _public(old), _public(new), why, via)
 
 
-def add_event(con, org: str, year: int, fields: dict, who: str, why: str | None = None, via: str = "page") -> dict:
+class LooksLikeADuplicate(PerfcoreError):
+    """A new record is identical to one already stored (a second click on Save?)."""
+
+    def __init__(self, ids: list[str]):
+        self.ids = ids
+        super().__init__(f"与已有记录 {'、'.join(ids)} 完全相同，未保存。如确属另一件事，请勾选“确属另一件事”后再保存。"
+                         f" / identical to record {', '.join(ids)}; not saved. If it really is another matter, tick "
+                         "'another matter' and save again.")
+
+
+SAME_MATTER = ("unit", "target", "rule", "date", "source_level", "count", "base_amount", "problem_key", "matter_key",
+               "evidence", "description")
+
+
+def identical(con, org: str, year: int, row: dict) -> list[str]:
+    """Ids of stored records (not revoked) identical to `row` on everything but the id."""
+    where = " AND ".join(f"{k} IS NOT DISTINCT FROM ?" for k in SAME_MATTER)
+    return [r[0] for r in con.execute(f"SELECT event_id FROM events WHERE org = ? AND year = ? AND status <> ? AND {where} "
+                                      "ORDER BY event_id", [org, year, REVOKED] + [row.get(k) for k in SAME_MATTER]).fetchall()]
+
+
+def add_event(con, org: str, year: int, fields: dict, who: str, why: str | None = None, via: str = "page",
+              allow_identical: bool = False) -> dict:
     """Record a new event. Raises InputError (nothing written) if it does not pass the ledger's checks.
 
     Without an id, the next free YEAR-Mnnnn is allocated in the same transaction as the write.
+    A record identical to a stored one (all but the id) is refused unless `allow_identical`:
+    a second click on Save must not charge a unit twice.
     """
     _require(who, why, False)
     with transaction(con):
@@ -140,6 +164,9 @@ def add_event(con, org: str, year: int, fields: dict, who: str, why: str | None 
         if event(con, org, year, row["event_id"]) is not None:
             raise InputError([Problem(ENTRY, None, "编号", row["event_id"], "编号已存在", "this id already exists")])
         _check(con, org, year, row)
+        same = [] if allow_identical else identical(con, org, year, row)
+        if same:
+            raise LooksLikeADuplicate(same)
         _insert(con, org, year, row, who)
         audit(con, who, "add", org, year, "event", row["event_id"], None, _public(row), why, via)
     return event(con, org, year, row["event_id"])

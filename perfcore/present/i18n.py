@@ -54,6 +54,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "import-revoke": ("导入撤销", "imported (revoked)"),
     "import-remove": ("导入删除", "imported (removed)"),
     "publish": ("发布", "published"),
+    "republish": ("再次发布", "published again"),
+    "reinstate": ("恢复", "reinstated"),
+    "import-reinstate": ("导入恢复", "imported (reinstated)"),
+    "import-retire": ("导入停用", "imported (retired)"),
+    "init": ("建库", "database built"),
+    "replace": ("替换重建", "rebuilt (replaced)"),
+    "scenario-save": ("保存模拟方案", "scenario saved"),
+    "scenario-delete": ("删除模拟方案", "scenario deleted"),
 }
 
 

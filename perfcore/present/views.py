@@ -152,17 +152,16 @@ def indicator_comparison(year: YearScore, unit: str) -> pd.DataFrame:
     return own.reset_index(drop=True)
 
 
-def unit_history(years: list[YearScore], unit: str) -> pd.DataFrame:
-    """The unit's composite, ranks and grade in every year it was evaluated."""
-    rows = []
-    for ys in years:
-        res = ys.results.set_index("unit")
-        if unit in res.index:
-            r = res.loc[unit]
-            rows.append({"year": ys.year, "composite": float(r["composite"]), "rank": int(r["rank"]),
-                         "series_rank": int(r["series_rank"]), "grade": r["grade"], "units": len(res),
-                         "series_units": int((res["series"] == r["series"]).sum())})
-    return pd.DataFrame(rows, columns=["year", "composite", "rank", "series_rank", "grade", "units", "series_units"])
+def unit_history(history: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """The unit's composite, ranks and grade in every year of a rank history (see rank_history)."""
+    columns = ["year", "composite", "rank", "series_rank", "grade", "units", "series_units"]
+    if history.empty:
+        return pd.DataFrame(columns=columns)
+    units = history.groupby("year")["unit"].transform("size")
+    series_units = history.groupby(["year", "series"])["unit"].transform("size")
+    own = history.assign(units=units, series_units=series_units)
+    own = own[own["unit"] == unit].sort_values("year")
+    return own[columns].reset_index(drop=True)
 
 
 def attainment_matrix(year: YearScore, series: str | None = None) -> pd.DataFrame:
@@ -226,11 +225,12 @@ def event_history(con, year: YearScore) -> pd.DataFrame:
     return amounts.reset_index(drop=True)
 
 
-def rank_history(years: list[YearScore]) -> pd.DataFrame:
-    """Long frame: year, unit, series, rank, series_rank, composite, grade."""
-    frames = [ys.results[["unit", "series", "rank", "series_rank", "composite", "grade"]].assign(year=ys.year)
-              for ys in years]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+def rank_history(results_by_year: dict, skip=()) -> pd.DataFrame:
+    """Long frame: year, unit, series, rank, series_rank, composite, grade, from each year's results
+    (year → results frame), leaving out the years in `skip`."""
+    columns = ["unit", "series", "rank", "series_rank", "composite", "grade"]
+    frames = [frame[columns].assign(year=y) for y, frame in sorted(results_by_year.items()) if y not in set(skip)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns + ["year"])
 
 
 def movement_between(history: pd.DataFrame, first: int, second: int, basis: str = "series_rank") -> pd.DataFrame:

@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS scenarios (
     org TEXT, year INTEGER, name TEXT, spec TEXT, saved_at TIMESTAMP, PRIMARY KEY (org, year, name));
 CREATE TABLE IF NOT EXISTS row_versions (
     entity TEXT, org TEXT, year INTEGER, row_key TEXT, version INTEGER, superseded_at TIMESTAMP, row_json TEXT);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT);
+INSERT OR IGNORE INTO meta VALUES ('data_version', 0);
 CREATE SEQUENCE IF NOT EXISTS archive_seq;
 CREATE TABLE IF NOT EXISTS archives (
     id BIGINT DEFAULT nextval('archive_seq') PRIMARY KEY, archived_at TIMESTAMP, who TEXT, org TEXT, why TEXT,
@@ -110,10 +112,34 @@ def transaction(con):
         con.execute("BEGIN TRANSACTION")
         try:
             yield con
+            touch(con)
         except BaseException:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
+
+
+def touch(con) -> None:
+    """Move the data version on: anything computed from the stored data before is stale.
+
+    Every change made through perfcore does this inside its transaction; a program that
+    writes the tables with its own SQL must call it too, or cached scores stay as they were.
+    """
+    con.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+
+
+def data_version(con) -> tuple:
+    """What identifies the stored data as it is now: the database file and its data version.
+
+    (None, …) or (…, None) means "cannot tell" (an in-memory database, an old file opened
+    read-only): nothing computed from it may be reused.
+    """
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    try:
+        version = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0]
+    except duckdb.CatalogException:
+        version = None
+    return path, version
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:

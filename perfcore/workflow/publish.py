@@ -41,7 +41,7 @@ def publish(con, org: str, year: int, who: str, note: str | None = None, via: st
     if not (who or "").strip():
         raise PerfcoreError("请先填写操作人姓名 / please give your name first")
     scored = results_mod.score(con, org, year)
-    if (scored.results["missing"] != "").any() or (scored.targets["base_source"] == "provisional").any():
+    if results_mod.in_progress(scored.results):
         raise PerfcoreError(f"{year} 年度仍有尚未评分的内容，不能发布 / {year} still has parts not yet scored; it cannot be published")
     frame = _frozen(scored)
     text = frame.to_json(orient="records", force_ascii=False)
@@ -58,8 +58,9 @@ def publish(con, org: str, year: int, who: str, note: str | None = None, via: st
                     "fingerprint, data_json, reason, audit_head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [org, year, now, who, note, scored.scheme.text, text, fingerprint, data, reason, audit_head(con)])
         audit(con, who, "republish" if before is not None else "publish", org, year, "year", str(year),
-              None if before is None else {"fingerprint": before["fingerprint"], "published_at": str(before["published_at"])},
-              {"fingerprint": fingerprint, "units": len(frame)}, reason or note, via)
+              None if before is None else {"published_at": str(before["published_at"]), "fingerprint": before["fingerprint"],
+                                           "units": len(before["results"])},
+              {"published_at": str(now), "fingerprint": fingerprint, "units": len(frame)}, reason or note, via)
     return latest(con, org, year)
 
 
@@ -149,6 +150,7 @@ def as_published(year: results_mod.YearScore, published: pd.DataFrame) -> result
     from dataclasses import replace
     frame = published.copy()
     frame["missing"] = ""
+    frame["provisional"] = False
     for col in ("prev_rank", "prev_series_rank", "rank_change", "series_rank_change"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
     frame["veto_reason"] = frame["veto_reason"].fillna("")
