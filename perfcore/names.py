@@ -15,3 +15,16 @@ def pinyin_key(name: str) -> tuple:
 def sort_names(names) -> list[str]:
     """Names in pinyin order."""
     return sorted(names, key=pinyin_key)
+
+
+def pinyin_ordinal(names):
+    """Each name's position in pinyin order (equal names, equal positions), for sorting with numpy."""
+    import numpy as np
+    names = list(names)
+    ordered = _positions(frozenset(names))
+    return np.fromiter((ordered[n] for n in names), dtype=np.int64, count=len(names))
+
+
+@lru_cache(maxsize=64)
+def _positions(names: frozenset) -> dict:
+    return {name: i for i, name in enumerate(sorted(names, key=pinyin_key))}

@@ -92,3 +92,22 @@ def test_movement_is_shown_under_the_simulation(sample_db):
     assert len(moved) > 0
     for unit, row in moved.iterrows():
         assert row["series_rank_change"] == row["prev_series_rank"] - row["series_rank"]
+
+
+@pytest.mark.parametrize("changes", [
+    {"events_off": ["2025-0001", "2025-0100"]},                              # two units' rows recomputed
+    {"amounts": {"督办件逾期未办结": 3.0}},                                      # the units with such records
+    {"amounts": {"工作落实不力": 2.0}, "events_off": ["2025-0007"]},
+    {"weights": {"indicator": 0.7, "public": 0.3}},                          # components reused
+])
+def test_every_shortcut_equals_scoring_the_changed_scheme_from_scratch(sample_db, changes):
+    from perfcore.engine.results import score_base
+    sim = WhatIf(sample_db, "示例区", 2025)
+    scheme = sim.scheme(weights=changes.get("weights"), amounts=changes.get("amounts"))
+    fresh = score_base(sample_db, "示例区", 2025, scheme=scheme, excluded=tuple(changes.get("events_off", ()))).results
+    simulated = sim.run(**changes).set_index("unit")
+    fresh = fresh.set_index("unit")
+    for column in ("composite", "rank", "series_rank", "grade", "veto"):
+        assert simulated[column].to_dict() == fresh[column].to_dict(), column
+    for key in (c.key for c in scheme.components):
+        assert (simulated[key] - fresh[key].reindex(simulated.index)).abs().max() < 1e-9

@@ -5,11 +5,12 @@ and target's grid positions, the rule's position in the scheme, the status, role
 level and aggravation, and codes for problem and matter keys. Only integers and numbers
 cross from DuckDB, which is what keeps this near the cost of a bare aggregate.
 
-The arrays are in the order that breaks every tie: date, then id (the order the rules speak
-of), so a position is a rank in time. Problem and matter keys travel as DuckDB's 64-bit hashes
-and are numbered in numpy; two different keys sharing a hash within one organisation-year is
-about as likely as one in 10^11 for the largest ledgers (see docs/decisions.md). Event ids are
-fetched only when a trace or a what-if needs them (`ids()`), by the same ordered query.
+Rows come in storage order; where order matters (ties broken by date, then id, as the rules
+say), `chronological` sorts by the day and fetches ids only for the few events still tied on
+the same day. Problem and matter keys travel as DuckDB's 64-bit hashes; two different keys
+sharing a hash within one organisation-year is about as likely as one in 10^11 for the largest
+ledgers (see docs/decisions.md). All ids are fetched only when a trace or a what-if needs them
+(`ids()`), aligned by row id.
 
     events = load(con, scheme, org, year, units, targets)
     len(events), events.unit, events.target, events.rule, …
@@ -24,7 +25,6 @@ import numpy as np
 from ..vocab import SOURCE_LEVELS, STATUSES
 from .scheme import Scheme
 
-ORDER = "e.date, e.event_id"
 
 
 @dataclass
@@ -33,6 +33,7 @@ class EventSet:
 
     org: str
     year: int
+    rowid: np.ndarray         # the row's id in DuckDB: aligns ids fetched later
     unit: np.ndarray          # grid position of the unit (only units evaluated that year)
     target: np.ndarray        # grid position of the indicator or pool
     rule: np.ndarray          # position in scheme.rules
@@ -46,15 +47,28 @@ class EventSet:
     mitigation_mode: np.ndarray   # 0 none, 1 exempt (免予), 2 reduce (减轻)
     mitigation_code: np.ndarray   # -1 for none
     day: np.ndarray           # days since 1970-01-01
-    problem: np.ndarray       # 0 for none, else a code equal for equal problem keys
-    matter: np.ndarray        # 0 for none, else a code equal for equal matter keys
+    problem: np.ndarray       # 0 for none, else a hash equal for equal problem keys
+    matter: np.ndarray        # 0 for none, else a hash equal for equal matter keys
     aggravations: tuple = ()
     _ids: np.ndarray | None = field(default=None, repr=False)
+    _some_ids: dict = field(default_factory=dict, repr=False)   # position -> id, for events fetched one by one
+    _where: dict | None = field(default=None, repr=False)          # id -> position, built once when needed
     _query: tuple | None = field(default=None, repr=False)   # (connection, FROM … WHERE …, parameters, lookups)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __len__(self) -> int:
         return len(self.unit)
+
+    def subset(self, rows: np.ndarray) -> "EventSet":
+        """The events at `rows` (positions), as an event set of their own (same grid positions)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        arrays = {name: getattr(self, name)[rows] for name in ARRAYS}
+        part = EventSet(org=self.org, year=self.year, aggravations=self.aggravations, _query=self._query, **arrays)
+        if self._ids is not None:
+            part._ids = self._ids[rows]
+        where = {p: i for i, p in enumerate(rows.tolist())}
+        part._some_ids = {where[p]: v for p, v in self._some_ids.items() if p in where}
+        return part
 
     def ids(self) -> np.ndarray:
         """Every event's id, aligned with the arrays (one query on a cursor of its own, the first time).
@@ -63,25 +77,92 @@ class EventSet:
         """
         with self._lock:
             if self._ids is None:
-                con, source, params, lookups = self._query
-                cur = con.cursor()
-                try:
-                    with _registered(cur, lookups):
-                        got = cur.execute(f"SELECT e.event_id AS id {source} ORDER BY {ORDER}", params).fetchnumpy()
-                finally:
-                    cur.close()
-                self._ids = np.asarray(got["id"], dtype=object)
+                rowid, ids = self._fetch_ids(None)
+                self._ids = _aligned(self.rowid, rowid, ids)
         return self._ids
 
+    def ids_of(self, pos: np.ndarray) -> np.ndarray:
+        """The ids of some events (a small query for those not fetched yet, unless every id is already here)."""
+        pos = np.asarray(pos, dtype=np.int64)
+        if self._ids is not None or len(pos) > 2000:
+            return self.ids()[pos]
+        with self._lock:
+            missing = np.array([p for p in pos.tolist() if p not in self._some_ids], dtype=np.int64)
+            if len(missing):
+                rowid, ids = self._fetch_ids(self.rowid[missing])
+                self._some_ids.update(zip(missing.tolist(), _aligned(self.rowid[missing], rowid, ids)))
+            return np.array([self._some_ids[p] for p in pos.tolist()], dtype=object)
+
+    def ties(self, rows: np.ndarray, *keys) -> np.ndarray:
+        """The rows that share all `keys` and the date with another row: only their ids can order them."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) < 2:
+            return rows[:0]
+        columns = [np.asarray(k) for k in keys] + [self.day[rows]]
+        order = np.lexsort(tuple(reversed(columns)))
+        same = np.ones(len(rows) - 1, dtype=bool)
+        for c in columns:
+            c = c[order]
+            same &= c[1:] == c[:-1]
+        return rows[order[np.r_[same, False] | np.r_[False, same]]]
+
+    def _fetch_ids(self, rowids):
+        con, source, params, lookups = self._query
+        cur = con.cursor()
+        try:
+            if rowids is None:
+                with _registered(cur, lookups):
+                    got = cur.execute(f"SELECT e.rowid AS rowid, e.event_id AS id {source}", params).fetchnumpy()
+            else:   # a few rows: a semi-join on their row ids within the year
+                import pyarrow as pa
+                cur.register("_ev_rowids", pa.table({"rid": pa.array(np.asarray(rowids, dtype=np.int64))}))
+                try:
+                    got = cur.execute("SELECT e.rowid AS rowid, e.event_id AS id FROM events e WHERE e.org = ? AND e.year = ? "
+                                      "AND e.rowid IN (SELECT rid FROM _ev_rowids)", params[:2]).fetchnumpy()
+                finally:
+                    cur.unregister("_ev_rowids")
+        finally:
+            cur.close()
+        return np.asarray(got["rowid"], dtype=np.int64), np.asarray(got["id"], dtype=object)
+
+    def chronological(self, rows: np.ndarray, *keys) -> np.ndarray:
+        """`rows` (positions) sorted by `keys` (most significant first), then date, then id."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) < 2:
+            return rows
+        columns = [np.asarray(k) for k in keys] + [self.day[rows]]
+        order = np.lexsort(tuple(reversed(columns)))
+        same = np.ones(len(rows) - 1, dtype=bool)
+        for c in columns:
+            c = c[order]
+            same &= c[1:] == c[:-1]
+        if not same.any():
+            return rows[order]
+        tied = np.r_[same, False] | np.r_[False, same]
+        id_rank = np.zeros(len(rows), dtype=np.int64)
+        tied_at = order[tied]
+        ids = self.ids_of(rows[tied_at]).astype("U")
+        id_rank[tied_at] = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
+        return rows[np.lexsort((id_rank,) + tuple(reversed(columns)))]
+
     def positions(self, event_ids) -> np.ndarray:
-        """A mask of the events with the given ids."""
-        wanted = set(map(str, event_ids))
-        if not wanted:
-            return np.zeros(len(self), dtype=bool)
-        return np.fromiter((i in wanted for i in self.ids()), dtype=bool, count=len(self))
+        """A mask of the events with the given ids (ids not in this set are ignored)."""
+        mask = np.zeros(len(self), dtype=bool)
+        wanted = [str(i) for i in event_ids]
+        if wanted:
+            if self._where is None:
+                ids = self.ids()
+                self._where = dict(zip(ids.tolist(), range(len(ids))))
+            mask[[self._where[i] for i in wanted if i in self._where]] = True
+        return mask
 
     def dates(self, pos) -> np.ndarray:
+        """The events' dates (datetime64)."""
         return (np.datetime64("1970-01-01") + self.day[pos].astype("timedelta64[D]")).astype("datetime64[ns]")
+
+
+ARRAYS = ("rowid", "unit", "target", "rule", "status", "count", "base_amount", "role", "level", "aggravation",
+          "accountable", "mitigation_mode", "mitigation_code", "day", "problem", "matter")
 
 
 class _registered:
@@ -122,13 +203,10 @@ def _column(raw, name: str, dtype, fill=0):
     return np.asarray(values, dtype=dtype)
 
 
-def _codes(hashes: np.ndarray) -> np.ndarray:
-    """0 where there is no key (hash 0), else 1, 2, … equal for equal hashes."""
-    out = np.zeros(len(hashes), dtype=np.int64)
-    present = hashes != 0
-    if present.any():
-        out[present] = np.unique(hashes[present], return_inverse=True)[1] + 1
-    return out
+def _aligned(want: np.ndarray, rowid: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`values` (keyed by `rowid`) in the order of `want`."""
+    order = np.argsort(rowid)
+    return values[order[np.searchsorted(rowid[order], want)]]
 
 
 def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | None = None) -> EventSet:
@@ -140,7 +218,7 @@ def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | N
     source = ("FROM events e JOIN _ev_units u ON e.unit = u.name JOIN _ev_targets t ON e.target = t.name "
               f"JOIN _ev_rules r ON e.rule = r.name {where}")
     sql = f"""
-    SELECT u.pos AS unit, t.pos AS target, r.pos AS rule, {_case('e.status', STATUSES)} AS status,
+    SELECT e.rowid AS rowid, u.pos AS unit, t.pos AS target, r.pos AS rule, {_case('e.status', STATUSES)} AS status,
            e.count, e.base_amount, {_case('e.role', scheme.roles)} AS role, {_case('e.source_level', SOURCE_LEVELS)} AS level,
            {_case('e.aggravation', aggravations)} AS aggravation, coalesce(e.accountable, 0) AS accountable,
            CASE e.mitigation_mode WHEN 'exempt' THEN 1 WHEN 'reduce' THEN 2 ELSE 0 END AS mitigation_mode,
@@ -148,10 +226,10 @@ def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | N
            CASE WHEN e.problem_key IS NULL THEN 0 ELSE hash(e.problem_key) END AS problem,
            CASE WHEN e.matter_key IS NULL THEN 0 ELSE hash(e.matter_key) END AS matter
     {source}
-    ORDER BY {ORDER}"""
+    """
     with _registered(con, lookups):
         raw = con.execute(sql, params).fetchnumpy()
-    return EventSet(org=org, year=year, unit=_column(raw, "unit", np.int32),
+    return EventSet(org=org, year=year, rowid=_column(raw, "rowid", np.int64), unit=_column(raw, "unit", np.int32),
                     target=_column(raw, "target", np.int32), rule=_column(raw, "rule", np.int32),
                     status=_column(raw, "status", np.int8), count=_column(raw, "count", float, np.nan),
                     base_amount=_column(raw, "base_amount", float, np.nan), role=_column(raw, "role", np.int32),
@@ -159,5 +237,5 @@ def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | N
                     accountable=_column(raw, "accountable", np.int64),
                     mitigation_mode=_column(raw, "mitigation_mode", np.int8),
                     mitigation_code=_column(raw, "mitigation_code", np.int64), day=_column(raw, "day", np.int64),
-                    problem=_codes(_column(raw, "problem", np.uint64)), matter=_codes(_column(raw, "matter", np.uint64)),
+                    problem=_column(raw, "problem", np.uint64), matter=_column(raw, "matter", np.uint64),
                     aggravations=aggravations, _query=(con, source, params, lookups))

@@ -15,10 +15,23 @@ import pandas as pd
 from .scheme import Scheme
 
 
-def competition_rank(values, ascending: bool = False) -> np.ndarray:
-    """Standard competition ranking: equal values share the best rank (1, 2, 2, 4)."""
-    series = pd.Series(np.asarray(values, dtype=float))
-    return series.rank(method="min", ascending=ascending).astype(int).to_numpy()
+def competition_rank(values, ascending: bool = False, groups=None) -> np.ndarray:
+    """Standard competition ranking: equal values share the best rank (1, 2, 2, 4), within `groups` if given."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return np.zeros(0, dtype=int)
+    key = values if ascending else -values
+    group = np.zeros(len(values), dtype=np.int64) if groups is None else pd.factorize(np.asarray(groups))[0]
+    order = np.lexsort((key, group))
+    g, k = group[order], key[order]
+    index = np.arange(len(values))
+    new_group = np.r_[True, g[1:] != g[:-1]]
+    new_value = new_group | np.r_[True, k[1:] != k[:-1]]
+    group_start = np.maximum.accumulate(np.where(new_group, index, 0))
+    first_equal = np.maximum.accumulate(np.where(new_value, index, 0))
+    ranks = np.empty(len(values), dtype=int)
+    ranks[order] = first_equal - group_start + 1
+    return ranks
 
 
 def threshold_grades(composite, vetoed, scheme: Scheme) -> np.ndarray:
@@ -124,10 +137,8 @@ def assign_grades(frame: pd.DataFrame, scheme: Scheme) -> tuple[np.ndarray, list
 
 def rank(frame: pd.DataFrame) -> pd.DataFrame:
     """Add rank (overall) and series_rank (within series) by composite."""
-    frame = frame.copy()
-    frame["rank"] = competition_rank(frame["composite"])
-    frame["series_rank"] = frame.groupby("series")["composite"].rank(method="min", ascending=False).astype(int)
-    return frame
+    composite = frame["composite"].to_numpy(dtype=float)
+    return frame.assign(rank=competition_rank(composite), series_rank=competition_rank(composite, groups=frame["series"]))
 
 
 def movement_text(change, new: bool) -> str:
@@ -142,46 +153,63 @@ def movement_text(change, new: bool) -> str:
     return "持平"
 
 
+def movement_texts(change: np.ndarray, previous: np.ndarray) -> list[str]:
+    """movement_text for whole columns: 上升N位 / 下降N位 / 持平 / 新."""
+    new = np.isnan(previous) | np.isnan(change)
+    steps = np.where(new, 0, np.abs(np.nan_to_num(change))).astype(int).astype(str).astype(object)
+    return np.where(new, "新", np.where(change > 0, "上升" + steps + "位", np.where(change < 0, "下降" + steps + "位", "持平"))).tolist()
+
+
 def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Scheme) -> pd.DataFrame:
     """Add last year's ranks, rank movement, and consequence flags.
 
     `previous` holds earlier years' results, most recent first.
     """
-    out = current.copy()
+    n = len(current)
+    units = current["unit"].to_numpy()
+    series = current["series"].to_numpy()
+    cols = {}
     prev = previous[0] if previous else None
     if prev is not None and not prev.empty:
-        p = prev.set_index("unit")
-        out["prev_rank"] = out["unit"].map(p["rank"])
-        out["prev_series_rank"] = out["unit"].map(p["series_rank"])
-        out["prev_grade"] = out["unit"].map(p["grade"])
-        same_series = out["unit"].map(p["series"]) == out["series"]
-        out.loc[~same_series, "prev_series_rank"] = np.nan
+        at = pd.Index(prev["unit"]).get_indexer(units)
+        found = at >= 0
+        take = np.where(found, at, 0)
+        cols["prev_rank"] = np.where(found, prev["rank"].to_numpy(dtype=float)[take], np.nan)
+        same_series = found & (prev["series"].to_numpy()[take] == series)
+        cols["prev_series_rank"] = np.where(same_series, prev["series_rank"].to_numpy(dtype=float)[take], np.nan)
+        cols["prev_grade"] = np.where(found, prev["grade"].to_numpy(dtype=object)[take], None)
     else:
-        out["prev_rank"] = np.nan
-        out["prev_series_rank"] = np.nan
-        out["prev_grade"] = None
-    out["rank_change"] = out["prev_rank"] - out["rank"]
-    out["series_rank_change"] = out["prev_series_rank"] - out["series_rank"]
-    basis = "series_rank_change" if scheme.movement == "series" else "rank_change"
-    out["movement"] = [movement_text(c, np.isnan(p)) for c, p in
-                       zip(out[basis], out["prev_series_rank" if scheme.movement == "series" else "prev_rank"])]
-    out["consequences"] = [[] for _ in range(len(out))]
-    history = [out] + list(previous)
+        cols["prev_rank"] = np.full(n, np.nan)
+        cols["prev_series_rank"] = np.full(n, np.nan)
+        cols["prev_grade"] = np.full(n, None, dtype=object)
+    cols["rank_change"] = cols["prev_rank"] - current["rank"].to_numpy(dtype=float)
+    cols["series_rank_change"] = cols["prev_series_rank"] - current["series_rank"].to_numpy(dtype=float)
+    by_series = scheme.movement == "series"
+    cols["movement"] = movement_texts(cols["series_rank_change" if by_series else "rank_change"],
+                                      cols["prev_series_rank" if by_series else "prev_rank"])
+    history = [current] + list(previous)
+    hits = []
     for c in scheme.consequences:
-        hit = np.ones(len(out), dtype=bool)
+        hit = np.ones(n, dtype=bool)
         for k in range(c.years):
             if k >= len(history):
                 hit[:] = False
                 break
             year_frame = history[k]
             cond = _condition(year_frame, c, scheme)
-            held = dict(zip(year_frame["unit"], cond))
-            hit &= np.array([bool(held.get(u, False)) for u in out["unit"]], dtype=bool)
+            at = pd.Index(year_frame["unit"]).get_indexer(units) if k else np.arange(n)
+            hit &= np.where(at >= 0, cond[np.where(at >= 0, at, 0)], False)
+        hits.append(hit)
+    names = [c.name for c in scheme.consequences]
+    listed = [[] for _ in range(n)]
+    for name, hit in zip(names, hits):
         for i in np.flatnonzero(hit):
-            out.at[out.index[i], "consequences"] = out.at[out.index[i], "consequences"] + [c.name]
+            listed[i].append(name)
+    cols["consequences"] = listed
     reward = {g.name: g.reward for g in scheme.grades}
-    out["reward"] = out["grade"].map(reward)
-    return out
+    cols["reward"] = [reward.get(g) for g in current["grade"].to_numpy()]
+    drop = [c for c in cols if c in current.columns]
+    return pd.concat([current.drop(columns=drop).reset_index(drop=True), pd.DataFrame(cols)], axis=1)
 
 
 def _condition(frame: pd.DataFrame, c, scheme: Scheme) -> np.ndarray:
@@ -194,9 +222,13 @@ def _condition(frame: pd.DataFrame, c, scheme: Scheme) -> np.ndarray:
         cond &= (frame["composite"].to_numpy(dtype=float) < c.below - 1e-9)
     if c.lowest:
         # A13: lowest within the grading pool (all units, or the series)
+        composite = frame["composite"].to_numpy(dtype=float)
         if scheme.grading_pool == "series":
-            low = frame.groupby("series")["composite"].transform("min")
+            group = pd.factorize(frame["series"].to_numpy())[0]
+            low = np.full(group.max() + 1 if len(group) else 0, np.inf)
+            np.minimum.at(low, group, composite)
+            low = low[group]
         else:
-            low = pd.Series(frame["composite"].min(), index=frame.index)
-        cond &= np.isclose(frame["composite"].to_numpy(dtype=float), low.to_numpy(dtype=float))
+            low = np.full(len(composite), composite.min() if len(composite) else np.nan)
+        cond &= np.isclose(composite, low)
     return cond

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..vocab import STATUSES
+from ..vocab import SOURCE_LEVELS, STATUSES
 from .eventset import EventSet
 from .scheme import Scheme
+
+MIX = np.uint64(0x9E3779B97F4A7C15)   # spreads a unit's position over 64 bits before it meets a key's hash
 
 MODE_FIXED, MODE_RANGE, MODE_THRESHOLD = 0, 1, 2
 DEDUP_NONE, DEDUP_PROBLEM, DEDUP_MATTER = 0, 1, 2
@@ -52,6 +54,20 @@ class Amounts:
     rule_capped: np.ndarray
     final: np.ndarray          # 0 for events not counted
     veto: np.ndarray
+
+    def patched(self, rows: np.ndarray, part: "Amounts") -> "Amounts":
+        """A copy with the events at `rows` taking `part`'s values (a run over just those events).
+
+        `superseded_by` in `part` holds positions within the part; they are mapped back."""
+        out = {}
+        for name, values in vars(self).items():
+            values = values.copy()
+            new = getattr(part, name)
+            if name == "superseded_by":
+                new = np.where(new >= 0, rows[np.maximum(new, 0)], -1)
+            values[rows] = new
+            out[name] = values
+        return Amounts(**out)
 
     def cell_totals(self, events: EventSet, n_units: int, n_targets: int) -> dict:
         """Per grid cell (unit × target, unit-major): net, deducted, added and number of counted events."""
@@ -82,27 +98,46 @@ def _rule_arrays(scheme: Scheme) -> dict:
     return out
 
 
-def _ranks_in_groups(group: np.ndarray, *keys) -> tuple[np.ndarray, np.ndarray]:
-    """Rank (0 = first) of each element within its group, ordered by the keys (last key most significant
-    after the group), and the index of each group's first element."""
-    order = np.lexsort(tuple(keys) + (group,))
-    g = group[order]
-    starts = np.r_[True, g[1:] != g[:-1]]
-    start_at = np.maximum.accumulate(np.where(starts, np.arange(len(g)), 0))
-    rank = np.empty(len(g), dtype=np.int64)
-    rank[order] = np.arange(len(g)) - start_at
-    first = np.empty(len(g), dtype=np.int64)
-    first[order] = order[start_at]
-    return rank, first
+def _lookup(size: int, hits) -> np.ndarray:
+    """A boolean table over codes -1 … size-1 (index code + 1), true at `hits`."""
+    table = np.zeros(size + 1, dtype=bool)
+    table[np.asarray([h + 1 for h in hits], dtype=np.int64)] = True
+    return table
 
 
-def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None) -> Amounts:
+def _shared(rows: np.ndarray, *keys) -> np.ndarray:
+    """The rows whose group (equal keys) has at least two members: only their order can matter."""
+    if len(rows) < 2:
+        return rows[:0]
+    mixed = np.zeros(len(rows), dtype=np.uint64)
+    for k in keys:
+        mixed = (mixed * MIX) ^ np.asarray(k[rows]).astype(np.uint64)
+    _, inverse, counts = np.unique(mixed, return_inverse=True, return_counts=True)
+    return rows[counts[inverse] > 1]
+
+
+def _groups(sorted_rows: np.ndarray, *keys) -> tuple[np.ndarray, np.ndarray]:
+    """For rows already sorted so that each group (equal keys) is together: each row's rank in its
+    group (0 = first) and the position of its group's first row."""
+    starts = np.ones(len(sorted_rows), dtype=bool)
+    for k in keys:
+        k = k[sorted_rows]
+        starts[1:] &= k[1:] == k[:-1]
+    starts = ~starts
+    starts[0] = True
+    start_at = np.maximum.accumulate(np.where(starts, np.arange(len(sorted_rows)), 0))
+    return np.arange(len(sorted_rows)) - start_at, sorted_rows[start_at]
+
+
+def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None, like: Amounts | None = None) -> Amounts:
     """Every event's amount after each step. `targets` are the grid's target names (positions in
-    `events.target`); `off` switches events off (what-if)."""
+    `events.target`); `off` switches events off (what-if). `like` is a run over the same events
+    with the same events switched off and a scheme that differs only in rules' amounts: its
+    role, mitigation and multiplier steps are taken over as they are."""
     n = len(events)
     r = _rule_arrays(scheme)
     rule = events.rule
-    counted = np.isin(events.status, [STATUSES.index(s) for s in scheme.counted_statuses])
+    counted = _lookup(len(STATUSES), [STATUSES.index(s) for s in scheme.counted_statuses])[events.status + 1]
     if off is not None:
         counted &= ~off
     sign = r["sign"][rule] if n else np.zeros(0)
@@ -116,48 +151,56 @@ def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None
     unit_amount = np.select([mode == MODE_FIXED, mode == MODE_RANGE], [r["amount"][rule], events.base_amount], upto_amount)
     base = np.nan_to_num(base)          # a missing entered amount counts nothing (validated never to happen)
 
-    role_values = np.array(list(scheme.roles.values()) + [1.0], dtype=float)   # position -1 → 1.0
-    role_factor = role_values[events.role]
-
-    names = list(targets)
-    pool_names = {p.name for p in scheme.pools}
-    is_pool = np.array([t in pool_names for t in names], dtype=bool)
-    auto_pools = {p.name for p in scheme.pools if p.exempt_if_indicator_deducted}
-    mitigation_auto = np.zeros(n, dtype=bool)
-    if auto_pools and scheme.auto_exempt_code is not None and n:
-        # R14 item 9: the same problem already deducted inside an indicator, for the same unit
-        width = int(events.problem.max()) + 1
-        key = events.unit.astype(np.int64) * width + events.problem
-        inside = counted & ~is_pool[events.target] & (sign < 0) & (events.problem > 0)
-        in_auto_pool = np.array([t in auto_pools for t in names], dtype=bool)[events.target]
-        mitigation_auto = counted & in_auto_pool & (events.problem > 0) & np.isin(key, key[inside])
-    mm = events.mitigation_mode
-    mitigation_factor = np.where(mitigation_auto | (mm == 1), scheme.exempt_factor,
-                                 np.where(mm == 2, scheme.reduce_factor, 1.0))
-    mitigation_code = np.where(mitigation_auto, -1 if scheme.auto_exempt_code is None else scheme.auto_exempt_code,
-                               events.mitigation_code)
-
-    hits = np.zeros((n, len(scheme.multipliers)), dtype=bool)
-    from ..vocab import SOURCE_LEVELS
-    for j, m in enumerate(scheme.multipliers):
-        cond = np.ones(n, dtype=bool)
-        if m.source_level:
-            cond &= np.isin(events.level, [SOURCE_LEVELS.index(x) for x in m.source_level if x in SOURCE_LEVELS])
-        if m.aggravation:
-            cond &= np.isin(events.aggravation, [events.aggravations.index(a) for a in m.aggravation
-                                                 if a in events.aggravations])
-        if m.accountable is not None:
-            cond &= (events.accountable > 0) == m.accountable
-        if m.targets:
-            cond &= np.isin(events.target, [names.index(t) for t in m.targets if t in names])
-        hits[:, j] = cond
-    factors = np.where(hits, np.array([m.factor for m in scheme.multipliers], dtype=float), 1.0)
-    if not scheme.multipliers:
-        multiplier = np.ones(n)
-    elif scheme.multiplier_combine == "max":
-        multiplier = factors.max(axis=1)
+    if like is not None:
+        # only the rules' amounts differ from `like`: roles, mitigation and multipliers are as they were
+        role_factor, mitigation_auto, mitigation_factor = like.role_factor, like.mitigation_auto, like.mitigation_factor
+        mitigation_code, hits, multiplier = like.mitigation_code, like.multiplier_hits, like.multiplier
+        names = list(targets)
+        has_problem = events.problem != 0
     else:
-        multiplier = factors.prod(axis=1)
+        role_values = np.array(list(scheme.roles.values()) + [1.0], dtype=float)   # position -1 → 1.0
+        role_factor = role_values[events.role]
+
+        names = list(targets)
+        pool_names = {p.name for p in scheme.pools}
+        is_pool = np.array([t in pool_names for t in names], dtype=bool)
+        auto_pools = {p.name for p in scheme.pools if p.exempt_if_indicator_deducted}
+        mitigation_auto = np.zeros(n, dtype=bool)
+        has_problem = events.problem != 0
+        if auto_pools and scheme.auto_exempt_code is not None and n:
+            # R14 item 9: the same problem already deducted inside an indicator, for the same unit
+            in_auto_pool = np.array([t in auto_pools for t in names], dtype=bool)[events.target]
+            candidate = np.flatnonzero(counted & in_auto_pool & has_problem)
+            if len(candidate):
+                key = (events.unit.astype(np.uint64) * MIX) ^ events.problem
+                inside = counted & ~is_pool[events.target] & (sign < 0) & has_problem
+                mitigation_auto[candidate] = np.isin(key[candidate], key[inside])
+        mm = events.mitigation_mode
+        mitigation_factor = np.where(mitigation_auto | (mm == 1), scheme.exempt_factor,
+                                     np.where(mm == 2, scheme.reduce_factor, 1.0))
+        mitigation_code = np.where(mitigation_auto, -1 if scheme.auto_exempt_code is None else scheme.auto_exempt_code,
+                                   events.mitigation_code)
+
+        hits = np.zeros((n, len(scheme.multipliers)), dtype=bool)
+        for j, m in enumerate(scheme.multipliers):
+            cond = np.ones(n, dtype=bool)
+            if m.source_level:
+                cond &= _lookup(len(SOURCE_LEVELS), [SOURCE_LEVELS.index(x) for x in m.source_level])[events.level + 1]
+            if m.aggravation:
+                cond &= _lookup(len(events.aggravations), [events.aggravations.index(a) for a in m.aggravation
+                                                           if a in events.aggravations])[events.aggravation + 1]
+            if m.accountable is not None:
+                cond &= (events.accountable > 0) == m.accountable
+            if m.targets:
+                cond &= _lookup(len(names), [names.index(t) for t in m.targets if t in names])[events.target + 1]
+            hits[:, j] = cond
+        factors = np.where(hits, np.array([m.factor for m in scheme.multipliers], dtype=float), 1.0)
+        if not scheme.multipliers:
+            multiplier = np.ones(n)
+        elif scheme.multiplier_combine == "max":
+            multiplier = factors.max(axis=1)
+        else:
+            multiplier = factors.prod(axis=1)
 
     signed = np.where(counted, sign * base * role_factor * mitigation_factor * multiplier, 0.0)
 
@@ -165,19 +208,35 @@ def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None
     dedup = np.zeros(n, dtype=np.int8)
     superseded_by = np.full(n, -1, dtype=np.int64)
     after_dedup = signed.copy()
-    problem_rows = counted & (sign < 0) & (events.problem > 0) if scheme.problem_dedup == "highest" \
-        else np.zeros(n, dtype=bool)
-    matter_rows = counted & (sign > 0) & (events.matter > 0) if scheme.matter_dedup != "none" else np.zeros(n, dtype=bool)
+    problem_rows = counted & (sign < 0) & has_problem if scheme.problem_dedup == "highest" else np.zeros(n, dtype=bool)
+    matter_rows = counted & (sign > 0) & (events.matter != 0) if scheme.matter_dedup != "none" else np.zeros(n, dtype=bool)
     keyed = np.flatnonzero(problem_rows | matter_rows)
     if len(keyed):
+        # within one unit, target and key: the largest amount first, then the earlier (date, then id)
+        is_matter_all = matter_rows
+        key_all = np.where(matter_rows, events.matter, events.problem)
+        group = (events.unit, events.target, is_matter_all, key_all)
+        alone = keyed
+        keyed = _shared(keyed, *group)          # a key used once needs no ranking: it is first in its group
+        if scheme.matter_dedup == "diminishing":
+            alone = np.setdiff1d(alone, keyed)
+            alone = alone[matter_rows[alone]]
+            after_dedup[alone] = signed[alone] * float(scheme.diminishing[0] if scheme.diminishing else 0.0)
+    capped_rows = np.flatnonzero(counted & ~np.isnan(r["cap"][rule]))
+    # ids are needed only where events tie on everything else, same day included: fetch them once, for both steps
+    tied = [events.ties(capped_rows, events.unit[capped_rows], rule[capped_rows])]
+    if len(keyed):
+        tied.append(events.ties(keyed, *(g[keyed] for g in group), -np.abs(signed[keyed])))
+    tied = np.concatenate(tied)
+    if len(tied):
+        events.ids_of(tied)
+    if len(keyed):
+        keyed = events.chronological(keyed, *(g[keyed] for g in group), -np.abs(signed[keyed]))
+        rank, first = _groups(keyed, *group)
         is_matter = matter_rows[keyed]
-        width = int(max(events.problem.max(), events.matter.max())) + 1
-        key = np.where(is_matter, events.matter[keyed], events.problem[keyed])
-        group = ((events.unit[keyed].astype(np.int64) * len(names) + events.target[keyed]) * 2 + is_matter) * width + key
-        rank, first = _ranks_in_groups(group, keyed, -np.abs(signed[keyed]))
         later = rank > 0
         dedup[keyed[later]] = np.where(is_matter[later], DEDUP_MATTER, DEDUP_PROBLEM)
-        superseded_by[keyed[later]] = keyed[first[later]]
+        superseded_by[keyed[later]] = first[later]
         if scheme.matter_dedup == "diminishing":
             steps = np.array(scheme.diminishing, dtype=float)
             factor = np.where(rank < len(steps), steps[np.minimum(rank, len(steps) - 1)], 0.0)
@@ -188,19 +247,14 @@ def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None
 
     # per-rule caps: earlier events (date, then id) use the cap first
     final = after_dedup.copy()
-    capped_rows = np.flatnonzero(counted & ~np.isnan(r["cap"][rule]))
     if len(capped_rows):
-        group = events.unit[capped_rows].astype(np.int64) * len(scheme.rules) + rule[capped_rows]
-        order = np.lexsort((capped_rows, group))
-        size = np.abs(after_dedup[capped_rows][order])
-        g = group[order]
-        starts = np.r_[True, g[1:] != g[:-1]]
+        rows = events.chronological(capped_rows, events.unit[capped_rows], rule[capped_rows])
+        rank, _ = _groups(rows, events.unit, rule)
+        size = np.abs(after_dedup[rows])
         running = np.cumsum(size)
-        before_group = np.maximum.accumulate(np.where(starts, running - size, 0.0))
+        before_group = np.maximum.accumulate(np.where(rank == 0, running - size, 0.0))
         used = running - size - before_group
-        cap = r["cap"][rule[capped_rows]][order]
-        limited = sign[capped_rows][order] * np.maximum(0.0, np.minimum(size, cap - used))
-        final[capped_rows[order]] = limited
+        final[rows] = sign[rows] * np.maximum(0.0, np.minimum(size, r["cap"][rule[rows]] - used))
     rule_capped = np.abs(final - after_dedup) > 1e-12
     veto = counted & r["veto"][rule] & (mitigation_factor > 0)
     final = np.where(counted, final, 0.0)

@@ -94,10 +94,14 @@ def _veto_table(con, org, year):
 
 def finish(units: pd.DataFrame, components: pd.DataFrame, vetoes: dict, scheme: Scheme) -> tuple[pd.DataFrame, list]:
     """Composite, veto, ranks and grades from component values (no history)."""
-    frame = units[["unit", "series"]].merge(components, on="unit", how="left")
+    if len(components) == len(units) and (components["unit"].to_numpy() == units["unit"].to_numpy()).all():
+        frame = pd.concat([units[["unit", "series"]].reset_index(drop=True),
+                           components.drop(columns="unit").reset_index(drop=True)], axis=1)
+    else:
+        frame = units[["unit", "series"]].merge(components, on="unit", how="left")
     frame["composite"] = scoring.composite(frame, scheme)
-    frame["veto"] = frame["unit"].isin(list(vetoes))
-    frame["veto_reason"] = frame["unit"].map(vetoes).fillna("")
+    frame["veto"] = frame["unit"].isin(list(vetoes)) if vetoes else False
+    frame["veto_reason"] = frame["unit"].map(vetoes).fillna("") if vetoes else ""
     frame = grading.rank(frame)
     frame["grade"], notes = grading.assign_grades(frame, scheme)
     return frame, notes
@@ -119,6 +123,8 @@ class Inputs:
     units: pd.DataFrame
     indicators: pd.DataFrame
     targets: list
+    target_table: pd.DataFrame   # scoring.target_frame: the targets' facts in grid order
+    scheme_pools: tuple          # the pools target_table was built with
     events: object               # eventset.EventSet
     synthetic: pd.DataFrame      # lines from task items (R20, R21)
     direct: pd.DataFrame         # scores given by data-collection units
@@ -130,24 +136,43 @@ def read_inputs(con, org: str, year: int, scheme: Scheme) -> Inputs:
     """Read a year's units, indicators, events, task-item lines, direct scores, evaluations and vetoes."""
     units = scoring.active_units(con, org, year)
     indicators = scoring.indicator_table(con, org, year)
-    targets = scoring.target_frame(indicators, scheme)["target"].tolist()
+    table = scoring.target_frame(indicators, scheme)
+    targets = table["target"].tolist()
     events = eventset.load(con, scheme, org, year, units["unit"].tolist(), targets)
-    return Inputs(units, indicators, targets, events, synthetic_lines(con, scheme, org, year), _direct(con, org, year),
+    return Inputs(units, indicators, targets, table, scheme.pools, events, synthetic_lines(con, scheme, org, year), _direct(con, org, year),
                   _evaluations(con, org, year), _veto_table(con, org, year))
 
 
 def compute(org: str, year: int, scheme: Scheme, inputs: Inputs, off=None, points: dict | None = None,
-            amounts=None) -> YearScore:
+            amounts=None, base: "YearScore | None" = None, changed_units: np.ndarray | None = None) -> YearScore:
     """Score a year from its inputs: the pipeline, the grid, components, composite, ranks and grades.
 
     `off` (a mask of events switched off) and `points` (indicator → points) are what-if changes,
     as is any change made to the scheme; `amounts` reuses a pipeline result already computed
-    for exactly this scheme and mask.
+    for exactly this scheme and mask. With `base` (a year scored from the same inputs under the
+    same points) and `changed_units` (row positions), only those units' rows of the grid are
+    computed again; every unit's composite, rank and grade still are.
     """
     unit_names = inputs.units["unit"].tolist()
     amounts = amounts if amounts is not None else pipeline.run(inputs.events, scheme, inputs.targets, off=off)
-    totals = cell_totals(inputs.events, amounts, inputs.synthetic, unit_names, inputs.targets)
-    grid = scoring.target_scores(unit_names, inputs.indicators, scheme, totals, inputs.direct, points)
+    table = inputs.target_table if scheme.pools == inputs.scheme_pools else None
+    if base is not None and changed_units is not None:
+        rows = np.asarray(changed_units, dtype=np.int64)
+        names = [unit_names[i] for i in rows]
+        keep = np.isin(inputs.events.unit, rows)
+        local = np.full(len(unit_names), -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
+        part_events = inputs.events.subset(np.flatnonzero(keep))
+        part_events.unit = local[part_events.unit].astype(np.int32)
+        part_amounts = pipeline.Amounts(**{k: v[keep] for k, v in vars(amounts).items()})
+        synthetic = inputs.synthetic[inputs.synthetic["unit"].isin(names)] if not inputs.synthetic.empty else inputs.synthetic
+        totals = cell_totals(part_events, part_amounts, synthetic, names, inputs.targets)
+        part = scoring.target_scores(names, inputs.indicators, scheme, totals,
+                                     inputs.direct[inputs.direct["unit"].isin(names)], points, targets=table)
+        grid = scoring.patch_rows(base.grid, rows, part)
+    else:
+        totals = cell_totals(inputs.events, amounts, inputs.synthetic, unit_names, inputs.targets)
+        grid = scoring.target_scores(unit_names, inputs.indicators, scheme, totals, inputs.direct, points, targets=table)
     components = scoring.component_values(grid, inputs.evaluations, scheme)
     vetoes = _veto_reasons(inputs.veto_table, veto_events(inputs.events, amounts, scheme, unit_names))
     results, notes = finish(inputs.units, components, vetoes, scheme)
@@ -231,9 +256,9 @@ def with_history(con, current: YearScore, version: tuple | None = None) -> pd.Da
 
 def order(results: pd.DataFrame) -> pd.DataFrame:
     """Rank order, ties in pinyin order of the unit name."""
-    from ..names import pinyin_key
-    keyed = results.assign(_k=results["unit"].map(pinyin_key))
-    return keyed.sort_values(["rank", "_k"], kind="mergesort").drop(columns="_k").reset_index(drop=True)
+    from ..names import pinyin_ordinal
+    at = np.lexsort((pinyin_ordinal(results["unit"]), results["rank"].to_numpy()))
+    return results.iloc[at].reset_index(drop=True)
 
 
 def public_columns(year: YearScore) -> list[str]:

@@ -90,7 +90,7 @@ class Grid:
 
 
 def target_scores(units, indicators: pd.DataFrame, scheme: Scheme, totals: dict, direct: pd.DataFrame | None,
-                  points: dict | None = None) -> Grid:
+                  points: dict | None = None, targets: pd.DataFrame | None = None) -> Grid:
     """Score of every unit on every indicator and pool.
 
     `totals` holds the events' net, deducted, added and count per grid cell (unit-major,
@@ -98,11 +98,12 @@ def target_scores(units, indicators: pd.DataFrame, scheme: Scheme, totals: dict,
     or the data-collection unit's score (直接评分), add the net of their events, and stay within
     [0, points] (R6, A2) unless the indicator allows overflow. Pools carry the positive size of
     their deductions (uncapped unless the scheme caps them, R12) or of their bonuses (capped,
-    R17). `points` changes indicators' points (what-if).
+    R17). `points` changes indicators' points (what-if); `targets` is target_frame(indicators, scheme)
+    when the caller has it already.
     """
-    targets = target_frame(indicators, scheme)
+    targets = target_frame(indicators, scheme) if targets is None else targets
     if points:
-        targets["points"] = [points.get(t, p) for t, p in zip(targets["target"], targets["points"])]
+        targets = targets.assign(points=[points.get(t, p) for t, p in zip(targets["target"], targets["points"])])
     unit_names = np.asarray(list(units), dtype=object)
     n_u, n_t = len(unit_names), len(targets)
     shape = (n_u, n_t)
@@ -125,18 +126,56 @@ def target_scores(units, indicators: pd.DataFrame, scheme: Scheme, totals: dict,
     overflow = targets["allow_overflow"].to_numpy(dtype=bool)
     caps = {p.name: (np.inf if p.cap is None else p.cap) for p in scheme.pools}
     cap = targets["target"].map(caps).fillna(np.inf).to_numpy(dtype=float)
-    has_direct = ~np.isnan(direct_score)
     full, zero, is_direct = mode == "deduct_from_full", mode == "cumulative", mode == "direct"
-    base = np.where(full, points_t, np.where(is_direct, np.where(has_direct, direct_score, points_t), 0.0))
-    source = np.where(full, FULL, np.where(zero, ZERO, np.where(is_direct, np.where(has_direct, DIRECT, PROVISIONAL), POOL)))
-    source = np.broadcast_to(source, shape).astype(np.int8)
+    # per target: where the score starts and where it must stay
+    start = np.where(full | is_direct, points_t, 0.0)
+    source_t = np.where(full, FULL, np.where(zero, ZERO, np.where(is_direct, PROVISIONAL, POOL))).astype(np.int8)
+    base = np.broadcast_to(start, shape).copy()
+    source = np.broadcast_to(source_t, shape).copy()
+    direct_cols = np.flatnonzero(is_direct)
+    if len(direct_cols):
+        given = ~np.isnan(direct_score[:, direct_cols])
+        base[:, direct_cols] = np.where(given, direct_score[:, direct_cols], base[:, direct_cols])
+        source[:, direct_cols] = np.where(given, DIRECT, PROVISIONAL)
     raw = base + net
-    indicator_score = np.clip(raw, 0.0, np.where(overflow, np.inf, points_t))
-    pool_value = np.where(bonus_pool, np.clip(net, 0.0, cap), np.clip(-net, 0.0, cap))
-    raw = np.where(is_pool, np.where(bonus_pool, net, -net), raw)
-    score = np.where(is_pool, pool_value, indicator_score)
-    return Grid(unit_names, targets, net, deducted, added, events, direct_score, np.broadcast_to(base, shape).copy(),
-                source, raw, score)
+    score = np.empty(shape)
+    ind = np.flatnonzero(~is_pool)
+    score[:, ind] = np.clip(raw[:, ind], 0.0, np.where(overflow[ind], np.inf, points_t[ind]))
+    pools = np.flatnonzero(is_pool)
+    if len(pools):
+        size = np.where(bonus_pool[pools], net[:, pools], -net[:, pools])
+        raw[:, pools] = size
+        score[:, pools] = np.clip(size, 0.0, cap[pools])
+    return Grid(unit_names, targets, net, deducted, added, events, direct_score, base, source, raw, score)
+
+
+GRID_ARRAYS = ("net", "deducted", "added", "events", "direct", "base", "base_source", "raw", "score")
+
+
+class Overlay(Grid):
+    """`grid` with the unit rows `rows` replaced by `part`'s (a grid of just those units).
+
+    An array is copied and patched only when it is read, so a what-if that switches one record
+    off costs one unit's row, not a copy of every unit's."""
+
+    def __init__(self, grid: Grid, rows: np.ndarray, part: Grid):
+        self.units, self.targets = grid.units, grid.targets
+        self._base, self._rows, self._part, self._done = grid, np.asarray(rows), part, {}
+
+    def __getattribute__(self, name):
+        if name in GRID_ARRAYS:
+            done = object.__getattribute__(self, "_done")
+            if name not in done:
+                values = getattr(object.__getattribute__(self, "_base"), name).copy()
+                values[object.__getattribute__(self, "_rows")] = getattr(object.__getattribute__(self, "_part"), name)
+                done[name] = values
+            return done[name]
+        return object.__getattribute__(self, name)
+
+
+def patch_rows(grid: Grid, rows: np.ndarray, part: Grid) -> Grid:
+    """`grid` with the unit rows `rows` replaced by `part`'s (copied only when read, see Overlay)."""
+    return Overlay(grid, rows, part)
 
 
 def component_values(grid: Grid, evaluations: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
@@ -147,13 +186,14 @@ def component_values(grid: Grid, evaluations: pd.DataFrame, scheme: Scheme) -> p
     the unit's scores of that kind (over aspects), rescaled from `full` marks.
     A missing evaluation counts 0 and is listed in `missing` unless optional.
     """
-    out = pd.DataFrame({"unit": grid.units})
-    n = len(out)
-    missing = [[] for _ in range(n)]
+    n = len(grid.units)
+    columns = {"unit": grid.units}
+    missing = np.zeros((n, len(scheme.components)), dtype=bool)
+    sums = evaluation_sums(grid.units, evaluations)
     is_indicator = ~grid.targets["is_pool"].to_numpy(dtype=bool)
     category = grid.targets["category"]
     points = grid.targets["points"].to_numpy(dtype=float)
-    for comp in scheme.components:
+    for j, comp in enumerate(scheme.components):
         if comp.source == "indicators":
             sel = is_indicator.copy()
             if comp.categories:
@@ -165,13 +205,10 @@ def component_values(grid: Grid, evaluations: pd.DataFrame, scheme: Scheme) -> p
                 full = float((points * weights)[sel].sum())
                 values = values * (comp.scale_to / full if full else 0.0)
         elif comp.source == "evaluation":
-            part = evaluations[evaluations["kind"] == comp.name] if not evaluations.empty else evaluations
-            value = part.groupby("unit")["score"].sum() if not part.empty else pd.Series(dtype=float)
-            mapped = out["unit"].map(value)
+            values = sums.get(comp.name, np.full(n, np.nan))
             if not comp.optional:
-                for i in np.flatnonzero(mapped.isna().to_numpy()):
-                    missing[i].append(comp.key)
-            values = mapped.fillna(0.0).to_numpy(dtype=float)
+                missing[:, j] = np.isnan(values)
+            values = np.nan_to_num(values, nan=0.0)
             if comp.scale_to is not None and comp.full:
                 values = values * comp.scale_to / comp.full
         else:
@@ -179,8 +216,28 @@ def component_values(grid: Grid, evaluations: pd.DataFrame, scheme: Scheme) -> p
             values = grid.score[:, at].sum(axis=1) if len(at) else np.zeros(n)
         if comp.cap is not None:
             values = np.minimum(values, comp.cap)
-        out[comp.key] = np.asarray(values, dtype=float)
-    out["missing"] = ["、".join(m) for m in missing]
+        columns[comp.key] = np.asarray(values, dtype=float)
+    keys = [c.key for c in scheme.components]
+    text = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(missing.any(axis=1)):
+        text[i] = "、".join(k for k, m in zip(keys, missing[i]) if m)
+    columns["missing"] = text
+    return pd.DataFrame(columns)
+
+
+def evaluation_sums(units, evaluations: pd.DataFrame) -> dict:
+    """Per evaluation kind, each unit's score summed over aspects (NaN where the unit has none)."""
+    if evaluations is None or evaluations.empty:
+        return {}
+    at = pd.Index(units).get_indexer(evaluations["unit"])
+    ok = at >= 0
+    out = {}
+    for kind, rows in evaluations[ok].groupby("kind").indices.items():
+        values = np.full(len(units), np.nan)
+        positions = at[ok][rows]
+        values[positions] = 0.0
+        np.add.at(values, positions, evaluations["score"].to_numpy(dtype=float)[ok][rows])
+        out[kind] = values
     return out
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+import numpy as np
 import pandas as pd
 
 from ..store.connection import data_version
 from . import pipeline
-from .results import YearScore, compute, order, score, with_history
+from .results import YearScore, compute, finish, order, score, with_history
 from .scheme import Scheme
 
 
@@ -49,13 +50,40 @@ class WhatIf:
             found = self._amounts.get(key)
         if found is None:
             inputs = self.official.inputs
-            off = inputs.events.positions(events_off) if events_off else None
-            found = pipeline.run(inputs.events, scheme, inputs.targets, off=off)
+            events = inputs.events
+            off = events.positions(events_off) if events_off else None
+            # every step works within one unit: only the units of the records switched off, or with
+            # records under a rule whose amount changed, can change
+            units = self._changed_units(events_off, amounts_key)
+            like = None if events_off else self.official.amounts
+            if self._most(units):
+                found = pipeline.run(events, scheme, inputs.targets, off=off, like=like)
+            else:
+                rows = np.flatnonzero(np.isin(events.unit, units))
+                part_off = off[rows] if off is not None else None
+                part_like = pipeline.Amounts(**{k: v[rows] for k, v in vars(like).items()}) if like is not None else None
+                part = pipeline.run(events.subset(rows), scheme, inputs.targets, off=part_off, like=part_like)
+                found = self.official.amounts.patched(rows, part)
             with self._lock:
                 self._amounts[key] = found
                 while len(self._amounts) > 16:
                     self._amounts.popitem(last=False)
         return found
+
+    def _most(self, units: np.ndarray) -> bool:
+        """Whether a change reaches so many units that scoring them all is cheaper than patching."""
+        return len(units) * 3 > len(self.official.units)
+
+    def _changed_units(self, events_off: tuple, amounts_key: tuple) -> np.ndarray:
+        """Grid rows of the units a change of records or rule amounts can reach."""
+        events = self.official.inputs.events
+        reached = np.zeros(len(events), dtype=bool)
+        if events_off:
+            reached |= events.positions(events_off)
+        if amounts_key:
+            rules = [i for i, r in enumerate(self.official.scheme.rules) if r.name in dict(amounts_key)]
+            reached |= np.isin(events.rule, rules)
+        return np.unique(events.unit[reached])
 
     def simulate(self, weights: dict | None = None, category_weights: dict | None = None, points: dict | None = None,
                  events_off=(), amounts: dict | None = None) -> YearScore:
@@ -64,13 +92,28 @@ class WhatIf:
         amounts_key = tuple(sorted((amounts or {}).items()))
         scheme = self.scheme(weights, category_weights, amounts)
         changed = self._pipeline(scheme, events_off, amounts_key)
-        year = compute(self.org, self.year, scheme, self.official.inputs, points=points or None, amounts=changed)
+        if changed is self.official.amounts and not points and not category_weights:
+            year = self._reweighted(scheme)       # only the weights differ: the same components, a new composite
+        elif not points and not category_weights and not self._most(units := self._changed_units(events_off, amounts_key)):
+            # records switched off, or rules' amounts changed: only the units they reach change rows of the grid
+            year = compute(self.org, self.year, scheme, self.official.inputs, amounts=changed, base=self.official,
+                           changed_units=units)
+        else:
+            year = compute(self.org, self.year, scheme, self.official.inputs, points=points or None, amounts=changed)
         cur = self.con.cursor()          # a simulator may be shared by sessions: each run reads on its own cursor
         try:
             year.results = with_history(cur, year, self.version)
         finally:
             cur.close()
         return year
+
+    def _reweighted(self, scheme: Scheme) -> YearScore:
+        """The official year with another weighting of its (unweighted) components."""
+        o = self.official
+        results, notes = finish(o.units, o.components, o.vetoes, scheme)
+        results["provisional"] = o.results.set_index("unit")["provisional"].reindex(results["unit"]).to_numpy()
+        return YearScore(o.org, o.year, scheme, o.units, o.indicators, o.grid, o.components, results, notes, o.vetoes,
+                         o.evaluations, o.inputs, o.amounts)
 
     def run(self, weights: dict | None = None, category_weights: dict | None = None, points: dict | None = None,
             events_off=(), amounts: dict | None = None) -> pd.DataFrame:
