@@ -25,7 +25,7 @@ from .scheme import Scheme
 COLUMNS = ["event_id", "date", "unit", "target", "rule", "source_level", "count", "unit_amount", "base",
            "role_factor", "mitigation_factor", "mitigation_code", "mitigation_auto", "multiplier", "multipliers",
            "signed", "dedup", "superseded_by", "after_dedup", "rule_capped", "final", "veto", "synthetic"]
-DEDUP_WORDS = {pipeline.DEDUP_PROBLEM: "problem", pipeline.DEDUP_MATTER: "matter"}
+DEDUP_WORDS = np.array([None, "problem", "matter"], dtype=object)   # by pipeline.DEDUP_NONE / _PROBLEM / _MATTER
 
 
 def year_events(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | None = None,
@@ -65,10 +65,14 @@ def veto_events(events, amounts, scheme: Scheme, units) -> pd.DataFrame:
     return frame.sort_values(["unit", "date"], kind="mergesort").reset_index(drop=True)
 
 
-def multiplier_names(scheme: Scheme, hits: np.ndarray) -> list[str]:
+def multiplier_names(scheme: Scheme, hits: np.ndarray) -> np.ndarray:
     """For each event, the multipliers that applied, as the trace names them ('省市发现问题双倍扣分 ×2；…')."""
     labels = [f"{m.name} ×{m.factor:g}" for m in scheme.multipliers]
-    return ["；".join(lab for lab, hit in zip(labels, row) if hit) for row in hits]
+    if not labels or not len(hits):
+        return np.full(len(hits), "", dtype=object)
+    patterns, which = np.unique(hits, axis=0, return_inverse=True)   # few distinct combinations
+    words = np.array(["；".join(lab for lab, hit in zip(labels, row) if hit) for row in patterns], dtype=object)
+    return words[np.asarray(which).ravel()]
 
 
 def lines(events, amounts, scheme: Scheme, units, targets, mask=None) -> pd.DataFrame:
@@ -85,11 +89,11 @@ def lines(events, amounts, scheme: Scheme, units, targets, mask=None) -> pd.Data
         "target": target_names[events.target[pos]], "rule": rules[events.rule[pos]], "source_level": levels[events.level[pos]],
         "count": events.count[pos], "unit_amount": amounts.unit_amount[pos], "base": amounts.base[pos],
         "role_factor": amounts.role_factor[pos], "mitigation_factor": amounts.mitigation_factor[pos],
-        "mitigation_code": [int(c) if c >= 0 else None for c in code],
+        "mitigation_code": np.where(code >= 0, code, None).astype(object),
         "mitigation_auto": amounts.mitigation_auto[pos], "multiplier": amounts.multiplier[pos],
         "multipliers": multiplier_names(scheme, amounts.multiplier_hits[pos]), "signed": amounts.signed[pos],
-        "dedup": [DEDUP_WORDS.get(int(d)) for d in amounts.dedup[pos]],
-        "superseded_by": [ids[s] if s >= 0 else None for s in amounts.superseded_by[pos]],
+        "dedup": DEDUP_WORDS[amounts.dedup[pos]],
+        "superseded_by": np.where(amounts.superseded_by[pos] >= 0, ids[np.maximum(amounts.superseded_by[pos], 0)], None),
         "after_dedup": amounts.after_dedup[pos], "rule_capped": amounts.rule_capped[pos], "final": amounts.final[pos],
         "veto": amounts.veto[pos], "synthetic": False})
     return frame.sort_values(["unit", "target", "date", "event_id"], kind="mergesort").reset_index(drop=True)

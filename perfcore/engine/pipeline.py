@@ -141,7 +141,44 @@ def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None
     if off is not None:
         counted &= ~off
     sign = r["sign"][rule] if n else np.zeros(0)
-    count = events.count
+    base, unit_amount = _base_amounts(events, r)
+    names = list(targets)
+    has_problem = events.problem != 0
+    if like is not None:
+        # only the rules' amounts differ from `like`: roles, mitigation and multipliers are as they were
+        role_factor, mitigation_auto, mitigation_factor = like.role_factor, like.mitigation_auto, like.mitigation_factor
+        mitigation_code, hits, multiplier = like.mitigation_code, like.multiplier_hits, like.multiplier
+    else:
+        role_values = np.array(list(scheme.roles.values()) + [1.0], dtype=float)   # position -1 → 1.0
+        role_factor = role_values[events.role]
+        mitigation_auto, mitigation_factor, mitigation_code = _mitigation(events, scheme, names, counted, sign, has_problem)
+        hits, multiplier = _multipliers(events, scheme, names)
+
+    signed = np.where(counted, sign * base * role_factor * mitigation_factor * multiplier, 0.0)
+    dedup = _Dedup(events, scheme, counted, sign, has_problem)
+    capped_rows = np.flatnonzero(counted & ~np.isnan(r["cap"][rule]))
+    # ids are needed only where events tie on everything else, same day included: fetch them once, for both steps
+    tied = [events.ties(capped_rows, events.unit[capped_rows], rule[capped_rows])]
+    if len(dedup.keyed):
+        tied.append(events.ties(dedup.keyed, *dedup.key_of(dedup.keyed), -np.abs(signed[dedup.keyed])))
+    tied = np.concatenate(tied)
+    if len(tied):
+        events.ids_of(tied)
+    step, superseded_by, after_dedup = dedup.apply(signed)
+    final = _rule_caps(events, r, sign, after_dedup, capped_rows)
+    rule_capped = np.abs(final - after_dedup) > 1e-12
+    veto = counted & r["veto"][rule] & (mitigation_factor > 0)
+    final = np.where(counted, final, 0.0)
+    return Amounts(counted=counted, sign=sign, unit_amount=unit_amount, base=base, role_factor=role_factor,
+                   mitigation_auto=mitigation_auto, mitigation_factor=mitigation_factor, mitigation_code=mitigation_code,
+                   multiplier=multiplier, multiplier_hits=hits, signed=signed, dedup=step, superseded_by=superseded_by,
+                   after_dedup=after_dedup, rule_capped=rule_capped, final=final, veto=veto)
+
+
+def _base_amounts(events: EventSet, r: dict) -> tuple[np.ndarray, np.ndarray]:
+    """R4, R5, R8: the amount before roles, mitigation and multipliers (fixed, entered within a range, or
+    tiered by count), and the amount of one count."""
+    rule, count = events.rule, events.count
     mode = r["mode"][rule]
     upto, upto_amount, beyond = r["upto"][rule], r["upto_amount"][rule], r["each_beyond"][rule]
     threshold = np.where(count <= upto, upto_amount, np.where(r["all"][rule], count * beyond,
@@ -149,105 +186,104 @@ def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None
     base = np.select([mode == MODE_FIXED, mode == MODE_RANGE], [r["amount"][rule] * count, events.base_amount * count],
                      threshold)
     unit_amount = np.select([mode == MODE_FIXED, mode == MODE_RANGE], [r["amount"][rule], events.base_amount], upto_amount)
-    base = np.nan_to_num(base)          # a missing entered amount counts nothing (validated never to happen)
+    return np.nan_to_num(base), unit_amount       # a missing entered amount counts nothing (validated never to happen)
 
-    if like is not None:
-        # only the rules' amounts differ from `like`: roles, mitigation and multipliers are as they were
-        role_factor, mitigation_auto, mitigation_factor = like.role_factor, like.mitigation_auto, like.mitigation_factor
-        mitigation_code, hits, multiplier = like.mitigation_code, like.multiplier_hits, like.multiplier
-        names = list(targets)
-        has_problem = events.problem != 0
-    else:
-        role_values = np.array(list(scheme.roles.values()) + [1.0], dtype=float)   # position -1 → 1.0
-        role_factor = role_values[events.role]
 
-        names = list(targets)
-        pool_names = {p.name for p in scheme.pools}
-        is_pool = np.array([t in pool_names for t in names], dtype=bool)
-        auto_pools = {p.name for p in scheme.pools if p.exempt_if_indicator_deducted}
-        mitigation_auto = np.zeros(n, dtype=bool)
-        has_problem = events.problem != 0
-        if auto_pools and scheme.auto_exempt_code is not None and n:
-            # R14 item 9: the same problem already deducted inside an indicator, for the same unit
-            in_auto_pool = np.array([t in auto_pools for t in names], dtype=bool)[events.target]
-            candidate = np.flatnonzero(counted & in_auto_pool & has_problem)
-            if len(candidate):
-                key = (events.unit.astype(np.uint64) * MIX) ^ events.problem
-                inside = counted & ~is_pool[events.target] & (sign < 0) & has_problem
-                mitigation_auto[candidate] = np.isin(key[candidate], key[inside])
-        mm = events.mitigation_mode
-        mitigation_factor = np.where(mitigation_auto | (mm == 1), scheme.exempt_factor,
-                                     np.where(mm == 2, scheme.reduce_factor, 1.0))
-        mitigation_code = np.where(mitigation_auto, -1 if scheme.auto_exempt_code is None else scheme.auto_exempt_code,
-                                   events.mitigation_code)
+def _mitigation(events: EventSet, scheme: Scheme, names: list, counted, sign, has_problem):
+    """R14: exempt or reduced as entered, and item 9 (the same problem already deducted inside an
+    indicator for the same unit) found by the pipeline itself."""
+    n = len(events)
+    pool_names = {p.name for p in scheme.pools}
+    is_pool = np.array([t in pool_names for t in names], dtype=bool)
+    auto_pools = {p.name for p in scheme.pools if p.exempt_if_indicator_deducted}
+    auto = np.zeros(n, dtype=bool)
+    if auto_pools and scheme.auto_exempt_code is not None and n:
+        in_auto_pool = np.array([t in auto_pools for t in names], dtype=bool)[events.target]
+        candidate = np.flatnonzero(counted & in_auto_pool & has_problem)
+        if len(candidate):
+            key = (events.unit.astype(np.uint64) * MIX) ^ events.problem
+            inside = counted & ~is_pool[events.target] & (sign < 0) & has_problem
+            auto[candidate] = np.isin(key[candidate], key[inside])
+    mm = events.mitigation_mode
+    factor = np.where(auto | (mm == 1), scheme.exempt_factor, np.where(mm == 2, scheme.reduce_factor, 1.0))
+    code = np.where(auto, -1 if scheme.auto_exempt_code is None else scheme.auto_exempt_code, events.mitigation_code)
+    return auto, factor, code
 
-        hits = np.zeros((n, len(scheme.multipliers)), dtype=bool)
-        for j, m in enumerate(scheme.multipliers):
-            cond = np.ones(n, dtype=bool)
-            if m.source_level:
-                cond &= _lookup(len(SOURCE_LEVELS), [SOURCE_LEVELS.index(x) for x in m.source_level])[events.level + 1]
-            if m.aggravation:
-                cond &= _lookup(len(events.aggravations), [events.aggravations.index(a) for a in m.aggravation
-                                                           if a in events.aggravations])[events.aggravation + 1]
-            if m.accountable is not None:
-                cond &= (events.accountable > 0) == m.accountable
-            if m.targets:
-                cond &= _lookup(len(names), [names.index(t) for t in m.targets if t in names])[events.target + 1]
-            hits[:, j] = cond
-        factors = np.where(hits, np.array([m.factor for m in scheme.multipliers], dtype=float), 1.0)
-        if not scheme.multipliers:
-            multiplier = np.ones(n)
-        elif scheme.multiplier_combine == "max":
-            multiplier = factors.max(axis=1)
-        else:
-            multiplier = factors.prod(axis=1)
 
-    signed = np.where(counted, sign * base * role_factor * mitigation_factor * multiplier, 0.0)
+def _multipliers(events: EventSet, scheme: Scheme, names: list) -> tuple[np.ndarray, np.ndarray]:
+    """R9, R11: which multipliers each event meets, and their combined factor (product or largest)."""
+    n = len(events)
+    hits = np.zeros((n, len(scheme.multipliers)), dtype=bool)
+    for j, m in enumerate(scheme.multipliers):
+        cond = np.ones(n, dtype=bool)
+        if m.source_level:
+            cond &= _lookup(len(SOURCE_LEVELS), [SOURCE_LEVELS.index(x) for x in m.source_level])[events.level + 1]
+        if m.aggravation:
+            cond &= _lookup(len(events.aggravations), [events.aggravations.index(a) for a in m.aggravation
+                                                       if a in events.aggravations])[events.aggravation + 1]
+        if m.accountable is not None:
+            cond &= (events.accountable > 0) == m.accountable
+        if m.targets:
+            cond &= _lookup(len(names), [names.index(t) for t in m.targets if t in names])[events.target + 1]
+        hits[:, j] = cond
+    if not scheme.multipliers:
+        return hits, np.ones(n)
+    factors = np.where(hits, np.array([m.factor for m in scheme.multipliers], dtype=float), 1.0)
+    return hits, (factors.max(axis=1) if scheme.multiplier_combine == "max" else factors.prod(axis=1))
 
-    # one problem once at the higher standard; one matter at its highest (or diminishing)
-    dedup = np.zeros(n, dtype=np.int8)
-    superseded_by = np.full(n, -1, dtype=np.int64)
-    after_dedup = signed.copy()
-    problem_rows = counted & (sign < 0) & has_problem if scheme.problem_dedup == "highest" else np.zeros(n, dtype=bool)
-    matter_rows = counted & (sign > 0) & (events.matter != 0) if scheme.matter_dedup != "none" else np.zeros(n, dtype=bool)
-    keyed = np.flatnonzero(problem_rows | matter_rows)
-    if len(keyed):
-        # within one unit, target and key: the largest amount first, then the earlier (date, then id)
-        is_matter_all = matter_rows
-        key_all = np.where(matter_rows, events.matter, events.problem)
-        group = (events.unit, events.target, is_matter_all, key_all)
-        alone = keyed
-        keyed = _shared(keyed, *group)          # a key used once needs no ranking: it is first in its group
-        if scheme.matter_dedup == "diminishing":
-            alone = np.setdiff1d(alone, keyed)
-            alone = alone[matter_rows[alone]]
-            after_dedup[alone] = signed[alone] * float(scheme.diminishing[0] if scheme.diminishing else 0.0)
-    capped_rows = np.flatnonzero(counted & ~np.isnan(r["cap"][rule]))
-    # ids are needed only where events tie on everything else, same day included: fetch them once, for both steps
-    tied = [events.ties(capped_rows, events.unit[capped_rows], rule[capped_rows])]
-    if len(keyed):
-        tied.append(events.ties(keyed, *(g[keyed] for g in group), -np.abs(signed[keyed])))
-    tied = np.concatenate(tied)
-    if len(tied):
-        events.ids_of(tied)
-    if len(keyed):
-        keyed = events.chronological(keyed, *(g[keyed] for g in group), -np.abs(signed[keyed]))
-        rank, first = _groups(keyed, *group)
-        is_matter = matter_rows[keyed]
+
+class _Dedup:
+    """R13, R16: one problem counts once at its highest amount; one matter at its highest (or by
+    diminishing steps). Groups are unit, target, kind and key; within a group the largest amount
+    comes first, then the earlier (date, then id)."""
+
+    def __init__(self, events: EventSet, scheme: Scheme, counted, sign, has_problem):
+        n = len(events)
+        self.events, self.scheme = events, scheme
+        problem_rows = counted & (sign < 0) & has_problem if scheme.problem_dedup == "highest" else np.zeros(n, dtype=bool)
+        self.matter_rows = counted & (sign > 0) & (events.matter != 0) if scheme.matter_dedup != "none" else np.zeros(n, dtype=bool)
+        self.key = np.where(self.matter_rows, events.matter, events.problem)
+        keyed = np.flatnonzero(problem_rows | self.matter_rows)
+        self.alone = keyed
+        self.keyed = _shared(keyed, *self.key_of()) if len(keyed) else keyed   # a key used once is first in its group
+
+    def key_of(self, rows=None):
+        group = (self.events.unit, self.events.target, self.matter_rows, self.key)
+        return group if rows is None else tuple(g[rows] for g in group)
+
+    def apply(self, signed: np.ndarray):
+        n = len(signed)
+        step = np.zeros(n, dtype=np.int8)
+        superseded_by = np.full(n, -1, dtype=np.int64)
+        after = signed.copy()
+        steps = np.array(self.scheme.diminishing, dtype=float)
+        if self.scheme.matter_dedup == "diminishing" and len(self.alone):
+            alone = np.setdiff1d(self.alone, self.keyed)
+            alone = alone[self.matter_rows[alone]]
+            after[alone] = signed[alone] * float(steps[0] if len(steps) else 0.0)
+        keyed = self.keyed
+        if not len(keyed):
+            return step, superseded_by, after
+        keyed = self.events.chronological(keyed, *self.key_of(keyed), -np.abs(signed[keyed]))
+        rank, first = _groups(keyed, *self.key_of())
+        is_matter = self.matter_rows[keyed]
         later = rank > 0
-        dedup[keyed[later]] = np.where(is_matter[later], DEDUP_MATTER, DEDUP_PROBLEM)
+        step[keyed[later]] = np.where(is_matter[later], DEDUP_MATTER, DEDUP_PROBLEM)
         superseded_by[keyed[later]] = first[later]
-        if scheme.matter_dedup == "diminishing":
-            steps = np.array(scheme.diminishing, dtype=float)
+        if self.scheme.matter_dedup == "diminishing":
             factor = np.where(rank < len(steps), steps[np.minimum(rank, len(steps) - 1)], 0.0)
         else:
             factor = np.where(later, 0.0, 1.0)
         factor = np.where(is_matter, factor, np.where(later, 0.0, 1.0))
-        after_dedup[keyed] = signed[keyed] * factor
+        after[keyed] = signed[keyed] * factor
+        return step, superseded_by, after
 
-    # per-rule caps: earlier events (date, then id) use the cap first
+
+def _rule_caps(events: EventSet, r: dict, sign, after_dedup, capped_rows) -> np.ndarray:
+    """A rule's own cap per unit and year; earlier events (date, then id) use the cap first."""
     final = after_dedup.copy()
     if len(capped_rows):
+        rule = events.rule
         rows = events.chronological(capped_rows, events.unit[capped_rows], rule[capped_rows])
         rank, _ = _groups(rows, events.unit, rule)
         size = np.abs(after_dedup[rows])
@@ -255,10 +291,4 @@ def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None
         before_group = np.maximum.accumulate(np.where(rank == 0, running - size, 0.0))
         used = running - size - before_group
         final[rows] = sign[rows] * np.maximum(0.0, np.minimum(size, r["cap"][rule[rows]] - used))
-    rule_capped = np.abs(final - after_dedup) > 1e-12
-    veto = counted & r["veto"][rule] & (mitigation_factor > 0)
-    final = np.where(counted, final, 0.0)
-    return Amounts(counted=counted, sign=sign, unit_amount=unit_amount, base=base, role_factor=role_factor,
-                   mitigation_auto=mitigation_auto, mitigation_factor=mitigation_factor, mitigation_code=mitigation_code,
-                   multiplier=multiplier, multiplier_hits=hits, signed=signed, dedup=dedup, superseded_by=superseded_by,
-                   after_dedup=after_dedup, rule_capped=rule_capped, final=final, veto=veto)
+    return final

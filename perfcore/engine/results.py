@@ -82,7 +82,7 @@ def _evaluations(con, org, year):
                        [org, year]).df()
 
 
-def _direct(con, org, year):
+def direct_scores(con, org, year):
     return con.execute("SELECT unit, indicator, score FROM indicator_scores WHERE org = ? AND year = ? AND NOT retired",
                        [org, year]).df()
 
@@ -139,7 +139,7 @@ def read_inputs(con, org: str, year: int, scheme: Scheme) -> Inputs:
     table = scoring.target_frame(indicators, scheme)
     targets = table["target"].tolist()
     events = eventset.load(con, scheme, org, year, units["unit"].tolist(), targets)
-    return Inputs(units, indicators, targets, table, scheme.pools, events, synthetic_lines(con, scheme, org, year), _direct(con, org, year),
+    return Inputs(units, indicators, targets, table, scheme.pools, events, synthetic_lines(con, scheme, org, year), direct_scores(con, org, year),
                   _evaluations(con, org, year), _veto_table(con, org, year))
 
 

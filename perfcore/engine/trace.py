@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import NotFound
 from . import scoring
 from .events import cell_totals, lines as event_lines, synthetic_lines, year_events
-from .results import _direct, load_scheme
+from .results import direct_scores, load_scheme
 from .scheme import Scheme
 
 LINE_COLUMNS = ["target", "line", "event_id", "date", "rule", "source_level", "count", "unit_amount", "base",
@@ -34,7 +34,7 @@ def _allocate(finals: np.ndarray, dates_order: np.ndarray, excess: float, sign: 
     return contrib
 
 
-def _contributions(lines: pd.DataFrame, target_row: pd.Series) -> np.ndarray:
+def _contributions(lines: pd.DataFrame, target_row) -> np.ndarray:
     finals = lines["final"].to_numpy(dtype=float)
     order = np.arange(len(lines))  # lines are in date order
     if target_row["is_pool"]:
@@ -125,7 +125,7 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
     events, amounts = year_events(con, scheme, org, year, unit_names, target_names, unit=unit)
     synthetic = synthetic_lines(con, scheme, org, year, unit)
     totals = cell_totals(events, amounts, synthetic, unit_names, target_names)
-    grid = scoring.target_scores(unit_names, indicators, scheme, totals, _direct(con, org, year))
+    grid = scoring.target_scores(unit_names, indicators, scheme, totals, direct_scores(con, org, year))
     targets = grid.frame()
     amounts = event_lines(events, amounts, scheme, unit_names, target_names)
     if not synthetic.empty:
@@ -134,14 +134,18 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
         amounts = amounts[amounts["target"] == indicator]
         targets = targets[targets["target"] == indicator]
     meta = con.execute("SELECT event_id, status, evidence, description FROM events WHERE org = ? AND year = ? AND unit = ?",
-                       [org, year, unit]).df().set_index("event_id")
+                       [org, year, unit]).df().set_index("event_id").to_dict("index")
     uncounted = con.execute(
         "SELECT event_id, date, target, rule, source_level, count, status, evidence, description, revoked_reason FROM events "
         "WHERE org = ? AND year = ? AND unit = ? AND NOT list_contains(?, status) ORDER BY date, event_id",
         [org, year, unit, list(scheme.counted_statuses)]).df()
+    by_target = {name: part for name, part in
+                 amounts.sort_values(["date", "event_id"], kind="mergesort").groupby("target", sort=False)}
+    uncounted_by_target = {name: part.to_dict("records") for name, part in uncounted.groupby("target", sort=False)}
     rows = []
-    for _, t in targets.iterrows():
-        lines = amounts[amounts["target"] == t["target"]].sort_values(["date", "event_id"], kind="mergesort")
+    target_rows = targets.to_dict("records")
+    for t in target_rows:
+        lines = by_target.get(t["target"])
         if t["is_pool"]:
             rows.append(_start_line(t, 0.0, "事件池起点 0 分", "pool starts at 0"))
         else:
@@ -150,14 +154,12 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
                          "provisional": ("尚未评分，暂按满分", "not yet scored; full points for now")}[t["base_source"]]
             rows.append(_start_line(t, t["base"], f"{base_text[0]}：{t['base']:.2f}（分值 {t['points']:g}）",
                                     f"{base_text[1]}: {t['base']:.2f} (points {t['points']:g})"))
-        if lines.empty:
-            pass
-        else:
+        if lines is not None and not lines.empty:
             contrib = _contributions(lines, t)
             for r, c in zip(lines.to_dict("records"), contrib):
                 rule = scheme.rule(r["rule"])
                 zh, en = _note(r, rule, scheme, c)
-                m = meta.loc[r["event_id"]] if r["event_id"] in meta.index else None
+                m = meta.get(r["event_id"])
                 rows.append({"target": t["target"], "line": "event", "event_id": r["event_id"], "date": r["date"],
                              "rule": r["rule"], "source_level": r["source_level"], "count": r["count"],
                              "unit_amount": r["unit_amount"], "base": r["base"], "role_factor": r["role_factor"],
@@ -167,17 +169,17 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
                              "evidence": None if m is None else m["evidence"],
                              "description": r.get("detail") if m is None else m["description"],
                              "note": zh, "note_en": en})
-        for r in uncounted[uncounted["target"] == t["target"]].to_dict("records"):
+        for r in uncounted_by_target.get(t["target"], []):
+            why = f"；撤销理由：{r['revoked_reason']}" if isinstance(r.get("revoked_reason"), str) else ""
+            why_en = f"; revoked because: {r['revoked_reason']}" if isinstance(r.get("revoked_reason"), str) else ""
             rows.append({"target": t["target"], "line": "uncounted", "event_id": r["event_id"], "date": r["date"],
                          "rule": r["rule"], "source_level": r["source_level"], "count": r["count"],
                          "contribution": 0.0, "counted": False, "status": r["status"], "evidence": r["evidence"],
-                         "description": r["description"],
-                         "note": f"状态为「{r['status']}」，不计分" + (f"；撤销理由：{r['revoked_reason']}" if isinstance(r.get("revoked_reason"), str) else ""),
-                         "note_en": f"status '{r['status']}': not counted" + (f"; revoked because: {r['revoked_reason']}"
-                                                                               if isinstance(r.get("revoked_reason"), str) else "")})
+                         "description": r["description"], "note": f"状态为「{r['status']}」，不计分" + why,
+                         "note_en": f"status '{r['status']}': not counted" + why_en})
     frame = pd.DataFrame(rows, columns=LINE_COLUMNS)
-    frame.attrs["scores"] = {t["target"]: float(t["score"]) for _, t in targets.iterrows()}
-    frame.attrs["pools"] = {t["target"]: t["pool_kind"] for _, t in targets.iterrows() if t["is_pool"]}
+    frame.attrs["scores"] = {t["target"]: float(t["score"]) for t in target_rows}
+    frame.attrs["pools"] = {t["target"]: t["pool_kind"] for t in target_rows if t["is_pool"]}
     return frame
 
 
