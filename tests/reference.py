@@ -1,36 +1,107 @@
-"""A second, deliberately simple scoring implementation in plain pandas.
+"""A second, deliberately simple scoring implementation in plain pandas, reading the offices' files itself.
 
-It shares nothing with perfcore's engine but the scheme parser (the file format):
-no SQL, no pre-aggregation, one readable step after another. The tests compare
-the sample data's headline results with it, and bench/ uses it as the baseline.
+It shares nothing with perfcore but the scheme parser (the file format): it reads the CSV
+tables of a data folder with pandas (its own column mapping, its own defaults), with no
+SQL, no pre-aggregation, one readable step after another. The tests compare the sample
+data's results with it, so a fault in perfcore's loader shows as well as one in its engine.
 """
 from __future__ import annotations
 
 import math
+import re
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from perfcore.engine.scheme import parse
 
+MODES = {"扣分制": "deduct_from_full", "累加制": "cumulative", "直接评分": "direct", "主观评分": "direct",
+         "排名计分": "direct"}
+COLUMNS = {  # the offices' headers → names used below
+    "编号": "event_id", "日期": "date", "单位": "unit", "指标": "target", "情形": "rule", "来源层级": "source_level",
+    "次数": "count", "标准分": "base_amount", "加重情形": "aggravation", "角色": "role", "问责人次": "accountable",
+    "减免方式": "mitigation_mode", "问题标识": "problem_key", "事项标识": "matter_key", "状态": "status",
+    "二级指标名称": "indicator", "项目": "category", "分值": "points", "计分方式": "mode", "可超分": "allow_overflow",
+    "得分": "score", "类别": "kind", "满分": "max_score", "任务项": "item", "目标值": "target_value",
+    "完成值": "actual_value", "系列": "series", "起始年度": "first_year", "终止年度": "last_year",
+}
+
 
 def _round2(x, d=2):
     return math.copysign(math.floor(abs(x) * 10 ** d + 0.5 + 1e-9) / 10 ** d, x) + 0.0
 
 
-def tables(con, org, year):
-    q = lambda sql: con.execute(sql, [org, year]).df()  # noqa: E731
-    return {
-        "scheme": parse(con.execute("SELECT scheme_toml FROM schemes WHERE org=? AND year=?", [org, year]).fetchone()[0], "ref"),
-        "units": con.execute("SELECT unit, series FROM units WHERE org=? AND (first_year IS NULL OR first_year<=?) "
-                             "AND (last_year IS NULL OR last_year>=?)", [org, year, year]).df(),
-        "indicators": q("SELECT * FROM indicators WHERE org=? AND year=?"),
-        "events": q("SELECT * FROM events WHERE org=? AND year=?"),
-        "scores": q("SELECT * FROM indicator_scores WHERE org=? AND year=?"),
-        "evaluations": q("SELECT * FROM evaluations WHERE org=? AND year=?"),
-        "assignments": q("SELECT * FROM assignments WHERE org=? AND year=?"),
-        "vetoes": q("SELECT * FROM vetoes WHERE org=? AND year=?"),
-    }
+def _csv(path: Path, kind: str | None = None) -> pd.DataFrame:
+    if not path.exists():
+        return pd.DataFrame()
+    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False).replace("", None)
+    frame = frame.rename(columns=COLUMNS)
+    if kind == "events":
+        frame = frame.rename(columns={"target": "target"})
+    elif "target" in frame.columns and kind in ("scores", "assignments"):
+        frame = frame.rename(columns={"target": "indicator"})
+    return frame
+
+
+def _num(frame: pd.DataFrame, column: str, default=np.nan) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series(default, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[column].str.replace(",", "", regex=False), errors="raise").fillna(default)
+
+
+def tables(root: Path, org: str, year: int) -> dict:
+    """One organisation-year, read from its folder of CSV files and its scheme."""
+    folder = Path(root) / org
+    ydir = folder / str(year)
+    scheme = parse((ydir / "考评方案.toml").read_text(encoding="utf-8"), "ref")
+    units = _csv(folder / "单位名单.csv")
+    first, last = _num(units, "first_year", -1), _num(units, "last_year", 1e9)
+    units = units[(first <= year) & (last >= year)][["unit", "series"]].reset_index(drop=True)
+    ind = _csv(ydir / "指标任务分解表.csv")
+    names = ind["indicator"].fillna(ind.get("一级指标"))
+    keep = ~names.fillna("").str.contains("小计|合计") & names.notna()
+    ind = ind[keep].assign(indicator=names[keep])
+    pools = {p.name for p in scheme.pools}
+    ind = ind[~ind["indicator"].isin(pools)]
+    default_mode = MODES.get(tomllib.loads((ydir / "考评方案.toml").read_text(encoding="utf-8"))
+                             .get("indicators", {}).get("default_mode", "扣分制"), "deduct_from_full")
+    indicators = pd.DataFrame({
+        "indicator": ind["indicator"].to_numpy(),
+        "category": [re.sub(r"[（(].*$", "", c) if c else "" for c in ind.get("category", pd.Series([None] * len(ind)))],
+        "points": _num(ind, "points").to_numpy(),
+        "mode": [MODES.get(m, default_mode) if m else default_mode for m in ind.get("mode", pd.Series([None] * len(ind)))],
+        "allow_overflow": [v == "是" for v in ind.get("allow_overflow", pd.Series([None] * len(ind)))]})
+    events = _csv(ydir / "扣分台账.csv", "events")
+    if not events.empty:
+        events = events.assign(
+            date=pd.to_datetime(events["date"]), count=_num(events, "count", 1.0), base_amount=_num(events, "base_amount"),
+            accountable=_num(events, "accountable", 0.0),
+            status=events["status"].fillna("已审定"), source_level=events["source_level"].fillna("区"),
+            mitigation_mode=events.get("mitigation_mode", pd.Series(dtype=object)).map({"免予": "exempt", "减轻": "reduce"}))
+        for column in ("aggravation", "role", "problem_key", "matter_key"):
+            if column not in events.columns:
+                events[column] = None
+    scores = _csv(ydir / "指标评分.csv", "scores")
+    if not scores.empty:
+        scores = scores.assign(score=_num(scores, "score"))
+    else:
+        scores = pd.DataFrame(columns=["unit", "indicator", "score"])
+    evaluations = _csv(ydir / "评议得分.csv")
+    evaluations = evaluations.assign(score=_num(evaluations, "score")) if not evaluations.empty else \
+        pd.DataFrame(columns=["unit", "kind", "score"])
+    assignments = _csv(ydir / "指标任务.csv", "assignments")
+    if not assignments.empty:
+        assignments = assignments.assign(target_value=_num(assignments, "target_value"),
+                                         actual_value=_num(assignments, "actual_value"))
+    else:
+        assignments = pd.DataFrame(columns=["unit", "indicator", "item", "target_value", "actual_value"])
+    vetoes = _csv(ydir / "一票否决.csv")
+    if vetoes.empty:
+        vetoes = pd.DataFrame(columns=["unit"])
+    return {"scheme": scheme, "units": units, "indicators": indicators, "events": events, "scores": scores,
+            "evaluations": evaluations, "assignments": assignments, "vetoes": vetoes}
 
 
 def event_amounts(t) -> pd.DataFrame:
@@ -135,8 +206,8 @@ def synthetic(t) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["unit", "target", "final", "veto_hit"])
 
 
-def results(con, org, year, t=None) -> pd.DataFrame:
-    t = t or tables(con, org, year)
+def results(t: dict) -> pd.DataFrame:
+    """Composite, veto, rank and grade per unit of one organisation-year (see tables)."""
     s = t["scheme"]
     ev = event_amounts(t)
     net = ev.groupby(["unit", "target"])["final"].sum()
