@@ -79,6 +79,17 @@ def _parser() -> argparse.ArgumentParser:
     pb.add_argument("--note")
     pb.add_argument("--reason", help="why a year already published is published again (required then)")
     pb.add_argument("--db")
+    wi = sub.add_parser("whatif", help="score a changed scheme without touching the data / 模拟")
+    wi.add_argument("--org", required=True)
+    wi.add_argument("--year", required=True, type=int)
+    wi.add_argument("--weight", action="append", default=[], metavar="KEY=VALUE", help="a component's weight, e.g. public=0.5")
+    wi.add_argument("--category-weight", action="append", default=[], metavar="CATEGORY=VALUE")
+    wi.add_argument("--points", action="append", default=[], metavar="INDICATOR=POINTS")
+    wi.add_argument("--amount", action="append", default=[], metavar="RULE=AMOUNT", help="a fixed-amount rule's amount")
+    wi.add_argument("--off", action="append", default=[], metavar="EVENT_ID", help="a record switched off (an appeal upheld)")
+    wi.add_argument("--changed-only", action="store_true", help="list only units whose rank or grade changes")
+    wi.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    wi.add_argument("--db")
     au = sub.add_parser("audit", help="check the audit log's hash chain / 校验操作日志")
     au.add_argument("action", choices=["verify"])
     au.add_argument("--db")
@@ -141,6 +152,8 @@ def run(args) -> int:
         return 1
     if args.command == "import":
         return _import(con, args)
+    if args.command == "whatif":
+        return _whatif(con, args)
     if args.command == "export":
         return _export(con, args)
     if args.command == "publish":
@@ -165,6 +178,50 @@ def run(args) -> int:
         _emit(summary(trace), "table", sys.stdout)
     else:
         _emit(trace, args.format, sys.stdout)
+    return 0
+
+
+def _pairs(items: list[str], what: str) -> dict:
+    """KEY=VALUE arguments as {key: float}, with a clear message for a malformed one."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            raise PerfcoreError(f"{what} 应写成 名称=数值，而不是「{item}」 / {what} must be NAME=NUMBER, not '{item}'")
+    return out
+
+
+def _whatif(con, args) -> int:
+    from .engine.whatif import WhatIf
+    sim = WhatIf(con, args.org, args.year)
+    known = {c.key for c in sim.official.scheme.components}
+    weights = _pairs(args.weight, "--weight")
+    unknown = sorted(set(weights) - known)
+    if unknown:
+        raise PerfcoreError(f"没有组成部分 {'、'.join(unknown)}（可用：{'、'.join(sorted(known))}） / no component {', '.join(unknown)}")
+    points = _pairs(args.points, "--points")
+    indicators = set(sim.official.indicators["indicator"])
+    if set(points) - indicators:
+        raise PerfcoreError(f"{args.year} 年度没有指标 {'、'.join(sorted(set(points) - indicators))} / no such indicator")
+    ids = set(sim.official.events.ids())
+    missing = [e for e in args.off if e not in ids]
+    if missing:
+        raise PerfcoreError(f"{args.year} 年度没有记录 {'、'.join(missing)} / no record {', '.join(missing)}")
+    frame = sim.run(weights=weights or None, category_weights=_pairs(args.category_weight, "--category-weight") or None,
+                    points=points or None, events_off=args.off, amounts=_pairs(args.amount, "--amount") or None)
+    if args.changed_only:
+        frame = frame[(frame["rank_delta"] != 0) | frame["grade_changed"]]
+    columns = ["unit", "series"] + [c.key for c in sim.official.scheme.components] + [
+        "composite", "rank", "series_rank", "grade", "movement", "consequences", "official_composite", "official_rank",
+        "official_grade", "rank_delta", "grade_changed"]
+    frame = frame[columns].reset_index(drop=True)
+    if args.format != "json":
+        frame = frame.assign(consequences=frame["consequences"].map("；".join))
+    _emit(frame, args.format, sys.stdout)
     return 0
 
 

@@ -138,3 +138,23 @@ def test_cli_template_and_export(tmp_path, sample_db_path):
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
     proc = run("export", "ledger", "--org", "示例区", "--year", "2025", db=sample_db_path, check=False)
     assert proc.returncode == 2 and "--unit" in proc.stderr
+
+
+def test_whatif_on_a_hand_worked_organisation(tmp_path):
+    from tests.test_whatif import _org
+    con = _org(tmp_path)      # official: 甲 80, 乙 80, 丙 80 − 5 = 75
+    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    con.close()
+    # public weighted 0.5 (甲 50, 乙 90, 丙 70): 甲 80 + 25 = 105, 乙 80 + 45 = 125, 丙 75 + 35 = 110
+    out = json.loads(run("whatif", "--org", "测试单位", "--year", "2025", "--weight", "public=0.5", "--format", "json",
+                         db=db).stdout)
+    assert {r["unit"]: r["composite"] for r in out} == {"甲": 105.0, "乙": 125.0, "丙": 110.0}
+    assert {r["unit"]: r["rank_delta"] for r in out} == {"乙": 0, "丙": 1, "甲": -2}
+    # 工作落实不力 at 3 instead of 5, and 丙's record switched off: back to 80
+    out = json.loads(run("whatif", "--org", "测试单位", "--year", "2025", "--amount", "工作落实不力=3", "--format", "json",
+                         db=db).stdout)
+    assert {r["unit"]: r["composite"] for r in out}["丙"] == 77.0
+    out = json.loads(run("whatif", "--org", "测试单位", "--year", "2025", "--off", "V1", "--format", "json", db=db).stdout)
+    assert {r["unit"]: r["composite"] for r in out}["丙"] == 80.0
+    bad = run("whatif", "--org", "测试单位", "--year", "2025", "--weight", "public", db=db, check=False)
+    assert bad.returncode == 2 and "名称=数值" in bad.stderr

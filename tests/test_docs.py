@@ -40,3 +40,30 @@ def test_readme_commands_exist():
     for script in re.findall(r"bash (scripts/\S+\.sh)", readme):
         assert (ROOT / script).exists(), script
     assert "bash scripts/run.sh" in readme and "bash scripts/test.sh" in readme
+
+
+def _blocks(name: str, language: str) -> list[str]:
+    text = (ROOT / "docs" / name).read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+
+
+def test_every_documented_command_is_accepted_by_the_parser():
+    import shlex
+
+    from perfcore.cli import _parser
+    commands = [line.split("#")[0].strip() for block in _blocks("cli.md", "bash") for line in block.splitlines()]
+    commands = [c for c in commands if c.startswith(".venv/bin/python -m perfcore")]
+    assert len(commands) >= 20
+    parser = _parser()
+    for command in commands:
+        parser.parse_args(shlex.split(command)[3:])        # argparse exits (SystemExit) on an unknown option
+
+
+def test_the_documented_library_calls_run(db_copy):
+    code = _blocks("cli.md", "python")[0].replace('"data/perfcore.duckdb"', repr(str(db_copy)))
+    scope: dict = {}
+    exec(compile(code, "docs/cli.md", "exec"), scope)
+    con = scope["con"]
+    assert con.execute("SELECT status FROM events WHERE org='示例区' AND year=2025 AND event_id='2025-0083'"
+                       ).fetchone()[0] == "已撤销"
+    assert scope["sim"].run(weights={"indicator": 0.5, "public": 0.5})["composite"].notna().all()

@@ -3,7 +3,7 @@
 Saving a name again keeps the earlier version; deleting retires the scenario. Both are audited.
 
 A scenario is the change it makes, as plain data:
-    {"weights": {...}, "category_weights": {...}, "points": {...}, "events_off": [...]}
+    {"weights": {...}, "category_weights": {...}, "points": {...}, "amounts": {...}, "events_off": [...]}
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..errors import PerfcoreError
 from ..store.audit import audit
 from ..store.connection import transaction
 
-KEYS = ("weights", "category_weights", "points", "events_off")
+KEYS = ("weights", "category_weights", "points", "amounts", "events_off")
 
 
 def normalise(spec: dict) -> dict:
@@ -23,6 +23,7 @@ def normalise(spec: dict) -> dict:
     out["weights"] = {k: float(v) for k, v in out["weights"].items()}
     out["category_weights"] = {k: float(v) for k, v in out["category_weights"].items()}
     out["points"] = {k: float(v) for k, v in out["points"].items()}
+    out["amounts"] = {k: float(v) for k, v in out["amounts"].items()}
     out["events_off"] = sorted(str(e) for e in out["events_off"])
     return out
 
