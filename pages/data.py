@@ -218,13 +218,15 @@ def record_tab() -> None:
 
     st.divider()
     st.markdown("**" + state.bi("修改、撤销或恢复一条记录", "Correct, revoke or reinstate a record") + "**")
-    ledger_rows = data.ledger(org, year)
+    r1, r2 = st.columns([1, 2])
+    edit_unit = r1.selectbox(state.tr("unit"), units, key="edit_unit")
+    ledger_rows = data.unit_ledger(org, year, edit_unit)
     if ledger_rows.empty:
-        st.caption(state.bi("本年度还没有记录。", "No records this year yet."))
+        r2.caption(state.bi("该单位本年度还没有记录。", "This unit has no records this year yet."))
         return
-    labels = dict(zip(ledger_rows["event_id"], ledger_rows["event_id"] + " · " + ledger_rows["unit"] + " · " +
-                      ledger_rows["rule"] + " · " + ledger_rows["status"]))
-    chosen = st.selectbox(state.bi("记录", "Record"), list(labels), format_func=labels.get, key="edit_id")
+    labels = dict(zip(ledger_rows["event_id"], ledger_rows["event_id"] + " · " + ledger_rows["date"].dt.strftime("%Y-%m-%d")
+                      + " · " + ledger_rows["rule"] + " · " + ledger_rows["status"]))
+    chosen = r2.selectbox(state.bi("记录", "Record"), list(labels), format_func=labels.get, key="edit_id")
     current = ledger.event(con, org, year, chosen)
     if current is None:
         return

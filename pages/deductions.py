@@ -57,7 +57,7 @@ with tab_overview:
         a, b = st.columns(2, gap="large")
         a.plotly_chart(figures.events_by(view, "category", lang, state.bi("按类别", "By category"), horizontal=True),
                        width="stretch", config=state.CHART)
-        top = view.groupby("unit")["final"].apply(lambda s: -s[s < 0].sum()).nlargest(15).index
+        top = views.most_deducted(view, 15)
         b.plotly_chart(figures.events_by(view[view["unit"].isin(top)], "unit", lang,
                                          state.bi("扣分最多的单位（前15）", "Units with most deductions (top 15)"), horizontal=True),
                        width="stretch", config=state.CHART)

@@ -18,7 +18,12 @@ part = history[history["series"] == chosen]
 if part["year"].nunique() < 2:
     st.info(state.bi("该组织只有一个年度的结果，暂无排名变化。", "Only one year of results: no movement yet."))
     st.stop()
-st.plotly_chart(figures.bump(part, lang, state.bi(f"{chosen}：历年系列名次", f"{chosen}: series rank by year")),
+units_here = sort_names(part["unit"].unique())
+highlight = st.multiselect(state.bi("突出显示的单位（不选则显示本系列当前前三名与后三名）",
+                                    "Units to highlight (none: the series' current top three and bottom three)"),
+                           units_here, key="movement_highlight", max_selections=8,
+                           placeholder=state.bi("选择单位", "Choose units"))
+st.plotly_chart(figures.bump(part, lang, state.bi(f"{chosen}：历年系列名次", f"{chosen}: series rank by year"), highlight),
                 width="stretch", config=state.CHART)
 if data.in_progress_years(org):
     st.caption(state.bi("尚在进行的年度不计入排名变化。", "Years still in progress are not part of the movement."))
@@ -41,13 +46,16 @@ with right:
     up = moves[moves["change"] > 0].sort_values("change", ascending=False)
     down = moves[moves["change"] < 0].sort_values("change")
     new = moves[moves["before"].isna()]
-    for label, frame in ((state.bi("排位上升", "Moved up"), up), (state.bi("排位下降", "Moved down"), down)):
-        st.markdown(f"*{label}*")
-        if frame.empty:
-            st.caption(state.bi("无", "None"))
-        for r in frame.itertuples():
-            st.markdown(f"- {state.md(r.unit)}：{int(r.before)} → {int(r.after)}，{views.movement_words(r.change, r.before, lang)}")
-    if not new.empty:
-        st.markdown("*" + state.bi("新参加考评或调整系列", "New or moved series") + "*")
-        for r in new.itertuples():
-            st.markdown(f"- {state.md(r.unit)}：{int(r.after)}")
+    if len(up) + len(down) + len(new) <= 40:     # as the notice words it, one line per unit
+        for label, frame in ((state.bi("排位上升", "Moved up"), up), (state.bi("排位下降", "Moved down"), down)):
+            lines = [f"- {state.md(r.unit)}：{int(r.before)} → {int(r.after)}，{views.movement_words(r.change, r.before, lang)}"
+                     for r in frame.itertuples()]
+            st.markdown(f"*{label}*  \n" + ("\n".join(lines) if lines else state.bi("无", "None")))
+        if not new.empty:
+            st.markdown("*" + state.bi("新参加考评或调整系列", "New or moved series") + "*  \n" +
+                        "\n".join(f"- {state.md(r.unit)}：{int(r.after)}" for r in new.itertuples()))
+    else:                                        # many units: one table, biggest movers first
+        st.dataframe(views.movement_notice(moves, lang), hide_index=True, width="stretch", height=420,
+                     column_config={"unit": state.tr("unit"), "before": st.column_config.NumberColumn(str(first), format="%d"),
+                                    "after": st.column_config.NumberColumn(str(second), format="%d"),
+                                    "words": state.tr("movement")})

@@ -8,6 +8,7 @@ from perfcore.workflow import scenarios
 
 from perfcore.present import views
 from perfcore.errors import PerfcoreError
+from perfcore.names import sort_names
 from perfcore.present.i18n import label
 from ui import data, state
 
@@ -24,11 +25,11 @@ st.warning(state.bi("这是模拟，不改变正式考评结果和任何记录�
 
 sim = data.whatif(org, year)
 spec_key = f"spec::{org}::{year}"
-official_spec = {"weights": {c.key: c.weight for c in scheme.components}, "category_weights": {}, "points": {}, "events_off": []}
+official_spec = {"weights": {c.key: c.weight for c in scheme.components}, "category_weights": {}, "points": {}, "amounts": {},
+                 "events_off": []}
 spec = st.session_state.setdefault(spec_key, scenarios.normalise(official_spec))
 categories = [c for c in scored.indicators["category"].unique() if c]
-ledger = data.ledger(org, year)
-ledger = ledger[ledger["status"].isin(scheme.counted_statuses)]
+fixed_rules = [r for r in scheme.rules if r.amount is not None]
 
 
 def apply(new_spec: dict) -> None:
@@ -39,9 +40,10 @@ def apply(new_spec: dict) -> None:
         st.session_state[f"w_{c.key}"] = float(new_spec["weights"].get(c.key, c.weight))
     for cat in categories:
         st.session_state[f"cw_{cat}"] = float(new_spec["category_weights"].get(cat, 1.0))
-    st.session_state["events_off"] = list(new_spec["events_off"])
+    st.session_state["events_off_all"] = list(new_spec["events_off"])
     st.session_state["points_spec"] = dict(new_spec["points"])
-    for k in [k for k in st.session_state if str(k).startswith("pt_value_")]:
+    st.session_state["amounts_spec"] = dict(new_spec["amounts"])
+    for k in [k for k in st.session_state if str(k).startswith(("pt_value_", "amount_value_", "off_in_"))]:
         del st.session_state[k]
 
 
@@ -78,20 +80,41 @@ def simulator():
                 points.pop(indicator, None)
             if points:
                 st.caption(state.md("；".join(f"{k}: {v:g}" for k, v in points.items())))
-        options = ledger["event_id"].tolist()
-        described = dict(zip(ledger["event_id"], ledger["event_id"] + " · " + ledger["unit"] + " · " + ledger["rule"]))
-        st.session_state["events_off"] = [e for e in st.session_state.get("events_off", []) if e in described]
-        off = st.multiselect(state.bi("不计入的记录（模拟申诉成功）", "Records switched off (an appeal upheld)"), options,
-                             key="events_off",
-                             format_func=described.get, placeholder=state.bi("选择记录编号", "Choose records"))
+        with st.expander(state.bi("调整情形分值", "Change a rule's amount")):
+            amounts = st.session_state.setdefault("amounts_spec", dict(spec["amounts"]))
+            if fixed_rules:
+                chosen_rule = st.selectbox(state.bi("情形", "Rule"), [r.name for r in fixed_rules], key="amount_rule")
+                standard = scheme.rule(chosen_rule).amount
+                value = st.number_input(state.bi("每次分值", "Amount per count"), value=float(amounts.get(chosen_rule, standard)),
+                                        min_value=0.0, step=0.5, key=f"amount_value_{chosen_rule}")
+                if abs(value - standard) > 1e-9:
+                    amounts[chosen_rule] = value
+                else:
+                    amounts.pop(chosen_rule, None)
+                if amounts:
+                    st.caption(state.md("；".join(f"{k}: {v:g}" for k, v in amounts.items())))
+        # records switched off (an appeal upheld): chosen per unit, kept across units
+        off_all = set(st.session_state.setdefault("events_off_all", list(spec["events_off"])))
+        off_unit = st.selectbox(state.bi("不计入的记录（模拟申诉成功）：先选单位", "Records switched off (an appeal upheld): choose a unit"),
+                                sort_names(scored.units["unit"]), key="off_unit")
+        own = data.unit_ledger(org, year, off_unit)
+        own = own[own["status"].isin(scheme.counted_statuses)]
+        described = dict(zip(own["event_id"], own["event_id"] + " · " + own["target"] + " · " + own["rule"]))
+        picked = st.multiselect(state.bi("该单位不计入的记录", "Its records switched off"), list(described),
+                                default=[e for e in described if e in off_all], key=f"off_in_{off_unit}",
+                                format_func=described.get, placeholder=state.bi("选择记录", "Choose records"))
+        off_all = (off_all - set(described)) | set(picked)
+        st.session_state["events_off_all"] = sorted(off_all)
+        if off_all:
+            st.caption(state.bi(f"共 {len(off_all)} 条不计入：", f"{len(off_all)} switched off: ") + state.md("、".join(sorted(off_all))))
         current_spec = scenarios.normalise({"weights": weights, "category_weights": {k: v for k, v in cat_weights.items() if v != 1.0},
-                                            "points": points, "events_off": off})
+                                            "points": points, "amounts": amounts, "events_off": sorted(off_all)})
         st.session_state[spec_key] = current_spec
         st.button(state.bi("恢复正式方案", "Reset to the official scheme"), key="reset", icon=":material/restart_alt:",
                   on_click=apply, args=(official_spec,))
 
     result = sim.run(weights=current_spec["weights"], category_weights=current_spec["category_weights"],
-                     points=current_spec["points"], events_off=current_spec["events_off"])
+                     points=current_spec["points"], amounts=current_spec["amounts"], events_off=current_spec["events_off"])
     with output:
         moved = int((result["rank_delta"] != 0).sum())
         regraded = int(result["grade_changed"].sum())

@@ -12,14 +12,25 @@ from perfcore.engine.whatif import WhatIf
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def app(sample_db_path, monkeypatch):
-    monkeypatch.setenv("PERFCORE_DB", str(sample_db_path))
+def open_app(db, monkeypatch):
+    monkeypatch.setenv("PERFCORE_DB", str(db))
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=180)
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture
+def app(sample_db_path, monkeypatch):
+    """The app on the shared sample database: for tests that only read (and scenarios, which never touch scores)."""
+    return open_app(sample_db_path, monkeypatch)
+
+
+@pytest.fixture
+def writing_app(db_copy, monkeypatch):
+    """The app on a private copy, for tests that record or publish."""
+    return open_app(db_copy, monkeypatch)
 
 
 def page(at, name):
@@ -148,17 +159,18 @@ def test_whatif_changes_ranks_as_perfcore_says(app, sample_db):
 
 def test_whatif_events_off_and_scenarios(app, sample_db):
     page(app, "whatif")
-    app.multiselect(key="events_off").set_value(["2025-0083"]).run()
+    app.selectbox(key="off_unit").set_value("区委编办").run()           # records are picked unit by unit
+    app.multiselect(key="off_in_区委编办").set_value(["2025-0083"]).run()
     shown = app.dataframe[0].value.set_index("unit")
     assert shown.loc["区委编办", "composite"] == pytest.approx(shown.loc["区委编办", "official_composite"] + 40)
     app.text_input(key="scenario_name").set_value("申诉成功").run()
     app.button(key="save_scenario").click().run()
     assert any("已保存" in s.value for s in app.success)
     app.button(key="reset").click().run()
-    assert app.multiselect(key="events_off").value == []
+    assert app.multiselect(key="off_in_区委编办").value == []
     app.selectbox(key="scenario_pick").set_value("申诉成功")
     app.button(key="load_scenario").click().run()
-    assert app.multiselect(key="events_off").value == ["2025-0083"]
+    assert app.multiselect(key="off_in_区委编办").value == ["2025-0083"]
     app.button(key="delete_scenario").click().run()
     assert not app.exception
 
@@ -170,7 +182,8 @@ def test_forced_distribution_org(app):
     assert table["grade"].value_counts().to_dict() == {"良好": 12, "达标": 11, "优秀": 8, "不达标": 1}
 
 
-def test_data_page_records_corrects_revokes_and_audits(app, sample_db):
+def test_data_page_records_corrects_revokes_and_audits(writing_app, con):
+    app = writing_app
     page(app, "data")
     assert any("填写姓名" in i.value for i in app.info)
     app.text_input(key="who").set_value("测试员").run()
@@ -181,12 +194,13 @@ def test_data_page_records_corrects_revokes_and_audits(app, sample_db):
     app.button(key="FormSubmitter:add_event-保存记录").click().run()
     assert not app.exception, app.exception
     assert any("已保存记录" in s.value for s in app.success)
-    new_id = sample_db.execute("SELECT event_id FROM events WHERE org='示例区' AND year=2025 AND description='暗访发现窗口无人'").fetchone()[0]
-    log = sample_db.execute("SELECT action, who, via FROM audit_log WHERE entity_id = ?", [new_id]).fetchall()
+    new_id = con.execute("SELECT event_id FROM events WHERE org='示例区' AND year=2025 AND description='暗访发现窗口无人'").fetchone()[0]
+    log = con.execute("SELECT action, who, via FROM audit_log WHERE entity_id = ?", [new_id]).fetchall()
     assert log == [("add", "测试员", "page")]
 
 
-def test_data_page_publish_and_rankings_show_the_publication(app, sample_db):
+def test_data_page_publish_and_rankings_show_the_publication(writing_app):
+    app = writing_app
     app.selectbox(key="org").set_value("示例市直机关").run()
     page(app, "data")
     app.text_input(key="who").set_value("测试员").run()

@@ -159,6 +159,16 @@ def ledger(org: str, year: int) -> pd.DataFrame:
     return _ledger(version(), org, year)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _unit_ledger(ver, org: str, year: int, unit: str) -> pd.DataFrame:
+    return queries.events(cursor(), org, year, unit)
+
+
+def unit_ledger(org: str, year: int, unit: str) -> pd.DataFrame:
+    """One unit's records of the year, every status."""
+    return _unit_ledger(version(), org, year, unit)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _progress(ver, org: str, year: int) -> pd.DataFrame:
     return queries.progress(cursor(), org, year)

@@ -9,6 +9,7 @@ template: templates only refer to %{text} or %{customdata}.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -143,8 +144,9 @@ def progress_bars(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
 
 def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: bool = False) -> go.Figure:
     """Deducted and added points by a column (month, source level, category, unit)."""
-    g = frame.groupby(by, sort=True).agg(deducted=("final", lambda s: -s[s < 0].sum()),
-                                         added=("final", lambda s: s[s > 0].sum())).reset_index()
+    final = frame["final"].to_numpy(dtype=float)
+    g = pd.DataFrame({by: frame[by].to_numpy(), "deducted": np.where(final < 0, -final, 0.0),
+                      "added": np.where(final > 0, final, 0.0)}).groupby(by, sort=True).sum().reset_index()
     if by == "source_level" and "level_order" in frame:
         g = g.assign(_o=g[by].map(frame.groupby(by)["level_order"].first())).sort_values("_o").drop(columns="_o")
     if horizontal:
@@ -160,41 +162,77 @@ def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: b
                    legend={"orientation": "h", "y": 1.08, "x": 1, "xanchor": "right"})
 
 
+def _lines(frame: pd.DataFrame, x: str, y: str, by: str) -> tuple[list, list, list]:
+    """One line per group drawn as a single trace: points with a gap (None) between groups."""
+    xs, ys, names = [], [], []
+    for name, part in frame.groupby(by, sort=False):
+        xs += list(part[x]) + [None]
+        ys += list(part[y]) + [None]
+        names += [esc(name)] * len(part) + [None]
+    return xs, ys, names
+
+
 def bump(history: pd.DataFrame, lang: str, title: str, highlight: list[str] | None = None) -> go.Figure:
-    """Series rank across the years, one line per unit."""
+    """Series rank across the years: every unit a thin grey line in one trace, the highlighted ones in colour.
+
+    A few units (at most 8) are labelled and coloured; with no highlight, the series' current top
+    and bottom three are. One trace for all the rest keeps the chart fast for hundreds of units.
+    """
     fig = go.Figure()
-    highlight = set(highlight or [])
+    history = history.sort_values(["unit", "year"])
     last = history["year"].max()
-    for i, (unit, part) in enumerate(history.groupby("unit", sort=False)):
-        on = not highlight or unit in highlight
-        part = part.sort_values("year")
+    if not highlight:
+        latest = history[history["year"] == last].sort_values("series_rank")
+        highlight = list(latest["unit"].head(3)) + list(latest["unit"].tail(3)) if len(latest) > 6 else list(latest["unit"])
+    highlight = [u for u in dict.fromkeys(highlight) if u in set(history["unit"])][:8]
+    rest = history[~history["unit"].isin(highlight)]
+    if not rest.empty:
+        xs, ys, names = _lines(rest, "year", "series_rank", "unit")
+        fig.add_scatter(x=xs, y=ys, mode="lines", line={"width": 1, "color": "#CCCCCC"}, customdata=names,
+                        hovertemplate="%{customdata}<br>%{x}: " + t("series_rank", lang) + " %{y}<extra></extra>",
+                        showlegend=False, connectgaps=False)
+    for i, unit in enumerate(highlight):
+        part = history[history["unit"] == unit]
         name = esc(unit)
+        color = OKABE_ITO[i % 7]
         fig.add_scatter(x=part["year"], y=part["series_rank"], mode="lines+markers+text", name=name,
                         text=[name if y == last else "" for y in part["year"]], textposition="middle right",
-                        textfont={"size": 11, "color": OKABE_ITO[i % 7] if on else "#999999"},
-                        line={"width": 3 if on and highlight else 1.5, "color": OKABE_ITO[i % 7] if on else "#CCCCCC"},
-                        opacity=1 if on else 0.6, customdata=[[name, c] for c in part["composite"]],
+                        textfont={"size": 11, "color": color}, line={"width": 3, "color": color},
+                        customdata=[[name, c] for c in part["composite"]],
                         hovertemplate="%{customdata[0]}<br>%{x}: " + t("series_rank", lang) + " %{y}<br>" +
                         t("composite", lang) + " %{customdata[1]:.2f}<extra></extra>")
-    fig.update_yaxes(autorange="reversed", dtick=1, title=t("series_rank", lang))
+    fig.update_yaxes(autorange="reversed", title=t("series_rank", lang))
+    if history["series_rank"].max() <= 20:
+        fig.update_yaxes(dtick=1)
     fig.update_xaxes(dtick=1, range=[history["year"].min() - 0.2, last + 0.9])
     return _layout(fig, title, height=460, showlegend=False)
 
 
 def slope(moves: pd.DataFrame, first: int, second: int, lang: str, title: str) -> go.Figure:
-    """Rank in one year against another, one line per unit."""
+    """Rank in one year against another: up, down and unchanged units, one trace each."""
     fig = go.Figure()
-    for r in moves.dropna(subset=["before"]).itertuples():
-        color = UP if r.change > 0 else (DOWN if r.change < 0 else "#999999")
-        name = esc(r.unit)
-        fig.add_scatter(x=[str(first), str(second)], y=[r.before, r.after], mode="lines+markers+text",
-                        text=[name, name], textposition=["middle left", "middle right"], textfont={"size": 11},
-                        line={"color": color, "width": 2}, showlegend=False,
-                        customdata=[[name, int(r.before), int(r.after)]] * 2,
+    moves = moves.dropna(subset=["before"])
+    labelled = len(moves) <= 40
+    for kind, color, part in (("up", UP, moves[moves["change"] > 0]), ("down", DOWN, moves[moves["change"] < 0]),
+                              ("flat", "#999999", moves[moves["change"] == 0])):
+        if part.empty:
+            continue
+        xs, ys, names, text, hover = [], [], [], [], []
+        for r in part.itertuples():
+            name = esc(r.unit)
+            xs += [str(first), str(second), None]
+            ys += [r.before, r.after, None]
+            text += [name, name, None] if labelled else [None, None, None]
+            hover += [[name, int(r.before), int(r.after)]] * 2 + [[None, None, None]]
+        fig.add_scatter(x=xs, y=ys, mode="lines+markers+text" if labelled else "lines+markers", text=text,
+                        textposition="middle right", textfont={"size": 11}, line={"color": color, "width": 2},
+                        marker={"size": 5}, showlegend=False, customdata=hover, connectgaps=False,
                         hovertemplate="%{customdata[0]}: %{customdata[1]} → %{customdata[2]}<extra></extra>")
-    fig.update_yaxes(autorange="reversed", dtick=1, title=t("series_rank", lang))
+    fig.update_yaxes(autorange="reversed", title=t("series_rank", lang))
+    if len(moves) <= 20:
+        fig.update_yaxes(dtick=1)
     fig.update_xaxes(range=[-0.6, 1.6])
-    return _layout(fig, title, height=max(380, 26 * len(moves) + 100))
+    return _layout(fig, title, height=min(max(380, 26 * len(moves) + 100), 900))
 
 
 def whatif_scatter(sim: pd.DataFrame, colors: dict, labels: dict, lang: str, title: str) -> go.Figure:

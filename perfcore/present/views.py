@@ -105,7 +105,7 @@ def waterfall(year: YearScore, unit: str, lang: str = "zh", top: int = 6) -> pd.
     """
     scheme = year.scheme
     comps = year.components.set_index("unit").loc[unit]
-    targets = year.targets[year.targets["unit"] == unit]
+    targets = year.grid.frame(year.grid.row(unit))
     start, steps = 0.0, []
     for c in scheme.components:
         name = label(c.label, c.label_en, lang)
@@ -142,12 +142,13 @@ def waterfall(year: YearScore, unit: str, lang: str = "zh", top: int = 6) -> pd.
 
 def indicator_comparison(year: YearScore, unit: str) -> pd.DataFrame:
     """The unit's indicators against the average of its series."""
+    grid = year.grid
     series = year.units.set_index("unit").loc[unit, "series"]
-    peers = set(year.units[year.units["series"] == series]["unit"])
-    ind = year.targets[~year.targets["is_pool"]]
-    avg = ind[ind["unit"].isin(peers)].groupby("target", sort=False)["score"].mean()
-    own = ind[ind["unit"] == unit][["target", "category", "first_level", "points", "score", "events", "base_source"]].copy()
-    own["series_avg"] = own["target"].map(avg).round(2)
+    peers = np.flatnonzero((year.units.set_index("unit")["series"].reindex(grid.units) == series).to_numpy())
+    own = grid.frame(grid.row(unit))
+    own = own[~own["is_pool"]][["target", "category", "first_level", "points", "score", "events", "base_source"]].copy()
+    columns = np.flatnonzero(~grid.targets["is_pool"].to_numpy(dtype=bool))
+    own["series_avg"] = np.round(grid.score[np.ix_(peers, columns)].mean(axis=0), 2)
     own["attainment"] = (own["score"] / own["points"]).round(4)
     return own.reset_index(drop=True)
 
@@ -164,15 +165,28 @@ def unit_history(history: pd.DataFrame, unit: str) -> pd.DataFrame:
     return own[columns].reset_index(drop=True)
 
 
-def attainment_matrix(year: YearScore, series: str | None = None) -> pd.DataFrame:
-    """Units (pinyin order) × indicators (table order): score / points."""
-    ind = year.targets[~year.targets["is_pool"]]
-    if series:
-        ind = ind[ind["unit"].isin(year.units[year.units["series"] == series]["unit"])]
-    matrix = ind.pivot_table(index="unit", columns="target", values="score", aggfunc="first", sort=False)
-    points = ind.drop_duplicates("target").set_index("target")["points"]
-    matrix = matrix[list(points.index)] / points
-    return matrix.loc[sort_names(matrix.index)]
+def attainment_matrix(year: YearScore, series: str | None = None, limit: int = 60) -> tuple[pd.DataFrame, str]:
+    """Units (pinyin order) × indicators (table order): score / points, and what the rows are.
+
+    With more than `limit` units, the rows are the series (their average attainment) when no
+    series is chosen (`kind` "series"), else the `limit` units furthest below full marks
+    (`kind` "lowest"); otherwise every unit (`kind` "units").
+    """
+    grid = year.grid
+    columns = np.flatnonzero(~grid.targets["is_pool"].to_numpy(dtype=bool))
+    names = grid.targets["target"].to_numpy()[columns]
+    share = grid.score[:, columns] / grid.targets["points"].to_numpy(dtype=float)[columns]
+    unit_series = year.units.set_index("unit")["series"].reindex(grid.units).to_numpy()
+    rows = np.flatnonzero(unit_series == series) if series else np.arange(len(grid.units))
+    if len(rows) <= limit:
+        frame = pd.DataFrame(share[rows], index=grid.units[rows], columns=names)
+        return frame.loc[sort_names(frame.index)], "units"
+    if not series:
+        frame = pd.DataFrame(share, columns=names).groupby(unit_series).mean()
+        return frame.loc[sort_names(frame.index)], "series"
+    lowest = rows[np.argsort(share[rows].sum(axis=1), kind="stable")[:limit]]
+    frame = pd.DataFrame(share[lowest], index=grid.units[lowest], columns=names)
+    return frame.loc[sort_names(frame.index)], "lowest"
 
 
 def progress_status(progress: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
@@ -216,13 +230,20 @@ def event_history(con, year: YearScore) -> pd.DataFrame:
     cats = year.indicators.set_index("indicator")["category"].to_dict()
     firsts = year.indicators.set_index("indicator")["first_level"].to_dict()
     # the first-level indicator (科学/依法/高效/廉洁 …) says most; else the category; pools by name
-    amounts["category"] = [firsts.get(tg) or cats.get(tg) or tg for tg in amounts["target"]]
-    amounts["month"] = pd.to_datetime(amounts["date"]).dt.strftime("%Y-%m")
+    label = {tg: firsts.get(tg) or cats.get(tg) or tg for tg in amounts["target"].unique()}
+    amounts["category"] = amounts["target"].map(label)
+    amounts["month"] = pd.to_datetime(amounts["date"]).to_numpy().astype("datetime64[M]").astype(str)
     amounts["level_order"] = amounts["source_level"].map({lv: i for i, lv in enumerate(LEVEL_ORDER)}).fillna(99)
     amounts["direction"] = np.where(amounts["final"] < 0, "deducted", np.where(amounts["final"] > 0, "added", "zero"))
     kinds = {r.name: r.kind for r in year.scheme.rules}
     amounts["kind"] = amounts["rule"].map(kinds)
     return amounts.reset_index(drop=True)
+
+
+def most_deducted(events: pd.DataFrame, n: int = 15) -> list:
+    """The n units with the most points deducted among these events."""
+    deducted = (-events["final"].clip(upper=0.0)).groupby(events["unit"]).sum()
+    return list(deducted[deducted > 0].nlargest(n).index)
 
 
 def rank_history(results_by_year: dict, skip=()) -> pd.DataFrame:
@@ -245,6 +266,16 @@ def movement_between(history: pd.DataFrame, first: int, second: int, basis: str 
     out["change"] = out["before"] - out["after"]
     out["_k"] = out["unit"].map(pinyin_key)
     return out.sort_values(["series", "after", "_k"]).drop(columns="_k").reset_index(drop=True)
+
+
+def movement_notice(moves: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The movement notice as a table: risers (most first), fallers, then units without last year's rank."""
+    up = moves[moves["change"] > 0].sort_values("change", ascending=False)
+    down = moves[moves["change"] < 0].sort_values("change")
+    new = moves[moves["before"].isna()]
+    table = pd.concat([up, down, new])
+    table = table.assign(words=[movement_words(c, b, lang) for c, b in zip(table["change"], table["before"])])
+    return table[["unit", "before", "after", "words"]].reset_index(drop=True)
 
 
 def audit_changes(before_json: str | None, after_json: str | None) -> str:

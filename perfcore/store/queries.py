@@ -10,7 +10,10 @@ def progress(con, org: str, year: int) -> pd.DataFrame:
                        "FROM progress WHERE org = ? AND year = ? AND NOT retired", [org, year]).df()
 
 
-def events(con, org: str, year: int) -> pd.DataFrame:
-    """The year's ledger as recorded, every status included."""
-    return con.execute("SELECT * EXCLUDE (org, year) FROM events WHERE org = ? AND year = ? ORDER BY date, event_id",
-                       [org, year]).df()
+def events(con, org: str, year: int, unit: str | None = None) -> pd.DataFrame:
+    """The year's ledger as recorded (of one unit, or all), every status included."""
+    where, params = "org = ? AND year = ?", [org, year]
+    if unit is not None:
+        where += " AND unit = ?"
+        params.append(unit)
+    return con.execute(f"SELECT * EXCLUDE (org, year) FROM events WHERE {where} ORDER BY date, event_id", params).df()
