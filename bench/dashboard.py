@@ -1,0 +1,121 @@
+"""The dashboard as a leader uses it, timed in a real browser.
+
+    python bench/dashboard.py                  # the shipped sample (built from data/ on the first start)
+    python bench/dashboard.py --units 2000     # a 2,000-unit organisation, 1,000,000 events over 10 years
+
+For each run a fresh `streamlit run dashboard.py` starts on a copy of the database; Debian's
+chromium (driven by Playwright) opens the first page, then switches to every other page in
+turn, then changes a what-if weight. Each time is from the click to the moment the app is
+idle again (Streamlit's own "script not running" marker, and no skeleton left). Medians of
+the runs are reported, with the server's peak memory (VmHWM of its process).
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, IDLE, Server  # noqa: E402
+
+PAGES = [("单位画像", "unit"), ("指标进度", "progress"), ("扣分明细", "deductions"), ("排名变化", "movement"),
+         ("权重模拟", "whatif"), ("数据管理", "data"), ("部门排名", "rankings")]
+
+
+def idle(page, timeout=300_000) -> float:
+    """When the app came to rest: the first idle moment after which it stays idle (checked, not counted)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    while True:
+        page.wait_for_function(IDLE, timeout=timeout, polling=10)
+        at = time.perf_counter()
+        time.sleep(0.3)
+        if page.evaluate(IDLE):
+            return at
+
+
+def peak_memory_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def one_run(db: Path, browser) -> dict:
+    work = Path(tempfile.mkdtemp())
+    copy = work / "app.duckdb"
+    if db.exists():
+        shutil.copy(db, copy)
+    server = Server(copy, work / "streamlit.log").start()
+    out = {}
+    try:
+        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        page.set_default_timeout(300_000)
+        started = time.perf_counter()
+        page.goto(server.url + "/")
+        page.wait_for_selector("h1", timeout=300_000)
+        out["first page"] = idle(page) - started
+        for label, key in PAGES:
+            started = time.perf_counter()
+            page.locator('[data-testid="stSidebarNav"]').get_by_text(label, exact=True).click()
+            page.wait_for_url(f"**/{key if key != 'rankings' else ''}**", timeout=300_000)
+            out[f"switch to {label}"] = idle(page) - started
+            if key == "whatif":
+                box = page.locator('[data-testid="stNumberInput"] input').first
+                for value in ("0.55", "0.45", "0.5"):
+                    box.fill(value)
+                    started = time.perf_counter()
+                    box.press("Enter")
+                    out.setdefault("what-if change", []).append(idle(page) - started)
+                out["what-if change"] = statistics.median(out["what-if change"])
+        out["memory"] = peak_memory_mb(server.proc.pid)
+        page.context.close()
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=0, help="0: the shipped sample; else a scaled organisation")
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if args.units:
+        from bench.scoring import database
+        db = database(args.units, args.events)
+        label = f"{args.units:,} units, {args.events:,} events, 10 years"
+    else:
+        db = Path(tempfile.mkdtemp()) / "sample.duckdb"     # built once, as `init` (or the app's first start) does
+        import perfcore
+        from perfcore.ingest.sources import load_source
+        con = perfcore.connect(db)
+        load_source(con, ROOT / "data")
+        con.close()
+        label = "the shipped sample"
+    from playwright.sync_api import sync_playwright
+    runs = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for _ in range(args.runs):
+            runs.append(one_run(db, browser))
+            print(".", end="", flush=True)
+        browser.close()
+    print(f"\ndashboard, {label}: medians of {args.runs} runs (fresh server each run)")
+    print("| step | seconds |\n|---|---|")
+    for key in runs[0]:
+        if key == "memory":
+            continue
+        print(f"| {key} | {statistics.median(r[key] for r in runs):.2f} |")
+    print(f"| server peak memory | {statistics.median(r['memory'] for r in runs):.0f} MB |")
+
+
+if __name__ == "__main__":
+    main()
