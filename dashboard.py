@@ -14,12 +14,10 @@ with st.sidebar:
         st.session_state.pop("org", None)
     org = st.selectbox(state.tr("org"), orgs, key="org", bind="query-params")
     years = sorted(data.org_years(org), reverse=True)
-    waiting = data.in_progress_years(org)
-    complete = [y for y in years if y not in waiting]
     if st.session_state.get("year") not in years:
         st.session_state.pop("year", None)
     year = st.selectbox(state.tr("year"), years, key="year", bind="query-params",
-                        index=years.index(complete[0]) if complete else 0)
+                        index=years.index(data.default_year(org)))
     scored = data.year_score(org, year)
     series_options = [""] + sort_names(scored.units["series"].unique())
     if st.session_state.get("series") not in series_options:
@@ -32,4 +30,7 @@ with st.sidebar:
                + state.bi(f"{scheme.scale:g} 分制 · {len(scored.units)} 个被考评单位",
                           f"{scheme.scale:g}-point scale · {len(scored.units)} units"))
 
-st.navigation(state.page_list()).run()
+try:
+    st.navigation(state.page_list()).run()
+finally:                 # after the page is shown (or left for another): the other years, in the background
+    data.warm(org)

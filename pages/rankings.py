@@ -96,37 +96,27 @@ components = views.components(scored.scheme, lang)
 shown = ["series_rank" if series else "rank", "unit", "series", "composite", "grade", "movement"] + \
         [k for k, _ in components] + ["veto"]
 display = table[shown].copy()
-display["grade"] = display["grade"].map(labels)
-config = {"rank": st.column_config.NumberColumn(state.tr("rank"), width="small"),
-          "series_rank": st.column_config.NumberColumn(state.tr("series_rank"), width="small"),
-          "unit": st.column_config.TextColumn(state.tr("unit")), "series": state.tr("series"),
+# grade and movement as coloured labels (one option per value), so 2,000 rows need no styling pass
+grade_names = scored.scheme.grade_names()
+display["grade"] = [[g] for g in display["grade"]]
+moves = list(dict.fromkeys(display["movement"]))
+display["movement"] = [[m] for m in display["movement"]]
+move_colors = [figures.UP if m.startswith("▲") else figures.DOWN if m.startswith("▼") else "#999999" for m in moves]
+config = {"rank": st.column_config.NumberColumn(state.tr("rank"), width="small", pinned=True),
+          "series_rank": st.column_config.NumberColumn(state.tr("series_rank"), width="small", pinned=True),
+          "unit": st.column_config.TextColumn(state.tr("unit"), pinned=True), "series": state.tr("series"),
           "composite": st.column_config.NumberColumn(state.tr("composite"), format="%.2f"),
-          "grade": state.tr("grade"), "movement": st.column_config.TextColumn(
-              state.tr("movement"), help=state.bi("与上年相比（按系列名次）", "Against last year (series rank)")),
+          "grade": st.column_config.MultiselectColumn(state.tr("grade"), options=grade_names,
+                                                      color=[colors[g] for g in grade_names], format_func=labels.get),
+          "movement": st.column_config.MultiselectColumn(
+              state.tr("movement"), options=moves, color=move_colors,
+              help=state.bi("与上年相比（按系列名次）", "Against last year (series rank)")),
           "veto": st.column_config.TextColumn(state.tr("veto"), help=state.bi("一票否决的情形与依据", "Why the unit was vetoed"))}
 for key, name in components:
     config[key] = st.column_config.NumberColumn(name, format="%.2f")
-by_label = {labels[g]: colors[g] for g in labels}
-
-
-def grade_style(value):
-    color = by_label.get(value)
-    return f"background-color: {color}; color: white; font-weight: 600" if color else ""
-
-
-def move_style(value):
-    if value.startswith("▲"):
-        return f"color: {figures.UP}; font-weight: 600"
-    if value.startswith("▼"):
-        return f"color: {figures.DOWN}; font-weight: 600"
-    return ""
-
-
-styled = display.style.map(grade_style, subset=["grade"]).map(move_style, subset=["movement"]) \
-    .format({k: "{:.2f}" for k, _ in components} | {"composite": "{:.2f}"})
 st.caption(state.bi(f"共 {len(display)} 个单位。点击一行左侧的方框，查看该单位画像。",
                     f"{len(display)} units. Tick a row to open the unit's profile."))
-event = st.dataframe(styled, hide_index=True, width="stretch", height=min(38 * len(display) + 40, 760),
+event = st.dataframe(display, hide_index=True, width="stretch", height=min(38 * len(display) + 40, 760),
                      column_config=config, on_select="rerun", selection_mode="single-row", key="league")
 if event.selection.rows:
     state.go_to("unit", unit=display["unit"].iloc[event.selection.rows[0]])

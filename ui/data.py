@@ -95,6 +95,42 @@ def all_results(org: str) -> dict:
     return _all_results(version(), org)
 
 
+def default_year(org: str) -> int:
+    """The year to open: the newest whose results are complete (else the newest). Scores the
+    years newest first only as far as needed, not every year of the organisation."""
+    years = sorted(org_years(org), reverse=True)
+    for year in years:
+        if not results_mod.in_progress(year_score(org, year).results):
+            return year
+    return years[0]
+
+
+_WARMED: set = set()
+_WARM_LOCK = threading.Lock()
+
+
+def warm(org: str) -> None:
+    """Score the organisation's other years in the background, once per data version, so that
+    the history and movement pages find them ready (a page asking first waits for the same work)."""
+    ver = version()
+    with _WARM_LOCK:
+        if (ver, org) in _WARMED:
+            return
+        if len(_WARMED) > 256:
+            _WARMED.clear()
+        _WARMED.add((ver, org))
+    base = connection(database())
+
+    def run():
+        cur = base.cursor()
+        try:
+            for year in sorted(results_mod.years(cur, org), reverse=True):
+                results_mod.base_results(cur, org, year, ver)
+        finally:
+            cur.close()
+    threading.Thread(target=run, name=f"perfcore-warm-{org}", daemon=True).start()
+
+
 def in_progress_years(org: str) -> set[int]:
     """Years still being collected (some component or direct score not yet given)."""
     return {y for y, frame in all_results(org).items() if results_mod.in_progress(frame)}
@@ -141,7 +177,7 @@ def explain(org: str, year: int, unit: str, indicator: str | None = None) -> pd.
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _event_history(ver, org: str, year: int) -> pd.DataFrame:
-    return views.event_history(cursor(), _year(ver, org, year))
+    return views.event_history(_year(ver, org, year))
 
 
 def event_history(org: str, year: int) -> pd.DataFrame:

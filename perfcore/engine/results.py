@@ -24,6 +24,7 @@ from ..errors import NotFound
 from ..store.connection import data_version
 from . import eventset, grading, pipeline, scoring
 from .events import cell_totals, synthetic_lines, veto_events
+from .events import lines as event_lines
 from .scheme import Scheme, parse
 
 
@@ -51,6 +52,13 @@ class YearScore:
     def targets(self) -> pd.DataFrame:
         """One row per unit × indicator/pool: base, events' net, floor/ceiling, score (built when asked for)."""
         return self.grid.frame()
+
+    def event_lines(self) -> pd.DataFrame:
+        """Every counted event with its amount after each pipeline step, then the task items' lines
+        (events.COLUMNS), from what scoring the year already computed."""
+        frame = event_lines(self.inputs.events, self.amounts, self.scheme, self.units["unit"], self.inputs.targets)
+        synthetic = self.inputs.synthetic
+        return pd.concat([frame, synthetic], ignore_index=True) if not synthetic.empty else frame
 
 
 def years(con, org: str) -> list[int]:
@@ -221,17 +229,37 @@ def _remember(key, results: pd.DataFrame) -> None:
             _PAST.popitem(last=False)
 
 
+_SCORING: dict = {}          # key -> threading.Event: a year being scored right now by some thread
+
+
 def base_results(con, org: str, year: int, version: tuple | None = None) -> pd.DataFrame:
-    """A year's results before history (ranks, grades, composite), kept per data version."""
+    """A year's results before history (ranks, grades, composite), kept per data version.
+
+    Several threads asking for the same year at once (sessions, a warm-up) score it once: the
+    others wait for the first one's result.
+    """
     version = version if version is not None else data_version(con)
     key = (version, org, year) if None not in version else None
-    with _PAST_LOCK:
-        found = _PAST.get(key) if key is not None else None
-    if found is not None:
-        return found
-    results = score_base(con, org, year).results
-    _remember(key, results)
-    return results
+    if key is None:
+        return score_base(con, org, year).results
+    while True:
+        with _PAST_LOCK:
+            found = _PAST.get(key)
+            if found is not None:
+                return found
+            running = _SCORING.get(key)
+            if running is None:
+                running = _SCORING[key] = threading.Event()
+                break
+        running.wait()        # then look again: found, or (the other thread failed) score it here
+    try:
+        results = score_base(con, org, year).results
+        _remember(key, results)
+        return results
+    finally:
+        with _PAST_LOCK:
+            _SCORING.pop(key, None)
+        running.set()
 
 
 def score(con, org: str, year: int) -> YearScore:

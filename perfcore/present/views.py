@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engine.events import event_amounts
 from .i18n import label, t
 from ..names import pinyin_key, sort_names
 from ..engine.results import YearScore
@@ -223,10 +222,10 @@ def unit_progress(progress: pd.DataFrame) -> pd.DataFrame:
     return g.sort_values(["_k", "_order"]).drop(columns=["_order", "_k"]).reset_index(drop=True)
 
 
-def event_history(con, year: YearScore) -> pd.DataFrame:
+def event_history(year: YearScore) -> pd.DataFrame:
     """Every counted event of the year with the amount it counted and its category."""
-    amounts = event_amounts(con, year.scheme, year.org, year.year)
-    amounts = amounts[~amounts["synthetic"].astype(bool)]
+    amounts = year.event_lines()
+    amounts = amounts[~amounts["synthetic"].astype(bool)].copy()
     cats = year.indicators.set_index("indicator")["category"].to_dict()
     firsts = year.indicators.set_index("indicator")["first_level"].to_dict()
     # the first-level indicator (科学/依法/高效/廉洁 …) says most; else the category; pools by name
