@@ -14,19 +14,20 @@ from perfcore.present import export, views
 from perfcore.present.i18n import TEXT
 from perfcore.store import audit
 from perfcore.vocab import MAX_FILE_BYTES, PERIODS, REVOKED, SOURCE_LEVELS, STATUSES
-from perfcore.workflow import publish
+from perfcore.workflow import assessment, publish
 from ui import data, state
 
-org, year, series = state.selected()
+org, year, series = state.selected("data")
 lang = state.lang()
 con = data.cursor()
 scored = data.year_score(org, year)
 
 st.title(state.bi("数据管理", "Data management"))
-who = st.text_input(state.bi("操作人姓名（记入操作日志）", "Your name (recorded in the audit log)"), key="who",
-                    placeholder=state.bi("例如：王某", "e.g. Wang"))
-if not who:
-    st.info(state.bi("填写姓名后才能导入、录入、修改、撤销或发布。", "Give your name to import, record, correct, revoke or publish."))
+who = data.account()          # every change is recorded under the signed-in account
+office = who.role == "office"
+if not office:
+    st.caption(state.bi(f"本账号（数据采集单位「{state.md(who.collector)}」）只能录入和导入本单位负责的指标。",
+                        f"This account (data-collection unit {state.md(who.collector)}) records and imports its own indicators only."))
 state.show_flash()
 
 
@@ -70,7 +71,7 @@ def import_tab() -> None:
     upload = c1.file_uploader(state.bi(f"选择文件（xlsx 或 csv，不超过 {MAX_FILE_BYTES // 1048576} MB）",
                                        f"Choose a file (xlsx or csv, up to {MAX_FILE_BYTES // 1048576} MB)"),
                               type=["xlsx", "csv"], key="upload")
-    kinds = [""] + importer.KINDS
+    kinds = [""] + (importer.KINDS if office else ["events", "indicator_scores"])   # a collector: its records and scores
     kind = c2.selectbox(state.bi("表格类型", "Table"), kinds, key="import_kind",
                         format_func=lambda k: state.bi("自动识别", "Detect") if not k else state.bi(TABLES[k]["zh"], TABLES[k]["en"]))
     period = c3.selectbox(state.bi("报告期（进度表）", "Period (progress)"), [""] + list(PERIODS), key="import_period",
@@ -172,6 +173,11 @@ def year_dates() -> tuple[dt.date, dt.date, dt.date]:
 def record_tab() -> None:
     units = sort_names(scored.units["unit"])
     targets = scored.indicators["indicator"].tolist() + [p.name for p in scored.scheme.pools]
+    if not office:
+        targets = [t for t in targets if t in set(scored.grid.targets["target"])]
+    if not targets:
+        st.info(state.bi("本账号在本年度没有负责的指标。", "This account is responsible for no indicator this year."))
+        return
     rules = scored.scheme.rules
     st.markdown("**" + state.bi("新增一条记录", "Add a record") + "**")
     target = st.selectbox(state.tr("indicator") + state.bi("（先选指标，情形随之列出）", " (choose it first; its rules follow)"),
@@ -214,7 +220,7 @@ def record_tab() -> None:
             show_error(exc)
         else:
             st.session_state["_clear_add_form"] = True
-            written(state.bi(f"已保存记录 {e['event_id']}。", f"Saved record {e['event_id']}."))
+            written(state.bi(f"已保存记录 {state.md(e['event_id'])}。", f"Saved record {state.md(e['event_id'])}."))
 
     st.divider()
     st.markdown("**" + state.bi("修改、撤销或恢复一条记录", "Correct, revoke or reinstate a record") + "**")
@@ -275,9 +281,9 @@ def edit_form(current: dict) -> None:
         show_error(exc)
     else:
         if save:
-            written(state.bi(f"已保存对 {chosen} 的修改，原版本已保留。", f"Saved the correction of {chosen}; the earlier version is kept."))
+            written(state.bi(f"已保存对 {state.md(chosen)} 的修改，原版本已保留。", f"Saved the correction of {state.md(chosen)}; the earlier version is kept."))
         if revoke:
-            written(state.bi(f"已撤销 {chosen}，原版本已保留。", f"Revoked {chosen}; the earlier version is kept."))
+            written(state.bi(f"已撤销 {state.md(chosen)}，原版本已保留。", f"Revoked {state.md(chosen)}; the earlier version is kept."))
 
 
 def reinstate_form(current: dict) -> None:
@@ -294,8 +300,49 @@ def reinstate_form(current: dict) -> None:
         except (InputError, PerfcoreError) as exc:
             show_error(exc)
         else:
-            written(state.bi(f"已恢复 {current['event_id']}，撤销时的版本已保留。",
-                             f"Reinstated {current['event_id']}; the revoked version is kept."))
+            written(state.bi(f"已恢复 {state.md(current['event_id'])}，撤销时的版本已保留。",
+                             f"Reinstated {state.md(current['event_id'])}; the revoked version is kept."))
+
+
+def scores_tab() -> None:
+    """Final scores of directly scored indicators (the collector's or the office's), beside each unit's self-assessment."""
+    modes = dict(zip(scored.indicators["indicator"], scored.indicators["mode"]))
+    direct = [i for i in scored.indicators["indicator"] if modes.get(i) == "direct"]
+    if not office:
+        direct = [i for i in direct if i in set(scored.grid.targets["target"])]
+    if not direct:
+        st.info(state.bi("本年度没有需要本账号评分的直接评分指标。", "No directly scored indicator for this account to score this year."))
+        return
+    indicator = st.selectbox(state.tr("indicator"), direct, key="score_indicator")
+    sheet = data.score_sheet(org, year, indicator)
+    self_assessed = indicator in scored.scheme.self_assessed
+    st.caption(state.bi(f"满分 {views.fmt2(sheet['points'].iloc[0])} 分。" + ("左侧为各单位自评，供评分参考；" if self_assessed else "")
+                        + "在“评分”列填写或修改，保存后与导入的指标评分表一样校验，并记入操作日志。",
+                        f"Full marks {views.fmt2(sheet['points'].iloc[0])}. " + ("Each unit's self-assessment is shown for "
+                        "reference; " if self_assessed else "") + "enter or change the Score column; saving checks it as an "
+                        "imported score table would and records it in the audit log."))
+    columns = ["unit", "series"] + (["self_score", "self_note"] if self_assessed else []) + ["final_score", "scorer"]
+    edited = st.data_editor(sheet[columns], hide_index=True, width="stretch", key=f"scores_{org}_{year}_{indicator}",
+                            disabled=[c for c in columns if c != "final_score"], column_config={
+                                "unit": state.tr("unit"), "series": state.tr("series"),
+                                "self_score": st.column_config.NumberColumn(state.bi("自评得分", "Self-assessed"), format="%.2f"),
+                                "self_note": state.bi("自评说明", "Self-assessment notes"),
+                                "final_score": st.column_config.NumberColumn(state.bi("评分", "Score"), format="%.2f",
+                                                                             min_value=0.0,
+                                                                             max_value=float(sheet["points"].iloc[0])),
+                                "scorer": state.bi("评分单位", "Scored by")})
+    before = sheet.set_index("unit")["final_score"]
+    after = edited.set_index("unit")["final_score"]
+    changed = [u for u in after.index if after[u] == after[u] and not (before[u] == before[u] and abs(before[u] - after[u]) < 1e-9)]
+    if st.button(state.bi(f"保存评分（{len(changed)} 处修改）", f"Save the scores ({len(changed)} changed)"), type="primary",
+                 disabled=not changed, key="save_scores"):
+        try:
+            n = assessment.set_scores(con, org, year, [{"unit": u, "indicator": indicator, "score": after[u]} for u in changed],
+                                      who=who)
+        except (InputError, PerfcoreError) as exc:
+            show_error(exc)
+        else:
+            written(state.bi(f"已保存 {n} 个评分。", f"Saved {n} scores."))
 
 
 def publish_tab() -> None:
@@ -399,14 +446,21 @@ def log_tab() -> None:
                        file_name=f"{org}-操作日志.csv", key="dl_log")
 
 
-tab_import, tab_record, tab_publish, tab_log = st.tabs([
-    state.bi("导入表格", "Import"), state.bi("录入与更正", "Record and correct"),
-    state.bi("发布与导出", "Publish and export"), state.bi("操作日志", "Audit log")])
+if office:
+    tab_import, tab_record, tab_scores, tab_publish, tab_log = st.tabs([
+        state.bi("导入表格", "Import"), state.bi("录入与更正", "Record and correct"), state.bi("指标评分", "Scores"),
+        state.bi("发布与导出", "Publish and export"), state.bi("操作日志", "Audit log")])
+else:
+    tab_import, tab_record, tab_scores = st.tabs([state.bi("导入表格", "Import"), state.bi("录入与更正", "Record and correct"),
+                                                  state.bi("指标评分", "Scores")])
 with tab_import:
     import_tab()
 with tab_record:
     record_tab()
-with tab_publish:
-    publish_tab()
-with tab_log:
-    log_tab()
+with tab_scores:
+    scores_tab()
+if office:
+    with tab_publish:
+        publish_tab()
+    with tab_log:
+        log_tab()

@@ -8,7 +8,7 @@ from perfcore.names import sort_names
 from perfcore.engine.trace import summary
 from ui import data, state
 
-org, year, series = state.selected()
+org, year, series = state.selected("deductions")
 lang = state.lang()
 scored = data.year_score(org, year)
 
@@ -16,6 +16,9 @@ scored = data.year_score(org, year)
 st.title(state.bi(f"{year}年度扣分明细", f"{year} deductions and bonuses"))
 events = data.event_history(org, year)
 units = sort_names(scored.units["unit"] if not series else scored.units[scored.units["series"] == series]["unit"])
+account = data.account()
+if account.role == "unit":      # a unit sees its own records only (perfcore.access)
+    units = [u for u in units if u == account.unit]
 if series:
     events = events[events["unit"].isin(units)]
 
@@ -68,6 +71,11 @@ with tab_drill:
     c1, c2 = st.columns(2)
     unit = c1.selectbox(state.tr("unit"), units, key="unit", bind="query-params")
     targets = scored.indicators["indicator"].tolist() + [p.name for p in scored.scheme.pools]
+    if account.role == "collector":   # its own indicators only
+        targets = [t for t in targets if t in set(scored.grid.targets["target"])]
+    if not units or not targets:
+        st.info(state.bi("该账号没有可查看的单项明细。", "This account has no records to drill into."))
+        st.stop()
     state.url_state("indicator", targets)
     if st.session_state.get("indicator") not in targets:
         st.session_state.pop("indicator", None)

@@ -7,11 +7,14 @@ from perfcore.present import views
 from perfcore.names import sort_names
 from ui import data, state
 
-org, year, series = state.selected()
+org, year, series = state.selected("movement")
 lang = state.lang()
 history = data.rank_history(org)
 
 st.title(state.bi("排名变化", "Rank movement"))
+if history.empty:
+    st.info(state.bi("还没有可查看的历年结果（结果发布后可见）。", "No results to compare yet (they appear once published)."))
+    st.stop()
 all_series = sort_names(history["series"].unique())
 chosen = series or st.selectbox(state.tr("series"), all_series, key="movement_series")
 part = history[history["series"] == chosen]
@@ -42,7 +45,7 @@ with left:
     st.plotly_chart(figures.slope(moves, first, second, lang, state.bi(f"{first} → {second} 系列名次", f"Series rank {first} → {second}")),
                     width="stretch", config=state.CHART)
 with right:
-    st.markdown("**" + state.bi(f"{second}年度排名升降通报（{chosen}）", f"{second} movement notice ({chosen})") + "**")
+    st.markdown("**" + state.bi(f"{second}年度排名升降通报（{state.md(chosen)}）", f"{second} movement notice ({state.md(chosen)})") + "**")
     up = moves[moves["change"] > 0].sort_values("change", ascending=False)
     down = moves[moves["change"] < 0].sort_values("change")
     new = moves[moves["before"].isna()]

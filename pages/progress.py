@@ -8,20 +8,23 @@ from perfcore.present import views
 from perfcore.names import pinyin_key
 from ui import data, state
 
-org, year, series = state.selected()
+org, year, series = state.selected("progress")
 lang = state.lang()
 scored = data.year_score(org, year)
 
 st.title(state.bi(f"{year}年度指标进度", f"{year} indicator progress"))
 matrix, rows = data.attainment(org, year, series)
-if matrix.empty:
-    st.warning(state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
-    st.stop()
-heading = {"units": state.bi("各单位各指标得分率", "Attainment by unit and indicator"),
-           "series": state.bi("各系列各指标平均得分率", "Average attainment by series and indicator"),
-           "lowest": state.bi(f"各指标得分率：失分最多的 {len(matrix)} 个单位", f"Attainment: the {len(matrix)} units furthest below full marks")}
-st.plotly_chart(figures.heatmap(matrix, lang, heading[rows]), width="stretch", config=state.CHART)
-if rows != "units":
+if matrix.empty or matrix.shape[1] == 0:
+    st.info(state.bi("该账号在本年度没有可查看的指标得分。", "This account has no indicator scores to see this year.")
+            if data.results_visibility(org, year) == "none" and not state.may("data") else
+            state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
+else:
+    heading = {"units": state.bi("各单位各指标得分率", "Attainment by unit and indicator"),
+               "series": state.bi("各系列各指标平均得分率", "Average attainment by series and indicator"),
+               "lowest": state.bi(f"各指标得分率：失分最多的 {len(matrix)} 个单位",
+                                  f"Attainment: the {len(matrix)} units furthest below full marks")}
+    st.plotly_chart(figures.heatmap(matrix, lang, heading[rows]), width="stretch", config=state.CHART)
+if not matrix.empty and rows != "units":
     st.caption(state.bi("单位较多，图中按系列汇总；在左侧选择一个系列可看到该系列的单位。" if rows == "series" else
                         "单位较多，图中只列出失分最多的单位；每个单位的全部指标见“单位画像”。",
                         "Many units: the chart shows series averages; choose a series on the left to see its units."

@@ -9,7 +9,7 @@ from perfcore.present import views
 from perfcore.names import pinyin_key
 from ui import data, state
 
-org, year, series = state.selected()
+org, year, series = state.selected("rankings")
 lang = state.lang()
 scored = data.year_score(org, year)
 labels = state.grade_labels(scored)
@@ -22,13 +22,26 @@ if state.in_progress(scored):
                      "This year is still in progress: indicators not yet scored count full points and evaluations "
                      "not yet held count 0, so the ranking is provisional."), icon=":material/hourglass_top:")
 
+if scored.results.empty:
+    st.info(state.bi("本年度结果尚未发布。发布后（或效能办开放反馈期间）可在此查看。",
+                     "This year's results are not published yet. They appear here once published (or while the "
+                     "office opens them for feedback)."), icon=":material/lock_clock:")
+    st.stop()
+if data.results_visibility(org, year) == "own":
+    window = data.feedback_window(org, year)
+    st.info(state.bi(f"反馈期内，这里只显示本单位的初步结果" + (f"（{window['closes_on']:%Y-%m-%d} 截止）" if window and window["closes_on"] else "")
+                     + "。如对记录有异议，请在“填报与申诉”中提出申诉。",
+                     "During the feedback window only your unit's preliminary result is shown"
+                     + (f" (until {window['closes_on']:%Y-%m-%d})" if window and window["closes_on"] else "")
+                     + ". To contest a record, appeal it under Reports and appeals."), icon=":material/forum:")
+
 published = data.publication(org, year)
 if published is not None:
     st.success(state.bi(f"正式结果已于 {published['published_at']:%Y-%m-%d %H:%M} 由 {state.md(published['published_by'])} 发布，下表为发布时的结果。",
                         f"Published {published['published_at']:%Y-%m-%d %H:%M} by {state.md(published['published_by'])}; the table shows the "
                         "published result."), icon=":material/verified:")
-    changed = publish.differences(published["results"], scored)
-    if not changed.empty:
+    changed = publish.differences(published["results"], scored) if state.may("data") else None
+    if changed is not None and not changed.empty:
         with st.expander(state.bi(f"发布后数据有变化：{len(changed)} 个单位的得分、名次或等次与发布时不同", 
                                   f"The data changed since publication: {len(changed)} units differ"), expanded=False):
             st.dataframe(changed, hide_index=True, width="stretch", column_config={
@@ -119,4 +132,9 @@ st.caption(state.bi(f"共 {len(display)} 个单位。点击一行左侧的方框
 event = st.dataframe(display, hide_index=True, width="stretch", height=min(38 * len(display) + 40, 760),
                      column_config=config, on_select="rerun", selection_mode="single-row", key="league")
 if event.selection.rows:
-    state.go_to("unit", unit=display["unit"].iloc[event.selection.rows[0]])
+    picked = display["unit"].iloc[event.selection.rows[0]]
+    if state.may("unit") and picked in data.visible_units(org, year):
+        state.go_to("unit", unit=picked)
+    else:
+        st.caption(state.bi(f"该账号不能查看「{state.md(picked)}」的单位画像。", f"This account cannot open the profile of "
+                            f"{state.md(picked)}."))

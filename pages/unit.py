@@ -7,15 +7,22 @@ from perfcore.present import views
 from perfcore.names import sort_names
 from ui import data, state
 
-org, year, series = state.selected()
+org, year, series = state.selected("unit")
 lang = state.lang()
 scored = data.year_score(org, year)
 labels = state.grade_labels(scored)
 colors = state.colors(scored)
 
-units = sort_names(scored.units["unit"] if not series else scored.units[scored.units["series"] == series]["unit"])
+units = data.visible_units(org, year)
+if series:
+    units = [u for u in units if u in set(scored.units[scored.units["series"] == series]["unit"])]
 if not units:
-    st.warning(state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
+    if data.results_visibility(org, year) == "none":
+        st.info(state.bi("本年度结果尚未发布，单位画像在发布后（或反馈期间）可见；本单位的记录见“扣分明细”。",
+                         "This year's results are not published yet; the profile appears once published (or during "
+                         "feedback). Your records are under Deductions."), icon=":material/lock_clock:")
+    else:
+        st.warning(state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
     st.stop()
 if st.session_state.get("unit") not in units:
     st.session_state.pop("unit", None)
@@ -47,7 +54,7 @@ if n_series == 1:
 
 left, right = st.columns(2, gap="large")
 with left:
-    st.plotly_chart(figures.waterfall(views.waterfall(scored, unit, lang), lang,
+    st.plotly_chart(figures.waterfall(data.waterfall(org, year, unit, lang), lang,
                                       state.bi("从满分到综合得分", "From full points to the composite")),
                     width="stretch", config=state.CHART)
 with right:
@@ -60,7 +67,7 @@ with right:
         st.plotly_chart(figures.history(history, lang, state.bi("历年综合得分与系列名次", "Composite and series rank over the years")),
                         width="stretch", config=state.CHART)
 
-comparison = views.indicator_comparison(scored, unit)
+comparison = data.indicator_comparison(org, year, unit)
 short = comparison[(comparison["score"] < comparison["points"] - 1e-9) | (comparison["series_avg"] < comparison["points"] - 1e-9)]
 short = short.assign(_gap=short["score"] - short["series_avg"]).sort_values("_gap").drop(columns="_gap")
 if short.empty:

@@ -12,7 +12,7 @@ from perfcore.names import sort_names
 from perfcore.present.i18n import label
 from ui import data, state
 
-org, year, series = state.selected()
+org, year, series = state.selected("whatif")
 lang = state.lang()
 scored = data.year_score(org, year)
 labels = state.grade_labels(scored)
@@ -158,7 +158,7 @@ with s1:
     name = st.text_input(state.bi("方案名称", "Scenario name"), key="scenario_name", placeholder=state.bi("如：公众评议占50%", "e.g. public 50%"))
     if st.button(state.bi("保存当前方案", "Save this scenario"), key="save_scenario", icon=":material/save:"):
         try:
-            scenarios.save(data.cursor(), org, year, name, st.session_state[spec_key], who=st.session_state.get("who") or "")
+            scenarios.save(data.cursor(), org, year, name, st.session_state[spec_key], who=data.account())
             st.success(state.bi(f"已保存「{state.md(name)}」", f"Saved '{state.md(name)}'"))
         except PerfcoreError as exc:
             st.error(state.md(str(exc)))
@@ -171,7 +171,7 @@ with s2:
         b1, b2 = st.columns(2)
         b1.button(state.bi("载入", "Load"), key="load_scenario", icon=":material/upload:", on_click=load_saved, args=(pick,))
         if b2.button(state.bi("删除", "Delete"), key="delete_scenario", icon=":material/delete:"):
-            scenarios.delete(data.cursor(), org, year, pick, who=st.session_state.get("who") or "")
+            scenarios.delete(data.cursor(), org, year, pick, who=data.account())
             st.rerun()
 if len(saved := data.scenario_names(org, year)) >= 1:
     st.markdown("**" + state.bi("方案对比（综合得分与名次）", "Compare scenarios (composite and rank)") + "**")

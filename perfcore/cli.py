@@ -90,6 +90,17 @@ def _parser() -> argparse.ArgumentParser:
     wi.add_argument("--changed-only", action="store_true", help="list only units whose rank or grade changes")
     wi.add_argument("--format", choices=["table", "csv", "json"], default="table")
     wi.add_argument("--db")
+    us = sub.add_parser("user", help="accounts that may sign in to the dashboard / 账号")
+    us.add_argument("action", choices=["add", "list", "disable", "enable", "password"])
+    us.add_argument("name", nargs="?")
+    us.add_argument("--role", choices=["leader", "office", "collector", "unit"])
+    us.add_argument("--org", help="the organisation (required for unit and collector accounts; limits leader and office accounts)")
+    us.add_argument("--unit", help="a unit account's own unit")
+    us.add_argument("--collector", help="a collector account's 数据采集单位, as the indicator table names it")
+    us.add_argument("--email", help="the e-mail single sign-on gives for this person")
+    us.add_argument("--password-stdin", action="store_true", help="read the password from standard input (never an argument)")
+    us.add_argument("--why", help="reason recorded in the audit log (disable, enable)")
+    us.add_argument("--db")
     au = sub.add_parser("audit", help="check the audit log's hash chain / 校验操作日志")
     au.add_argument("action", choices=["verify"])
     au.add_argument("--db")
@@ -97,8 +108,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _emit(frame: pd.DataFrame, fmt: str, out) -> None:
-    if fmt == "csv":
-        frame.to_csv(out, index=False)
+    if fmt == "csv":            # text that looks like a formula stays text (export.table_csv)
+        out.write(export.table_csv(frame).decode("utf-8-sig"))
     elif fmt == "json":
         records = [{k: results_mod.nan_to_none(v) for k, v in r.items()} for r in frame.to_dict("records")]
         json.dump(records, out, ensure_ascii=False, indent=1, default=str)
@@ -119,10 +130,13 @@ def _open_existing(path):
 
 def run(args) -> int:
     if args.command == "init":
-        from .ingest.sources import read_source, write
+        from .ingest.sources import load_demo_accounts, read_source, write
         orgs = read_source(Path(args.source))
         con = connect(args.db)
         replaced = write(con, orgs, who=os.environ.get("PERFCORE_USER") or getpass.getuser(), via="cli", replace=args.replace)
+        made = load_demo_accounts(con, Path(args.source))
+        if made:
+            print(f"演示账号 demo accounts: {'、'.join(made)}（见 {Path(args.source) / 'demo_accounts.toml'}）")
         for data in orgs:
             ys = results_mod.years(con, data.org)
             print(f"已载入 loaded: {data.org} ({ys[0]}–{ys[-1]})")
@@ -152,6 +166,8 @@ def run(args) -> int:
         return 1
     if args.command == "import":
         return _import(con, args)
+    if args.command == "user":
+        return _user(con, args)
     if args.command == "whatif":
         return _whatif(con, args)
     if args.command == "export":
@@ -178,6 +194,35 @@ def run(args) -> int:
         _emit(summary(trace), "table", sys.stdout)
     else:
         _emit(trace, args.format, sys.stdout)
+    return 0
+
+
+def _user(con, args) -> int:
+    from .access import operator
+    from .store import accounts
+    if args.action == "list":
+        _emit(accounts.list_accounts(con), "table", sys.stdout)
+        return 0
+    if not args.name:
+        raise PerfcoreError("请给出账号名称 / please name the account")
+    who = operator()
+    if args.action in ("add", "password"):
+        if not args.password_stdin:
+            raise PerfcoreError("密码须经标准输入给出（--password-stdin），不能写在命令行里 / give the password on standard "
+                                "input (--password-stdin), never as an argument")
+        password = sys.stdin.readline().rstrip("\r\n")
+        if args.action == "add":
+            if not args.role:
+                raise PerfcoreError("请指定角色（--role） / please give the role (--role)")
+            made = accounts.create(con, args.name, args.role, password, org=args.org, unit=args.unit,
+                                   collector=args.collector, email=args.email, by=who, via="cli")
+            print(f"已创建账号 account created: {made.label('zh')}")
+        else:
+            accounts.set_password(con, args.name, password, by=who, via="cli")
+            print(f"已重设密码 password set: {args.name}")
+        return 0
+    changed = (accounts.disable if args.action == "disable" else accounts.enable)(con, args.name, by=who, why=args.why, via="cli")
+    print(f"{'已停用 disabled' if args.action == 'disable' else '已启用 enabled'}: {changed.name}")
     return 0
 
 

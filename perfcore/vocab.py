@@ -36,3 +36,24 @@ MAX_FILE_BYTES = 20 * 1024 * 1024            # an uploaded or imported file
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024    # a workbook's contents once unzipped (checked before parsing)
 MAX_ROWS = 200_000
 MAX_COLUMNS = 200
+
+# Who signs in (角色), and what each may do is in perfcore.access.
+ROLES = {"leader": ("领导", "Leader"), "office": ("效能办", "Evaluation office"),
+         "collector": ("数据采集单位", "Data-collection unit"), "unit": ("被考评单位", "Evaluated unit")}
+# Sign-in: after this many wrong passwords in a row an account is locked for LOCK_MINUTES; each
+# wrong one before that waits a little longer (FAIL_DELAY_SECONDS doubled each time, at most 4 s).
+MAX_FAILED_SIGN_INS = 5
+LOCK_MINUTES = 15
+FAIL_DELAY_SECONDS = 0.25
+# A signed-in session ends after this long without a click (the office may set PERFCORE_IDLE_MINUTES).
+IDLE_MINUTES = 30
+MIN_PASSWORD_CHARS = 8
+
+# Appeals (申诉): how the office decides one, and what the record becomes.
+APPEAL_OPEN = "申诉中"
+APPEAL_DECISIONS = {"upheld": ("维持", "Upheld"), "revoked": ("撤销", "Revoked"), "adjusted": ("调整", "Adjusted")}
+APPEAL_STATUS_AFTER = {"upheld": "已审定", "adjusted": "已审定"}     # "revoked": the record is revoked
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+# When each progress report (工作进度表) is due (month, day) in the evaluated year (R29, S4).
+PERIOD_DUE = {"一季度": (3, 31), "上半年": (6, 30), "前三季度": (9, 30), "全年": (12, 31)}

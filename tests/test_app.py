@@ -3,19 +3,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import datetime as dt
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import perfcore
+from perfcore.access import Account
 from perfcore.engine.whatif import WhatIf
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def open_app(db, monkeypatch):
+OFFICE = Account("效能办", "office")
+
+
+def signed_in(at: AppTest, account: Account = OFFICE) -> AppTest:
+    """The app as an account sees it once signed in (the sign-in form itself is tested in the browser)."""
+    at.session_state["_account"] = account
+    at.session_state["_last_seen"] = dt.datetime.now()
+    return at
+
+
+def open_app(db, monkeypatch, account: Account = OFFICE):
     monkeypatch.setenv("PERFCORE_DB", str(db))
     monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=180)
+    at = signed_in(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=180), account)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -190,8 +203,6 @@ def test_forced_distribution_org(app):
 def test_data_page_records_corrects_revokes_and_audits(writing_app, con):
     app = writing_app
     page(app, "data")
-    assert any("填写姓名" in i.value for i in app.info)
-    app.text_input(key="who").set_value("测试员").run()
     app.selectbox(key="new_target").set_value("察访核验").run()
     app.selectbox(key="new_unit").set_value("区委办")
     app.selectbox(key="new_rule").set_value("工作落实不力")
@@ -201,14 +212,13 @@ def test_data_page_records_corrects_revokes_and_audits(writing_app, con):
     assert any("已保存记录" in s.value for s in app.success)
     new_id = con.execute("SELECT event_id FROM events WHERE org='示例区' AND year=2025 AND description='暗访发现窗口无人'").fetchone()[0]
     log = con.execute("SELECT action, who, via FROM audit_log WHERE entity_id = ?", [new_id]).fetchall()
-    assert log == [("add", "测试员", "page")]
+    assert log == [("add", "效能办", "page")]          # the signed-in account, never a typed name
 
 
 def test_data_page_publish_and_rankings_show_the_publication(writing_app):
     app = writing_app
     app.selectbox(key="org").set_value("示例市直机关").run()
     page(app, "data")
-    app.text_input(key="who").set_value("测试员").run()
     app.button(key="publish").click().run()
     assert not app.exception, app.exception
     assert any("发布" in s.value for s in app.success)
@@ -235,7 +245,7 @@ def tiny_app(tmp_path, monkeypatch):
     con.close()
     monkeypatch.setenv("PERFCORE_DB", str(db))
     monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at = signed_in(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120))
     at.run()
     assert not at.exception, at.exception
     return at

@@ -45,7 +45,7 @@ def test_the_chain_is_intact_after_every_kind_of_change(con):
     scenarios.delete(con, "示例区", 2025, "公众评议占一半", who="丙")
     result = audit.verify(con)
     assert result["ok"] and result["legacy"] == 0
-    assert result["rows"] == 3 + 6          # three organisations built, six changes
+    assert result["rows"] == 3 + 6 + 6      # three organisations built, six demo accounts created, six changes
     assert result["head"] == audit.head(con)
 
 

@@ -10,6 +10,11 @@ Large objects (a scored year, a what-if) are shared between sessions without cop
 (`st.cache_data`). Results of every year of an organisation are kept as small frames, which
 is all the sidebar, the movement page and the history charts need; a year's full scoring
 (grid, events, what-if) is kept only for the few years someone is looking at.
+
+What an account may see is decided by perfcore (present.visible, access): every frame of
+records, results, traces and progress is asked for with the signed-in account, and cached
+under its scope (role, organisation, unit, collector), so no session is handed a frame
+cached for an account that sees more.
 """
 from __future__ import annotations
 
@@ -19,14 +24,14 @@ import pandas as pd
 import streamlit as st
 
 import perfcore
+from perfcore import access
 from perfcore.engine import results as results_mod
-from perfcore.engine import trace
 from perfcore.engine.whatif import WhatIf
 from perfcore.ingest import sources
-from perfcore.present import views
+from perfcore.present import views, visible
+from perfcore.store import accounts
 from perfcore.store import connection as storage
-from perfcore.store import queries
-from perfcore.workflow import publish, scenarios
+from perfcore.workflow import feedback, publish, scenarios
 
 _BUILD_LOCK = threading.Lock()
 
@@ -48,6 +53,7 @@ def connection(db: str):
     with _BUILD_LOCK:
         if storage.is_empty(con):
             sources.write(con, sources.read_source(storage.DEFAULT_SOURCE), who="system", via="first start")
+            sources.load_demo_accounts(con, storage.DEFAULT_SOURCE)
     return con
 
 
@@ -64,6 +70,20 @@ def version() -> tuple:
     return storage.data_version(cursor())
 
 
+def account() -> access.Account:
+    """The signed-in account (the frame lets no page run without one)."""
+    signed = st.session_state.get("_account")
+    if signed is None:
+        raise access.Forbidden("请先登录", "please sign in first")
+    return signed
+
+
+def demo_accounts() -> pd.DataFrame:
+    """The sample database's demo accounts (none in a real deployment), for the sign-in screen."""
+    frame = accounts.demo_listing(cursor())
+    return frame.assign(role=frame["role"].map(lambda r: " / ".join(access.ROLES[r]))).rename(columns={"scope": "where"})
+
+
 # ---------------------------------------------------------------- organisations and years
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -72,7 +92,8 @@ def _orgs(ver) -> list[str]:
 
 
 def org_names() -> list[str]:
-    return _orgs(version())
+    """The organisations the signed-in account may open."""
+    return access.orgs(account(), _orgs(version()))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -100,7 +121,7 @@ def default_year(org: str) -> int:
     years newest first only as far as needed, not every year of the organisation."""
     years = sorted(org_years(org), reverse=True)
     for year in years:
-        if not results_mod.in_progress(year_score(org, year).results):
+        if not results_mod.in_progress(_year(version(), org, year).results):
             return year
     return years[0]
 
@@ -137,8 +158,10 @@ def in_progress_years(org: str) -> set[int]:
 
 
 def rank_history(org: str, complete_only: bool = True) -> pd.DataFrame:
-    """Long frame of every (complete) year's ranks: year, unit, series, rank, series_rank, composite, grade."""
-    return views.rank_history(all_results(org), in_progress_years(org) if complete_only else ())
+    """Long frame of every (complete) year's ranks the account may see: year, unit, series, rank,
+    series_rank, composite, grade."""
+    seen = visible.results_by_year(cursor(), account(), org, all_results(org))
+    return views.rank_history(seen, in_progress_years(org) if complete_only else ())
 
 
 # ---------------------------------------------------------------- one year
@@ -148,9 +171,25 @@ def _year(ver, org: str, year: int):
     return perfcore.score(connection(database()).cursor(), org, year)
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _year_seen(ver, scope, org: str, year: int, _account):
+    return visible.year(cursor(), _account, _year(ver, org, year))
+
+
 def year_score(org: str, year: int):
-    """The official result of a year, with history (shared, read-only)."""
-    return _year(version(), org, year)
+    """A year's official result with history, as the signed-in account may see it (shared, read-only)."""
+    signed = account()
+    return _year_seen(version(), signed.scope, org, year, signed)
+
+
+def visible_units(org: str, year: int) -> list[str]:
+    """The units whose profile the signed-in account may open (pinyin order)."""
+    return visible.units(cursor(), account(), _year(version(), org, year))
+
+
+def results_visibility(org: str, year: int) -> str:
+    """'all', 'own' or 'none': how much of the year's results the account sees."""
+    return access.results_visibility(cursor(), account(), org, year)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -159,70 +198,92 @@ def _whatif(ver, org: str, year: int) -> WhatIf:
 
 
 def whatif(org: str, year: int) -> WhatIf:
-    """The year's simulator (shared; simulations never touch stored data)."""
+    """The year's simulator (shared; simulations never touch stored data): leaders and the office."""
+    if not access.sees_everything(account()):
+        raise access.Forbidden("只有领导和效能办可以模拟", "only leaders and the office may simulate")
     return _whatif(version(), org, year)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _explain(ver, org: str, year: int, unit: str, indicator: str | None) -> pd.DataFrame:
-    frame = trace.explain(cursor(), org, year, unit, indicator)
+def _explain(ver, scope, org: str, year: int, unit: str, indicator: str | None, _account) -> pd.DataFrame:
+    frame = visible.explain(cursor(), _account, org, year, unit, indicator)
     frame.attrs = dict(frame.attrs)
     return frame
 
 
 def explain(org: str, year: int, unit: str, indicator: str | None = None) -> pd.DataFrame:
-    """The lines behind a unit's score on one indicator or pool (or all)."""
-    return _explain(version(), org, year, unit, indicator)
+    """The lines behind a unit's score on one indicator or pool (or all), if the account may see them."""
+    signed = account()
+    return _explain(version(), signed.scope, org, year, unit, indicator, signed)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _event_history(ver, org: str, year: int) -> pd.DataFrame:
-    return views.event_history(_year(ver, org, year))
+def _event_history(ver, scope, org: str, year: int, _account) -> pd.DataFrame:
+    return visible.event_history(cursor(), _account, _year(ver, org, year))
 
 
 def event_history(org: str, year: int) -> pd.DataFrame:
-    """Every counted event of the year with the amount it counted."""
-    return _event_history(version(), org, year)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _ledger(ver, org: str, year: int) -> pd.DataFrame:
-    return queries.events(cursor(), org, year)
-
-
-def ledger(org: str, year: int) -> pd.DataFrame:
-    """The year's ledger as recorded (every status)."""
-    return _ledger(version(), org, year)
+    """Every counted event of the year the account may see, with the amount it counted."""
+    signed = account()
+    return _event_history(version(), signed.scope, org, year, signed)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _unit_ledger(ver, org: str, year: int, unit: str) -> pd.DataFrame:
-    return queries.events(cursor(), org, year, unit)
+def _ledger(ver, scope, org: str, year: int, unit: str | None, _account) -> pd.DataFrame:
+    return visible.ledger(cursor(), _account, org, year, unit)
+
+
+def ledger(org: str, year: int, unit: str | None = None) -> pd.DataFrame:
+    """The year's records as recorded (every status), of one unit or all, as the account may see them."""
+    signed = account()
+    return _ledger(version(), signed.scope, org, year, unit, signed)
 
 
 def unit_ledger(org: str, year: int, unit: str) -> pd.DataFrame:
     """One unit's records of the year, every status."""
-    return _unit_ledger(version(), org, year, unit)
+    return ledger(org, year, unit)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _progress(ver, org: str, year: int) -> pd.DataFrame:
-    return queries.progress(cursor(), org, year)
+def _progress(ver, scope, org: str, year: int, _account) -> pd.DataFrame:
+    return visible.progress(cursor(), _account, org, year)
 
 
 def progress(org: str, year: int) -> pd.DataFrame:
-    """The year's progress reports."""
-    return _progress(version(), org, year)
+    """The year's progress reports the account may see."""
+    signed = account()
+    return _progress(version(), signed.scope, org, year, signed)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _attainment(ver, org: str, year: int, series: str | None) -> pd.DataFrame:
-    return views.attainment_matrix(_year(ver, org, year), series)
+def _attainment(ver, scope, org: str, year: int, series: str | None, _account) -> pd.DataFrame:
+    return views.attainment_matrix(_year_seen(ver, scope, org, year, _account), series)
 
 
 def attainment(org: str, year: int, series: str | None) -> pd.DataFrame:
-    """Units × indicators: score / points."""
-    return _attainment(version(), org, year, series)
+    """Units × indicators the account may see: score / points."""
+    signed = account()
+    return _attainment(version(), signed.scope, org, year, series, signed)
+
+
+def indicator_comparison(org: str, year: int, unit: str) -> pd.DataFrame:
+    """A unit's indicators against its series' average."""
+    return visible.indicator_comparison(cursor(), account(), _year(version(), org, year), unit)
+
+
+def waterfall(org: str, year: int, unit: str, lang: str) -> pd.DataFrame:
+    """From full points to a unit's composite, step by step."""
+    return visible.waterfall(cursor(), account(), _year(version(), org, year), unit, lang)
+
+
+def ledger_xlsx(org: str, year: int, unit: str, lang: str) -> bytes:
+    """A unit's ledger as a workbook (built when downloaded, on a cursor of its own)."""
+    return visible.ledger_xlsx(connection(database()).cursor(), account(), org, year, unit, lang)
+
+
+def feedback_window(org: str, year: int):
+    """The year's open feedback window, or None."""
+    return feedback.current(cursor(), org, year)
 
 
 # ---------------------------------------------------------------- publications and scenarios
@@ -249,3 +310,53 @@ def publications(org: str, year: int) -> pd.DataFrame:
 
 def scenario_names(org: str, year: int) -> list[str]:
     return scenarios.names(cursor(), org, year)
+
+
+def score_sheet(org: str, year: int, indicator: str) -> pd.DataFrame:
+    """Every unit on one directly scored indicator: self-assessment and final score (read fresh: it is edited)."""
+    from perfcore.workflow import assessment
+    return assessment.score_sheet(cursor(), org, year, indicator, account())
+
+
+# ---------------------------------------------------------------- accounts (the office)
+
+def accounts_table() -> pd.DataFrame:
+    """Every account (never a password), for the office."""
+    access.require_office(account(), None, "管理账号", "manage accounts")
+    return accounts.list_accounts(cursor())
+
+
+def collectors(org: str, year: int) -> list[str]:
+    """The data-collection units the year's indicator table names."""
+    return access.collectors(cursor(), org, year)
+
+
+
+# ---------------------------------------------------------------- feedback, appeals, reports (read fresh: they change often)
+
+def appeals(org: str, year: int, open_only: bool = False) -> pd.DataFrame:
+    """The year's appeals the account may see, newest first."""
+    from perfcore.workflow import appeals as appeals_mod
+    return appeals_mod.appeals(cursor(), org, year, account(), open_only)
+
+
+def appeal_attachment(appeal_id: int):
+    from perfcore.workflow import appeals as appeals_mod
+    return appeals_mod.attachment(cursor(), appeal_id, account())
+
+
+def filing_status(org: str, year: int, period: str) -> pd.DataFrame:
+    """Who filed the period's progress report, and who is late (the office)."""
+    from perfcore.workflow import reports
+    access.require_office(account(), org, "查看报送情况", "see who filed")
+    return reports.filing_status(cursor(), org, year, period)
+
+
+def self_assessments(org: str, year: int) -> pd.DataFrame:
+    """Self-assessed scores beside the final scores, as the account may see them."""
+    from perfcore.workflow import assessment
+    return assessment.side_by_side(cursor(), org, year, account())
+
+
+def feedback_history(org: str, year: int) -> pd.DataFrame:
+    return feedback.history(cursor(), org, year)

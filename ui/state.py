@@ -21,6 +21,9 @@ PAGES = {
     "movement": "pages/movement.py",
     "whatif": "pages/whatif.py",
     "data": "pages/data.py",
+    "desk": "pages/desk.py",
+    "appeals": "pages/appeals.py",
+    "accounts": "pages/accounts.py",
 }
 # every chart offers one button: download as PNG
 CHART = {"displaylogo": False, "modeBarButtons": [["toImage"]], "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -35,13 +38,36 @@ TITLES = {
     "movement": ("排名变化", "Rank movement", ":material/swap_vert:"),
     "whatif": ("权重模拟", "What-if", ":material/tune:"),
     "data": ("数据管理", "Data management", ":material/database:"),
+    "desk": ("填报与申诉", "Reports and appeals", ":material/edit_note:"),
+    "appeals": ("反馈与申诉", "Feedback and appeals", ":material/gavel:"),
+    "accounts": ("账号管理", "Accounts", ":material/manage_accounts:"),
+}
+# The pages each role opens (what each page then shows is the account's own business: perfcore.access).
+ROLE_PAGES = {
+    "leader": ("rankings", "unit", "progress", "deductions", "movement", "whatif"),
+    "office": ("rankings", "unit", "progress", "deductions", "movement", "whatif", "data", "appeals", "accounts"),
+    "collector": ("rankings", "progress", "deductions", "data"),
+    "unit": ("rankings", "unit", "progress", "deductions", "movement", "desk"),
 }
 
 
-def page_list() -> list:
-    """The app's pages, titled in the current language (the frame and the hand-back share it)."""
-    return [st.Page(PAGES[key], title=zh if lang() == "zh" else en, icon=icon, url_path=key, default=key == "rankings")
-            for key, (zh, en, icon) in TITLES.items()]
+def page_list(every: bool = False) -> list:
+    """The signed-in account's pages (or `every` page), titled in the current language."""
+    signed = account()
+    keys = tuple(PAGES) if every or signed is None else ROLE_PAGES[signed.role]
+    return [st.Page(PAGES[key], title=zh if lang() == "zh" else en, icon=icon, url_path=key, default=key == keys[0])
+            for key, (zh, en, icon) in TITLES.items() if key in keys]
+
+
+def account():
+    """The signed-in account (perfcore.access.Account), or None."""
+    return st.session_state.get("_account")
+
+
+def may(role_pages_key: str) -> bool:
+    """Whether the signed-in account opens this page."""
+    signed = account()
+    return signed is not None and role_pages_key in ROLE_PAGES[signed.role]
 
 
 def data_changed() -> None:
@@ -84,9 +110,9 @@ def require_frame() -> None:
     st.navigation for good; the rerun then goes through the frame, which routes to
     the same page with the same URL.
     """
-    if "org" in st.session_state:
+    if "org" in st.session_state and account() is not None:
         return
-    st.navigation(page_list(), position="hidden")
+    st.navigation(page_list(every=True), position="hidden")
     st.rerun()
 
 
@@ -103,9 +129,14 @@ def md(text) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-def selected() -> tuple[str, int, str | None]:
-    """The organisation, year and series chosen in the sidebar."""
+def selected(page: str | None = None) -> tuple[str, int, str | None]:
+    """The organisation, year and series chosen in the sidebar (after the frame ran, signed in).
+
+    `page` names the page asking: one the signed-in role does not open stops here."""
     require_frame()
+    if page is not None and not may(page):
+        st.warning(bi("该账号不能打开此页面。", "This account cannot open this page."))
+        st.stop()
     follow_link()
     series = st.session_state.get("series") or None
     return st.session_state["org"], int(st.session_state["year"]), series

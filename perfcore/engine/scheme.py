@@ -150,6 +150,7 @@ class Scheme:
     movement: str
     consequences: tuple
     provisional: tuple = ()      # A1: values restored by hand, to confirm
+    self_assessed: tuple = ()    # directly scored indicators the unit first assesses itself (自评, S3)
     warnings: tuple = ()         # accepted, but worth a second look (e.g. full marks below the scale)
     text: str = ""
 
@@ -305,7 +306,7 @@ def parse(text: str, label: str, org: str | None = None, year: int | None = None
     top.used.update(SECTIONS)
     top.done()
     head = _head(p, doc, org, year)
-    indicator_total, default_mode = _indicator_settings(p, doc)
+    indicator_total, default_mode, self_assessed = _indicator_settings(p, doc)
     components = _components(p, doc)
     pools = _pools(p, doc)
     rules = _rules(p, doc)
@@ -326,7 +327,7 @@ def parse(text: str, label: str, org: str | None = None, year: int | None = None
                   components=tuple(components), pools=tuple(pools), rules=tuple(rules), roles=roles,
                   multipliers=tuple(multipliers), tier_tables=tier_tables, indicator_rules=tuple(indicator_rules),
                   grades=tuple(grades), movement=movement, consequences=tuple(consequences), text=text,
-                  warnings=tuple(warnings), **head, **mitigation, **dedup, **grading)
+                  warnings=tuple(warnings), self_assessed=self_assessed, **head, **mitigation, **dedup, **grading)
 
 
 def _head(p: Collector, doc: dict, org: str | None, year: int | None) -> dict:
@@ -350,12 +351,13 @@ def _head(p: Collector, doc: dict, org: str | None, year: int | None) -> dict:
     return head
 
 
-def _indicator_settings(p: Collector, doc: dict) -> tuple[float, str]:
+def _indicator_settings(p: Collector, doc: dict) -> tuple[float, str, tuple]:
     ind = _Reader(p, doc.get("indicators", {}), "indicators")
     total = ind.get("total", "num", 0.0, required=True, above=0)
     default_mode = ind.get("default_mode", "str", "扣分制", choices=list(MODES))
+    self_assessed = tuple(ind.get("self_assessed", "list", [], of="str"))
     ind.done()
-    return total, default_mode
+    return total, default_mode, self_assessed
 
 
 def _components(p: Collector, doc: dict) -> list[Component]:

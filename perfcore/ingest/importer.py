@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ..access import actor, check_import
 from ..errors import Collector, InputError, PerfcoreError, Problem
 from ..store import versions
 from ..store.audit import append as append_audit
@@ -169,12 +170,7 @@ def plan_import(con, path, org: str, year: int | None = None, kind: str | None =
     if kind is None:
         raise InputError([Problem(label, None, None, None, "无法识别这是哪一种表（请按模板填写表头）",
                                   "cannot tell which table this is (use a template's headers)")])
-    orgs = [r[0] for r in con.execute("SELECT org FROM orgs").fetchall()]
-    if org not in orgs:
-        raise PerfcoreError(f"没有组织「{org}」 / no organisation '{org}'")
-    if kind not in YEARLESS and year is None:
-        raise PerfcoreError("请指定年度（--year） / please give the year (--year)")
-    plan = ImportPlan(kind, org, None if kind in YEARLESS else year, label, complete)
+    plan = _new_plan(con, kind, org, year, label, complete)
     try:
         rows, cell_problems, plan.sheet = read_rows(path, kind, label)
     except InputError as exc:
@@ -182,13 +178,55 @@ def plan_import(con, path, org: str, year: int | None = None, kind: str | None =
         return plan
     plan.notes += next((r["_meta"].get("_notes", []) for r in rows if "_meta" in r), [])
     tick(0.6)
+    _plan_rows(con, plan, rows, cell_problems, period)
+    tick(1.0)
+    return plan
+
+
+def plan_entries(con, kind: str, org: str, year: int | None, entries: list[dict], label: str,
+                 period: str | None = None) -> ImportPlan:
+    """Rows typed on a page (column key → text, as a cell would hold it), read, checked and compared
+    exactly as the same rows in a file would be. Writes nothing; `apply_import` writes the plan."""
+    plan = _new_plan(con, kind, org, year, label, False)
+    c = Collector(label)
+    rows = []
+    for i, entry in enumerate(entries, start=1):
+        record = {"_row": i}
+        for col in TABLES[kind]["columns"]:
+            raw = entry.get(col.key)
+            if raw is not None and not isinstance(raw, str):
+                record[col.key] = raw
+                continue
+            try:
+                record[col.key] = convert(raw or "", col)
+            except ValueError as exc:
+                c.add(i, col.zh, raw, *exc.args)
+                record[col.key] = None
+                record.setdefault("_bad", set()).add(col.key)
+        rows.append(record)
+    _plan_rows(con, plan, rows, c.problems, period)
+    return plan
+
+
+def _new_plan(con, kind: str, org: str, year: int | None, label: str, complete: bool) -> ImportPlan:
+    orgs = [r[0] for r in con.execute("SELECT org FROM orgs").fetchall()]
+    if org not in orgs:
+        raise PerfcoreError(f"没有组织「{org}」 / no organisation '{org}'")
+    if kind not in YEARLESS and year is None:
+        raise PerfcoreError("请指定年度（--year） / please give the year (--year)")
+    return ImportPlan(kind, org, None if kind in YEARLESS else year, label, complete)
+
+
+def _plan_rows(con, plan: ImportPlan, rows: list, cell_problems: list, period: str | None) -> None:
+    """Check read rows against the year and the stored rows, and compare: fills the plan."""
+    kind, org, year, label, complete = plan.kind, plan.org, plan.year, plan.label, plan.complete
     existing = _existing(con, kind, org, plan.year)
     keys = {tuple(r.get(k) for k in KEYS[kind]) for r in rows}
     kept = [r for key, r in existing.items() if not r["_gone"] and (key not in keys and not complete)]
     header_problems = _progress_header(rows, period, plan) if kind == "progress" else []
     if kind in ("units", "indicators") and cell_problems:
         plan.problems = header_problems + list(cell_problems)   # the tree and the list need every cell readable
-        return plan
+        return
     if kind == "units":
         good, found = _check_units(con, org, rows, kept, label, plan.sheet)
     elif kind == "indicators":
@@ -198,15 +236,12 @@ def plan_import(con, path, org: str, year: int | None = None, kind: str | None =
         good, found = check_rows(kind, rows, ctx, label, plan.sheet, cell_problems, others=kept)
         cell_problems = []
     plan.problems = sorted(header_problems + list(cell_problems) + found, key=lambda p: (p.row or 0))
-    tick(0.8)
     if plan.problems:
-        return plan
+        return
     plan.rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in good]
     _compare(plan, existing)
     if kind == "indicators" and plan.removed:
         _removed_indicators_in_use(con, org, year, plan)
-    tick(1.0)
-    return plan
 
 
 def _compare(plan: ImportPlan, existing: dict) -> None:
@@ -333,7 +368,7 @@ def _removed_indicators_in_use(con, org, year, plan: ImportPlan) -> None:
                                          plan.sheet))
 
 
-def apply_import(con, plan: ImportPlan, who: str, why: str | None = None, via: str = "import", progress=None,
+def apply_import(con, plan: ImportPlan, who, why: str | None = None, via: str = "import", progress=None,
                  revoke_missing: bool = False, reinstate: bool = False) -> int:
     """Write a checked plan in one transaction, with one audit row per change. Returns the number of changes.
 
@@ -342,8 +377,10 @@ def apply_import(con, plan: ImportPlan, who: str, why: str | None = None, via: s
     """
     if plan.problems:
         raise InputError(plan.problems)
-    if not (who or "").strip():
-        raise PerfcoreError("请先填写操作人姓名 / please give your name first")
+    account = actor(who)
+    check_import(con, account, plan.kind, plan.org, plan.year,
+                 plan.added + [r for _, r in plan.changed + plan.reinstated] + plan.removed)
+    who = account.name
     if plan.removed and not revoke_missing:
         raise PerfcoreError(f"该文件将撤销 {len(plan.removed)} 条未列出的记录，须另行确认 / the file would revoke "
                             f"{len(plan.removed)} records it does not list; that needs its own confirmation")
@@ -400,14 +437,14 @@ def _apply_events(con, plan, who, why, via, tick) -> None:
                 new["revoked_reason"] = f"{plan.label} 中标为已撤销"
             elif action == "import-reinstate":
                 new["revoked_reason"] = None
-            ledger._supersede(con, org, year, old, new, who, action, why, via, audit_row=False)
+            ledger.supersede_event(con, org, year, old, new, who, action, why, via, audit_row=False)
             log.append(entry(who, action, org, year, "event", after["event_id"], before, public_fields("events", new), why, via, now))
             tick()
     for before in plan.removed:
         old = ledger.event(con, org, year, before["event_id"])
         _unchanged_since_plan(plan, old, before, "events")
         reason = f"{plan.label}（完整台账）中没有该记录"
-        ledger._supersede(con, org, year, old, {**old, "status": REVOKED, "revoked_reason": reason}, who, "import-revoke",
+        ledger.supersede_event(con, org, year, old, {**old, "status": REVOKED, "revoked_reason": reason}, who, "import-revoke",
                           reason, via, audit_row=False)
         log.append(entry(who, "import-revoke", org, year, "event", before["event_id"], before,
                          {**before, "status": REVOKED}, reason, via, now))

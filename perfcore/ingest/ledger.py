@@ -18,6 +18,7 @@ import json
 import duckdb
 import pandas as pd
 
+from ..access import Account, actor, require_record
 from ..engine.results import load_scheme
 from ..errors import Collector, InputError, PerfcoreError, Problem
 from ..store.audit import audit, jsonable, to_json
@@ -50,11 +51,12 @@ def event(con, org: str, year: int, event_id: str) -> dict | None:
     return {k: (None if (isinstance(v, float) and v != v) or v is pd.NaT else v) for k, v in row.items()}
 
 
-def _require(who: str, why: str | None, need_why: bool):
-    if not (who or "").strip():
-        raise PerfcoreError("请先填写操作人姓名 / please give your name first")
+def _require(who, why: str | None, need_why: bool) -> Account:
+    """The acting account (an Account, or a script's operator named by text), and the reason if one is needed."""
+    account = actor(who)
     if need_why and not (why or "").strip():
         raise PerfcoreError("请说明修改或撤销的理由 / please give the reason for this change")
+    return account
 
 
 def _typed(fields: dict) -> tuple[dict, list]:
@@ -81,6 +83,16 @@ def _check(con, org, year, row: dict) -> None:
         raise InputError(c.problems)
 
 
+def checked(con, org: str, year: int, record: dict) -> dict:
+    """A changed record, typed and checked as a ledger row (InputError if it does not pass); keeps
+    the stored fields a ledger row does not have."""
+    row, problems = _typed(_public(record))
+    if problems:
+        raise InputError(problems)
+    _check(con, org, year, row)
+    return {**record, **row}
+
+
 def next_id(con, org: str, year: int) -> str:
     """A new event id for the year: YEAR-M0001, YEAR-M0002, … (call inside the write transaction)."""
     ids = [r[0] for r in con.execute("SELECT event_id FROM events WHERE org = ? AND year = ? AND event_id LIKE ?",
@@ -104,9 +116,20 @@ def _insert(con, org: str, year: int, row: dict, who: str) -> None:
         raise InputError([Problem(ENTRY, None, "编号", row["event_id"], "编号已存在", "this id already exists")])
 
 
-def _supersede(con, org: str, year: int, old: dict, new: dict, who: str, action: str, why: str | None, via: str,
-               audit_row: bool = True) -> None:
+def _existing(con, account: Account, org: str, year: int, event_id: str) -> dict:
+    """The current version of a record the account may change (inside the write transaction)."""
+    old = event(con, org, year, event_id)
+    if old is None:
+        raise PerfcoreError(f"没有编号为 {event_id} 的记录 / no record {event_id}")
+    require_record(con, account, org, year, old["target"])
+    return old
+
+
+def supersede_event(con, org: str, year: int, old: dict, new: dict, who: str, action: str, why: str | None, via: str,
+                    audit_row: bool = True) -> None:
     """Keep the old version, write the new one as the next version, and (unless told not to) audit it.
+
+    Call inside the caller's `transaction`, after its own permission checks; `who` is the name recorded.
 
     The update only applies to the version that was read; if someone changed the record in
     between, nothing is written and the caller is told to look again.
@@ -156,19 +179,20 @@ def add_event(con, org: str, year: int, fields: dict, who: str, why: str | None 
     A record identical to a stored one (all but the id) is refused unless `allow_identical`:
     a second click on Save must not charge a unit twice.
     """
-    _require(who, why, False)
+    account = _require(who, why, False)
     with transaction(con):
         row, problems = _typed({**fields, "event_id": fields.get("event_id") or next_id(con, org, year)})
         if problems:
             raise InputError(problems)
+        require_record(con, account, org, year, row.get("target"))
         if event(con, org, year, row["event_id"]) is not None:
             raise InputError([Problem(ENTRY, None, "编号", row["event_id"], "编号已存在", "this id already exists")])
         _check(con, org, year, row)
         same = [] if allow_identical else identical(con, org, year, row)
         if same:
             raise LooksLikeADuplicate(same)
-        _insert(con, org, year, row, who)
-        audit(con, who, "add", org, year, "event", row["event_id"], None, _public(row), why, via)
+        _insert(con, org, year, row, account.name)
+        audit(con, account.name, "add", org, year, "event", row["event_id"], None, _public(row), why, via)
     return event(con, org, year, row["event_id"])
 
 
@@ -183,11 +207,9 @@ def edit_event(con, org: str, year: int, event_id: str, changes: dict, who: str,
     `seen_version` is the version the user was looking at: if the record has moved on since,
     the change is refused rather than applied over someone else's.
     """
-    _require(who, why, True)
+    account = _require(who, why, True)
     with transaction(con):
-        old = event(con, org, year, event_id)
-        if old is None:
-            raise PerfcoreError(f"没有编号为 {event_id} 的记录 / no record {event_id}")
+        old = _existing(con, account, org, year, event_id)
         if seen_version is not None and int(old.get("version") or 1) != int(seen_version):
             raise PerfcoreError(f"记录 {event_id} 刚被其他人修改，请刷新后重试 / record {event_id} was changed by someone "
                                 "else meanwhile; reload and try again")
@@ -200,39 +222,36 @@ def edit_event(con, org: str, year: int, event_id: str, changes: dict, who: str,
         if row["status"] == REVOKED:
             raise PerfcoreError("撤销记录请用“撤销”，并写明理由 / to revoke a record use Revoke, with the reason")
         _check(con, org, year, row)
+        require_record(con, account, org, year, row.get("target"))
         if to_json(_public(row)) == to_json(_public(old)):
             return old
-        _supersede(con, org, year, old, row, who, "edit", why, via)
+        supersede_event(con, org, year, old, row, account.name, "edit", why, via)
     return event(con, org, year, event_id)
 
 
 def revoke_event(con, org: str, year: int, event_id: str, who: str, why: str, via: str = "page") -> dict:
     """Revoke an event: it stops counting, stays visible with its reason, and its earlier version is kept."""
-    _require(who, why, True)
+    account = _require(who, why, True)
     with transaction(con):
-        old = event(con, org, year, event_id)
-        if old is None:
-            raise PerfcoreError(f"没有编号为 {event_id} 的记录 / no record {event_id}")
+        old = _existing(con, account, org, year, event_id)
         if old["status"] == REVOKED:
             return old
-        _supersede(con, org, year, old, {**old, "status": REVOKED, "revoked_reason": why}, who, "revoke", why, via)
+        supersede_event(con, org, year, old, {**old, "status": REVOKED, "revoked_reason": why}, account.name, "revoke", why, via)
     return event(con, org, year, event_id)
 
 
 def reinstate_event(con, org: str, year: int, event_id: str, status: str, who: str, why: str, via: str = "page") -> dict:
     """Bring a revoked event back with the given status; the revoked version is kept."""
-    _require(who, why, True)
+    account = _require(who, why, True)
     with transaction(con):
-        old = event(con, org, year, event_id)
-        if old is None:
-            raise PerfcoreError(f"没有编号为 {event_id} 的记录 / no record {event_id}")
+        old = _existing(con, account, org, year, event_id)
         if old["status"] != REVOKED:
             raise PerfcoreError(f"记录 {event_id} 未被撤销 / record {event_id} is not revoked")
         row, problems = _typed({**_public(old), "status": status})
         if problems:
             raise InputError(problems)
         _check(con, org, year, row)
-        _supersede(con, org, year, old, {**row, "revoked_reason": None}, who, "reinstate", why, via)
+        supersede_event(con, org, year, old, {**row, "revoked_reason": None}, account.name, "reinstate", why, via)
     return event(con, org, year, event_id)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 import json
+import tomllib
 
 from ..engine import scheme as scheme_mod
 from ..errors import Collector, InputError, PerfcoreError, Problem
@@ -198,6 +199,13 @@ def scheme_references(sch, indicators: list[dict], label: str) -> list[Problem]:
     for i, ir in enumerate(sch.indicator_rules):
         if ir.indicator not in points:
             c.add(None, f"indicator_rule[{i + 1}].indicator", ir.indicator, "指标表中没有该指标", "no such indicator in the indicator table")
+    modes = {r["indicator"]: r.get("mode") for r in indicators}
+    for name in sch.self_assessed:
+        if name not in points:
+            c.add(None, "indicators.self_assessed", name, "指标表中没有该指标", "no such indicator in the indicator table")
+        elif modes.get(name) != "direct":
+            c.add(None, "indicators.self_assessed", name, "自评指标须为直接评分的指标（计分方式：直接评分）",
+                  "a self-assessed indicator must be scored directly (计分方式 直接评分)")
     for comp in sch.components:
         for cat in comp.categories:
             if cat not in {r["category"] for r in indicators}:
@@ -325,7 +333,7 @@ def write(con, orgs: list[OrgData], who: str = "system", via: str = "init", repl
     return replaced
 
 
-ARCHIVED = DATA_TABLES + ("event_versions",)
+ARCHIVED = DATA_TABLES + ("event_versions", "self_assessments", "appeals", "feedback_windows")
 
 
 def _archive(con, org: str, who: str, now) -> tuple[dict, int]:
@@ -348,7 +356,35 @@ def _archive(con, org: str, who: str, now) -> tuple[dict, int]:
 
 
 def load_source(con, source: Path, who: str = "system", via: str = "init", replace: bool = False) -> list[str]:
-    """Validate a whole source folder, then write it. Returns the organisations loaded."""
+    """Validate a whole source folder, then write it (and its demo accounts, if it has any).
+    Returns the organisations loaded."""
     orgs = read_source(source)
     write(con, orgs, who, via, replace)
+    load_demo_accounts(con, Path(source))
     return [o.org for o in orgs]
+
+
+DEMO_ACCOUNTS = "demo_accounts.toml"
+
+
+def load_demo_accounts(con, source: Path) -> list[str]:
+    """The sample's demo accounts (`demo_accounts.toml` beside the organisations' folders), created
+    where no account of that name exists yet; the database then notes that it holds demo accounts,
+    so the sign-in screen lists them. Returns the names created."""
+    path = Path(source) / DEMO_ACCOUNTS
+    if not path.exists():
+        return []
+    from ..store import accounts
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(str(path), None, None, None, f"演示账号文件无法读取：{exc}", f"cannot read the demo accounts: {exc}")])
+    made = []
+    for entry in doc.get("account", []):
+        if accounts.exists(con, entry.get("name", "")):
+            continue
+        accounts.create(con, entry.get("name", ""), entry.get("role", ""), entry.get("password", ""), org=entry.get("org"),
+                        unit=entry.get("unit"), collector=entry.get("collector"), email=entry.get("email"), via="init")
+        con.execute("INSERT OR IGNORE INTO demo_accounts VALUES (?, ?)", [entry["name"], entry.get("password", "")])
+        made.append(entry["name"])
+    return made

@@ -70,6 +70,23 @@ CREATE TABLE IF NOT EXISTS row_versions (
     entity TEXT, org TEXT, year INTEGER, row_key TEXT, version INTEGER, superseded_at TIMESTAMP, row_json TEXT);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT);
 INSERT OR IGNORE INTO meta VALUES ('data_version', 0);
+CREATE TABLE IF NOT EXISTS accounts (
+    name TEXT PRIMARY KEY, role TEXT, org TEXT, unit TEXT, collector TEXT, email TEXT, password_hash TEXT,
+    disabled BOOLEAN DEFAULT FALSE, failed_sign_ins INTEGER DEFAULT 0, locked_until TIMESTAMP, last_sign_in TIMESTAMP,
+    created_at TIMESTAMP, version INTEGER DEFAULT 1, changed_at TIMESTAMP, changed_by TEXT);
+CREATE TABLE IF NOT EXISTS feedback_windows (
+    org TEXT, year INTEGER, opened_at TIMESTAMP, opened_by TEXT, closes_on DATE, closed_at TIMESTAMP, closed_by TEXT,
+    note TEXT, PRIMARY KEY (org, year, opened_at));
+CREATE SEQUENCE IF NOT EXISTS appeal_seq;
+CREATE TABLE IF NOT EXISTS appeals (
+    appeal_id BIGINT DEFAULT nextval('appeal_seq') PRIMARY KEY, org TEXT, year INTEGER, event_id TEXT, unit TEXT,
+    filed_by TEXT, filed_at TIMESTAMP, reason TEXT, evidence TEXT, status_before TEXT, attachment_name TEXT,
+    attachment BLOB, decision TEXT, decided_by TEXT, decided_at TIMESTAMP, decision_reason TEXT,
+    version INTEGER DEFAULT 1);
+CREATE TABLE IF NOT EXISTS self_assessments (
+    org TEXT, year INTEGER, unit TEXT, indicator TEXT, score DOUBLE, note TEXT,
+    PRIMARY KEY (org, year, unit, indicator));
+CREATE TABLE IF NOT EXISTS demo_accounts (name TEXT PRIMARY KEY, password TEXT);
 CREATE SEQUENCE IF NOT EXISTS archive_seq;
 CREATE TABLE IF NOT EXISTS archives (
     id BIGINT DEFAULT nextval('archive_seq') PRIMARY KEY, archived_at TIMESTAMP, who TEXT, org TEXT, why TEXT,
@@ -81,7 +98,8 @@ DATA_TABLES = ("units", "schemes", "indicators", "indicator_scores", "assignment
                "evaluations", "vetoes", "progress")
 # Of those, the ones whose rows are versioned and retired (never deleted) by imports; events
 # keep their own history (event_versions) and are revoked by status.
-VERSIONED_TABLES = ("units", "indicators", "indicator_scores", "assignments", "evaluations", "vetoes", "progress")
+VERSIONED_TABLES = ("units", "indicators", "indicator_scores", "assignments", "evaluations", "vetoes", "progress",
+                    "self_assessments")
 # Bookkeeping columns of the versioned tables: not part of a row's content.
 ROW_META = ("version", "retired", "changed_at", "changed_by")
 
@@ -102,17 +120,20 @@ WRITE_LOCK = threading.RLock()
 
 
 @contextmanager
-def transaction(con):
+def transaction(con, data: bool = True):
     """All or nothing, one writer at a time: commit when the block ends, roll back if it raises.
 
     Checks that depend on what is stored (is this id free? which version is current?) belong
     inside the block, so that no other writer can change the answer before the commit.
+    `data=False` for changes no score or frame depends on (accounts, sign-ins): the data
+    version stays, and nothing computed goes stale.
     """
     with WRITE_LOCK:
         con.execute("BEGIN TRANSACTION")
         try:
             yield con
-            touch(con)
+            if data:
+                touch(con)
         except BaseException:
             con.execute("ROLLBACK")
             raise

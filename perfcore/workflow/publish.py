@@ -18,7 +18,9 @@ from ..engine import results as results_mod
 from ..errors import PerfcoreError
 from ..store.audit import audit
 from ..store.audit import head as audit_head
+from ..access import actor, require_office
 from ..store.connection import VERSIONED_TABLES, transaction
+from . import feedback
 
 FROZEN = ["unit", "series", "composite", "rank", "series_rank", "grade", "veto", "veto_reason", "prev_rank",
           "prev_series_rank", "rank_change", "series_rank_change", "movement"]
@@ -31,15 +33,16 @@ def _frozen(year: results_mod.YearScore) -> pd.DataFrame:
     return frame
 
 
-def publish(con, org: str, year: int, who: str, note: str | None = None, via: str = "page",
+def publish(con, org: str, year: int, who, note: str | None = None, via: str = "page",
             reason: str | None = None) -> dict:
     """Freeze the year's current results. Returns the publication.
 
     A year already published is published again only with a `reason`; the earlier
     publication is kept and stays listed.
     """
-    if not (who or "").strip():
-        raise PerfcoreError("请先填写操作人姓名 / please give your name first")
+    account = actor(who)
+    require_office(account, org, "发布结果", "publish results")
+    who = account.name
     scored = results_mod.score(con, org, year)
     if results_mod.in_progress(scored.results):
         raise PerfcoreError(f"{year} 年度仍有尚未评分的内容，不能发布 / {year} still has parts not yet scored; it cannot be published")
@@ -61,6 +64,7 @@ def publish(con, org: str, year: int, who: str, note: str | None = None, via: st
               None if before is None else {"published_at": str(before["published_at"]), "fingerprint": before["fingerprint"],
                                            "units": len(before["results"])},
               {"published_at": str(now), "fingerprint": fingerprint, "units": len(frame)}, reason or note, via)
+        feedback.close_open(con, org, year, who, via, "发布结果时结束反馈 / closed by publishing")
     return latest(con, org, year)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from ..access import actor, require_scenarios
 from ..errors import PerfcoreError
 from ..store.audit import audit
 from ..store.connection import transaction
@@ -40,14 +41,17 @@ def _keep(con, org, year, name, old: dict, now) -> None:
                                                                    ensure_ascii=False)])
 
 
-def save(con, org: str, year: int, name: str, spec: dict, who: str = "", via: str = "page") -> None:
-    """Save a named scenario; saving a name again keeps the earlier version."""
+def save(con, org: str, year: int, name: str, spec: dict, who, via: str = "page") -> None:
+    """Save a named scenario; saving a name again keeps the earlier version (leader and office accounts)."""
+    account = actor(who)
+    require_scenarios(account, org)
+    who = account.name
     name = (name or "").strip()
     if not name:
         raise PerfcoreError("请为方案命名 / please name the scenario")
     text = json.dumps(normalise(spec), ensure_ascii=False)
     now = dt.datetime.now()
-    with transaction(con):
+    with transaction(con, data=False):
         old = _current(con, org, year, name)
         if old is None:
             con.execute("INSERT INTO scenarios (org, year, name, spec, saved_at, version, retired) VALUES (?, ?, ?, ?, ?, 1, FALSE)",
@@ -58,7 +62,7 @@ def save(con, org: str, year: int, name: str, spec: dict, who: str = "", via: st
             _keep(con, org, year, name, old, now)
             con.execute("UPDATE scenarios SET spec = ?, saved_at = ?, version = version + 1, retired = FALSE "
                         "WHERE org = ? AND year = ? AND name = ?", [text, now, org, year, name])
-        audit(con, who or "—", "scenario-save", org, year, "scenario", name,
+        audit(con, who, "scenario-save", org, year, "scenario", name,
               None if old is None or old["retired"] else json.loads(old["spec"]), json.loads(text), None, via)
 
 
@@ -77,14 +81,17 @@ def load(con, org: str, year: int, name: str) -> dict:
     return normalise(json.loads(row[0]))
 
 
-def delete(con, org: str, year: int, name: str, who: str = "", via: str = "page") -> None:
+def delete(con, org: str, year: int, name: str, who, via: str = "page") -> None:
     """Retire a saved scenario (its versions are kept)."""
+    account = actor(who)
+    require_scenarios(account, org)
+    who = account.name
     now = dt.datetime.now()
-    with transaction(con):
+    with transaction(con, data=False):
         old = _current(con, org, year, name)
         if old is None or old["retired"]:
             return
         _keep(con, org, year, name, old, now)
         con.execute("UPDATE scenarios SET retired = TRUE, saved_at = ?, version = version + 1 "
                     "WHERE org = ? AND year = ? AND name = ?", [now, org, year, name])
-        audit(con, who or "—", "scenario-delete", org, year, "scenario", name, json.loads(old["spec"]), None, None, via)
+        audit(con, who, "scenario-delete", org, year, "scenario", name, json.loads(old["spec"]), None, None, via)
