@@ -27,13 +27,22 @@ if scored.results.empty:
                      "This year's results are not published yet. They appear here once published (or while the "
                      "office opens them for feedback)."), icon=":material/lock_clock:")
     st.stop()
-if data.results_visibility(org, year) == "own":
+if data.results_visibility(org, year) == "own":      # the feedback window: the unit's own preliminary result, no league
     window = data.feedback_window(org, year)
     st.info(state.bi(f"反馈期内，这里只显示本单位的初步结果" + (f"（{window['closes_on']:%Y-%m-%d} 截止）" if window and window["closes_on"] else "")
                      + "。如对记录有异议，请在“填报与申诉”中提出申诉。",
                      "During the feedback window only your unit's preliminary result is shown"
                      + (f" (until {window['closes_on']:%Y-%m-%d})" if window and window["closes_on"] else "")
                      + ". To contest a record, appeal it under Reports and appeals."), icon=":material/forum:")
+    own = views.league_table(scored).iloc[0]
+    m = st.columns(4)
+    m[0].metric(state.tr("composite"), views.fmt2(own["composite"]))
+    m[1].metric(state.tr("rank"), f"{int(own['rank'])} / {len(scored.units)}")
+    m[2].metric(state.tr("grade"), labels[own["grade"]])
+    m[3].metric(state.tr("movement"), own["movement"])
+    st.dataframe(views.league_table(scored)[[k for k, _ in views.components(scored.scheme, lang)]], hide_index=True,
+                 column_config={k: st.column_config.NumberColumn(name, format="%.2f") for k, name in views.components(scored.scheme, lang)})
+    st.stop()
 
 published = data.publication(org, year)
 if published is not None:

@@ -111,3 +111,22 @@ def choose(page, label: str, option: str) -> None:
     page.keyboard.type(option)
     page.get_by_role("option", name=option, exact=True).click()
     settle(page)
+
+
+DEMO = {"office": ("效能办", "office-demo"), "leader": ("领导", "leader-demo"), "collector": ("区委办采集员", "collector-demo"),
+        "unit": ("区委编办", "unit-demo")}
+
+
+def sign_in(page, url: str, name: str, password: str, english: bool = False) -> None:
+    """Open `url` (any page, query included) and sign in on the form it shows, as a person does."""
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stForm"]', timeout=120_000)
+    page.get_by_label("Account" if english else "账号", exact=True).fill(name)
+    page.get_by_label("Password" if english else "密码", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in" if english else "登录").click()
+    settle(page)
+
+
+def sign_in_as(page, url: str, role: str, english: bool = False) -> None:
+    """Sign in with the sample's demo account of a role (data/demo_accounts.toml)."""
+    sign_in(page, url, *DEMO[role], english=english)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.browser import ROOT, Server, errors, require_chromium, settle, shoot
+from tests.browser import ROOT, Server, errors, require_chromium, settle, shoot, sign_in_as
 
 require_chromium()
 
@@ -28,8 +28,10 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def page(browser, server):
+    """A browser session signed in as the evaluation office (the sample's demo account)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     pg = context.new_page()
+    sign_in_as(pg, server + "/", "office")
     yield pg
     context.close()
 
@@ -102,9 +104,6 @@ def test_upload_a_bad_then_a_good_workbook(page, server, tmp_path):
     wb.active.append(["B1", "2025-05-01", "不存在的局", "察访核验", "工作落实不力", "三"])
     wb.save(bad)
     page.goto(f"{server}/data")
-    settle(page)
-    page.get_by_label("操作人姓名（记入操作日志）").fill("浏览器测试")
-    page.get_by_label("操作人姓名（记入操作日志）").press("Enter")
     settle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
     settle(page)

@@ -15,22 +15,32 @@ import pytest
 
 import perfcore
 from perfcore.store import audit
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, Server, choose, errors, require_chromium, settle, shoot
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, Server, choose, errors, require_chromium, settle, shoot, sign_in, sign_in_as
 
 require_chromium()
 
 
+WRITERS = [(f"并发{i}", f"writer-{i}-password") for i in range(5)]
+
+
 @pytest.fixture
 def db(sample_db_path, tmp_path):
+    """A copy of the sample database with five more office accounts (for the writers)."""
+    from perfcore.store import accounts
     path = tmp_path / "app.duckdb"
     shutil.copy(sample_db_path, path)
+    con = perfcore.connect(path)
+    for name, password in WRITERS:
+        accounts.create(con, name, "office", password)
+    con.close()
     return path
 
 
 def _actions(db) -> list[tuple]:
     con = perfcore.connect(db)
     try:
-        return con.execute("SELECT action, who, entity_id FROM audit_log WHERE action <> 'init' ORDER BY id").fetchall()
+        return con.execute("SELECT action, who, entity_id FROM audit_log WHERE action <> 'init' AND entity <> 'account' "
+                           "ORDER BY id").fetchall()
     finally:
         con.close()
 
@@ -40,12 +50,8 @@ def _sidebar_ok(page) -> None:
     assert sidebar.count() == 1 and "考评组织" in sidebar.inner_text()
 
 
-def _record(page, who: str, text: str) -> str:
-    """Fill in the name, add one record on the 录入与更正 tab, return the success message."""
-    name = page.get_by_label("操作人姓名（记入操作日志）")
-    name.fill(who)
-    name.press("Enter")
-    settle(page)
+def _record(page, text: str) -> str:
+    """Add one record on the 录入与更正 tab (signed in already), return the success message."""
     page.get_by_role("tab", name="录入与更正").click()
     settle(page)
     choose(page, "指标（先选指标，情形随之列出）", "察访核验")
@@ -62,18 +68,19 @@ def test_a_record_survives_page_switches_reloads_and_restarts(browser, db, tmp_p
     server = Server(db, tmp_path / "streamlit.log").start()
     try:
         page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
-        page.goto(f"{server.url}/data?org=示例区&year=2025")          # the very first request to this server
-        settle(page)
+        sign_in_as(page, f"{server.url}/data?org=示例区&year=2025", "office")   # the very first request to this server
         assert errors(page) == 0 and page.locator("h1").first.inner_text() == "数据管理"
         _sidebar_ok(page)
-        saved = _record(page, "浏览器测试员", "浏览器录入后切换页面、刷新、重启")
+        saved = _record(page, "浏览器录入后切换页面、刷新、重启")
         assert "2025-M0001" in saved
         for name in ("部门排名", "单位画像", "扣分明细", "排名变化", "数据管理", "部门排名"):
             page.locator('[data-testid="stSidebarNav"]').get_by_text(name, exact=True).click()
             settle(page)
             assert errors(page) == 0
-        page.reload()
+        page.reload()                 # a reload is a new session: signed out, then in again
         settle(page)
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 0 and page.get_by_role("button", name="登录").count() == 1
+        sign_in_as(page, page.url, "office")
         assert errors(page) == 0
         page.context.close()
     finally:
@@ -81,23 +88,23 @@ def test_a_record_survives_page_switches_reloads_and_restarts(browser, db, tmp_p
     server.start()        # same database file, a new process
     try:
         page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
-        page.goto(f"{server.url}/deductions?org=示例区&year=2025&view=drill")   # again a cold deep link
-        settle(page)
+        sign_in_as(page, f"{server.url}/deductions?org=示例区&year=2025&view=drill", "office")   # again a cold deep link
         assert errors(page) == 0
         _sidebar_ok(page)
+        assert page.locator("h1").first.inner_text() == "2025年度扣分明细"
         page.locator('[data-testid="stSidebarNav"]').get_by_text("数据管理", exact=True).click()
         settle(page)
         page.get_by_role("tab", name="操作日志").click()
         settle(page)
-        assert page.get_by_text("浏览器测试员").count() >= 1
+        assert page.get_by_text("浏览器录入后切换页面、刷新、重启").count() >= 1
         page.context.close()
     finally:
         server.stop()
-    assert _actions(db) == [("add", "浏览器测试员", "2025-M0001")]     # exactly the one change made, no rebuilds
+    assert _actions(db) == [("add", "效能办", "2025-M0001")]     # exactly the one change made, by the signed-in account
     con = perfcore.connect(db)
     try:
         row = con.execute("SELECT description, updated_by FROM events WHERE event_id = '2025-M0001'").fetchone()
-        assert row == ("浏览器录入后切换页面、刷新、重启", "浏览器测试员")
+        assert row == ("浏览器录入后切换页面、刷新、重启", "效能办")
         assert audit.verify(con)["ok"]
     finally:
         con.close()
@@ -126,9 +133,8 @@ def test_names_full_of_markup_are_shown_as_typed(browser, db, tmp_path):
     server = Server(db, tmp_path / "streamlit.log").start()
     try:
         page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
-        page.goto(f"{server.url}/deductions?org=示例区&year=2025&view=drill&unit={urllib.parse.quote(MARKUP_UNIT)}"
-                  f"&indicator={urllib.parse.quote('察访核验')}")
-        settle(page)
+        sign_in_as(page, f"{server.url}/deductions?org=示例区&year=2025&view=drill&unit={urllib.parse.quote(MARKUP_UNIT)}"
+                   f"&indicator={urllib.parse.quote('察访核验')}", "office")
         assert errors(page) == 0
         visible = lambda s: s.replace("\u2060", "")   # noqa: E731 - the invisible joiner that stops autolinks
         cell = page.locator("td", has_text="evil.example").first                # st.table reads cells as markdown
@@ -176,21 +182,23 @@ async def _crowd(url: str) -> tuple[list, list]:
             page.set_default_navigation_timeout(300_000)
             return page
 
+        async def signed_in(page, target, name, password):
+            await page.goto(target)
+            await page.wait_for_selector('[data-testid="stForm"]')
+            await page.get_by_label("账号", exact=True).fill(name)
+            await page.get_by_label("密码", exact=True).fill(password)
+            await page.get_by_role("button", name="登录").click()
+            await _settle(page)
+
         async def reader(i):
             page = await session()
             sep = "&" if "?" in READ_PATHS[i % len(READ_PATHS)] else "?"
-            await page.goto(f"{url}/{READ_PATHS[i % len(READ_PATHS)]}{sep}org=示例区&year=2025")
-            await _settle(page)
+            await signed_in(page, f"{url}/{READ_PATHS[i % len(READ_PATHS)]}{sep}org=示例区&year=2025", "效能办", "office-demo")
             return await page.locator('[data-testid="stException"]').count()
 
         async def writer(i):
             page = await session()
-            await page.goto(f"{url}/data?org=示例区&year=2025")
-            await _settle(page)
-            name = page.get_by_label("操作人姓名（记入操作日志）")
-            await name.fill(f"并发{i}")
-            await name.press("Enter")
-            await _settle(page)
+            await signed_in(page, f"{url}/data?org=示例区&year=2025", *WRITERS[i])
             await page.get_by_role("tab", name="录入与更正").click()
             await _settle(page)
             for label, option in (("指标（先选指标，情形随之列出）", "察访核验"), ("情形", "工作落实不力")):

@@ -80,8 +80,7 @@ def account() -> access.Account:
 
 def demo_accounts() -> pd.DataFrame:
     """The sample database's demo accounts (none in a real deployment), for the sign-in screen."""
-    frame = accounts.demo_listing(cursor())
-    return frame.assign(role=frame["role"].map(lambda r: " / ".join(access.ROLES[r]))).rename(columns={"scope": "where"})
+    return accounts.demo_listing(cursor()).rename(columns={"scope": "where"})
 
 
 # ---------------------------------------------------------------- organisations and years

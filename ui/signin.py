@@ -13,7 +13,7 @@ import os
 import streamlit as st
 
 from perfcore.store import accounts
-from perfcore.vocab import IDLE_MINUTES
+from perfcore.vocab import IDLE_MINUTES, ROLES
 from ui import data, state
 
 
@@ -76,12 +76,13 @@ def form() -> None:
             st.session_state["_last_seen"] = dt.datetime.now()
             st.rerun()
     demo = data.demo_accounts()
-    if demo:
+    if not demo.empty:
         with st.expander(state.bi("演示账号（示例数据）", "Demo accounts (sample data)")):
             st.caption(state.bi("这是示例数据库，以下账号供试用；正式部署时请停用并另建账号。",
                                 "This is the sample database; these accounts are for trying it out. Disable them in a "
                                 "real deployment and create your own."))
-            st.dataframe(demo, hide_index=True, width="stretch", column_config={
+            words = {k: v[0] if state.lang() == "zh" else v[1] for k, v in ROLES.items()}
+            st.dataframe(demo.assign(role=demo["role"].map(words)), hide_index=True, width="stretch", column_config={
                 "name": state.bi("账号", "Account"), "role": state.bi("角色", "Role"), "where": state.bi("范围", "Scope"),
                 "password": state.bi("密码", "Password")})
 

@@ -1,0 +1,179 @@
+"""Sign-in and roles in a real browser: wrong passwords, a locked and a disabled account, an idle
+session; a unit account sees only itself whatever the URL asks; the appeal path from the unit's
+page to the office's decision, the score and the audit log. One server on one copy of the sample
+database for the module (the idle timeout needs its own, short-lived one).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+import urllib.parse
+
+import pytest
+
+import perfcore
+from perfcore.store import accounts, audit
+from tests.browser import Server, errors, require_chromium, settle, shoot, sign_in, sign_in_as
+
+require_chromium()
+
+
+@pytest.fixture(scope="module")
+def db(sample_db_path, tmp_path_factory):
+    path = tmp_path_factory.mktemp("roles") / "app.duckdb"
+    shutil.copy(sample_db_path, path)
+    con = perfcore.connect(path)
+    accounts.create(con, "将被锁定", "office", "right-password")
+    accounts.create(con, "已离职", "leader", "right-password")
+    accounts.disable(con, "已离职", why="调离")
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(db, tmp_path_factory):
+    srv = Server(db, tmp_path_factory.mktemp("roles-log") / "streamlit.log").start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+def _message(page) -> str:
+    return " ".join(page.locator('[data-testid="stAlert"]').all_inner_texts())
+
+
+def test_wrong_password_then_locked_then_disabled(page, server):
+    sign_in(page, server.url + "/", "将被锁定", "wrong-password")
+    assert "账号或密码不正确" in _message(page) and page.locator('[data-testid="stSidebarNav"]').count() == 0
+    sign_in(page, server.url + "/", "没有这个人", "whatever-123")
+    assert "账号或密码不正确" in _message(page)                 # an unknown name reads exactly the same
+    for _ in range(4):
+        sign_in(page, server.url + "/", "将被锁定", "wrong-password")
+    assert "账号已锁定" in _message(page)
+    sign_in(page, server.url + "/", "将被锁定", "right-password")  # even the right password waits out the lock
+    assert "已锁定" in _message(page) and page.locator('[data-testid="stSidebarNav"]').count() == 0
+    sign_in(page, server.url + "/", "已离职", "right-password")
+    assert "已停用" in _message(page)
+    assert errors(page) == 0
+    shoot(page, "signin_refused_zh")
+
+
+def test_the_sign_in_screen_in_english_lists_the_demo_accounts(page, server):
+    page.goto(server.url + "/?lang=English")
+    settle(page)
+    assert page.get_by_role("button", name="Sign in").count() == 1
+    page.get_by_text("Demo accounts (sample data)").click()
+    settle(page)
+    shoot(page, "signin_en")
+    assert errors(page) == 0
+
+
+def test_a_unit_sees_only_itself_whatever_the_url_says(page, server):
+    other = "区委办"
+    sign_in_as(page, f"{server.url}/deductions?org=示例区&year=2025&view=drill&unit={urllib.parse.quote(other)}", "unit")
+    assert errors(page) == 0
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "数据管理" not in nav and "权重模拟" not in nav and "填报与申诉" in nav
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "示效〔2025〕22号" in body         # 区委编办's own 档案工作 record (2025-0081), not 区委办's
+    assert "2025-0001" not in body and f"unit={urllib.parse.quote(other)}" not in page.url
+    page.goto(f"{server.url}/unit?org=示例区&year=2025&unit={urllib.parse.quote(other)}")
+    settle(page)
+    assert errors(page) == 0 and other not in page.locator("h1").first.inner_text()
+    page.goto(f"{server.url}/data?org=示例区&year=2025")
+    settle(page)
+    assert page.locator("h1").count() == 0 or page.locator("h1").first.inner_text() != "数据管理"
+    shoot(page, "unit_account_deductions_zh")
+
+
+def test_an_appeal_from_the_unit_to_the_office_s_decision(browser, server, db):
+    office = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+    sign_in_as(office, f"{server.url}/appeals?org=示例区&year=2025", "office")
+    assert office.locator("h1").first.inner_text() == "2025年度反馈与申诉"
+    office.get_by_role("button", name="开放反馈").click()
+    settle(office)
+    assert "已开放反馈" in _message(office)
+
+    unit = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+    sign_in_as(unit, f"{server.url}/?org=示例区&year=2025", "unit")
+    assert "反馈期内" in _message(unit)                  # its own preliminary result only
+    assert unit.get_by_text("32 / 41").count() == 1           # its own rank, and no league table of the others
+    assert unit.get_by_text("点击一行左侧的方框").count() == 0
+    shoot(unit, "rankings_unit_feedback_zh")
+    unit.locator('[data-testid="stSidebarNav"]').get_by_text("填报与申诉", exact=True).click()
+    settle(unit)
+    unit.get_by_role("combobox", name="记录").click()
+    unit.keyboard.type("2025-0083")
+    unit.get_by_role("option").first.click()
+    unit.get_by_label("申诉理由（必填）").fill("督查当日系按上级通知集中学习，并非妨碍督查")
+    unit.get_by_label("佐证文号").fill("区委编办〔2025〕9号")
+    unit.get_by_role("button", name="提交申诉").click()
+    settle(unit)
+    assert "已对 2025-0083 提出申诉" in _message(unit).replace("\\", "")
+    shoot(unit, "desk_appealed_zh")
+
+    office.reload()
+    sign_in_as(office, f"{server.url}/appeals?org=示例区&year=2025", "office")
+    office.get_by_role("tab", name="申诉处理").click()
+    settle(office)
+    office.get_by_text("撤销", exact=True).click()
+    settle(office)
+    office.get_by_label("决定理由（必填）").fill("经核实，当日集中学习属实，撤销该扣分")
+    office.get_by_role("button", name="作出决定").click()
+    settle(office)
+    assert "已撤销" in _message(office)
+    shoot(office, "appeals_decided_zh")
+
+    unit.reload()
+    sign_in_as(unit, f"{server.url}/desk?org=示例区&year=2025", "unit")
+    assert unit.get_by_text("经核实，当日集中学习属实，撤销该扣分").count() >= 1
+    assert errors(unit) == 0 and errors(office) == 0
+    unit.context.close()
+    office.context.close()
+
+    server.stop()              # look in the database itself
+    try:
+        con = perfcore.connect(db)
+        record = con.execute("SELECT status, revoked_reason FROM events WHERE org='示例区' AND year=2025 AND event_id='2025-0083'"
+                             ).fetchone()
+        assert record[0] == "已撤销" and "经核实" in record[1]
+        # R1: V (察访核验) is subtracted unweighted, so the 40 points it deducted (20, doubled) come back whole: 878.96 + 40
+        composite = perfcore.score(con, "示例区", 2025).results.set_index("unit").loc["区委编办", "composite"]
+        assert composite == pytest.approx(918.96)
+        steps = con.execute("SELECT action, who FROM audit_log WHERE org = '示例区' AND year = 2025 AND action NOT IN ('init') "
+                            "AND entity <> 'account' ORDER BY id").fetchall()
+        assert steps == [("feedback-open", "效能办"), ("appeal", "区委编办"), ("appeal-file", "区委编办"),
+                         ("appeal-revoked", "效能办"), ("appeal-decide", "效能办")]
+        versions = con.execute("SELECT count(*) FROM event_versions WHERE org='示例区' AND year=2025 AND event_id='2025-0083'"
+                               ).fetchone()[0]
+        assert versions == 2          # as recorded, and while under appeal
+        assert audit.verify(con)["ok"]
+        con.close()
+    finally:
+        server.start()
+
+
+def test_an_idle_session_ends(browser, db, tmp_path, monkeypatch):
+    monkeypatch.setenv("PERFCORE_IDLE_MINUTES", "0.05")          # 3 seconds
+    copy = tmp_path / "idle.duckdb"
+    shutil.copy(db, copy)
+    server = Server(copy, tmp_path / "streamlit.log").start()
+    try:
+        page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+        sign_in_as(page, server.url + "/", "leader")
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 1
+        time.sleep(4)
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("排名变化", exact=True).click()
+        settle(page)
+        assert "没有操作，已自动退出" in _message(page)
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+        page.context.close()
+    finally:
+        server.stop()
