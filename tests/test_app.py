@@ -268,3 +268,25 @@ def test_edge_state_wording(tiny_app):
     assert any("没有报送工作进度表" in i.value for i in tiny_app.info)
     page(tiny_app, "deductions")
     assert not tiny_app.exception
+
+
+ROLE_PAGES = {
+    Account("领导", "leader"): ["rankings", "unit", "progress", "deductions", "movement", "whatif"],
+    Account("区委办采集员", "collector", "示例区", collector="区委办"): ["rankings", "progress", "deductions", "data"],
+    Account("区委编办", "unit", "示例区", unit="区委编办"): ["rankings", "unit", "progress", "deductions", "movement", "desk"],
+    OFFICE: ["appeals", "accounts"],
+}
+
+
+@pytest.mark.parametrize("account", list(ROLE_PAGES), ids=lambda a: a.role)
+def test_every_page_of_every_role_renders(sample_db_path, monkeypatch, account):
+    at = open_app(sample_db_path, monkeypatch, account)
+    for name in ROLE_PAGES[account]:
+        page(at, name)
+
+
+def test_a_page_the_role_does_not_open_is_not_there(sample_db_path, monkeypatch):
+    at = open_app(sample_db_path, monkeypatch, Account("区委编办", "unit", "示例区", unit="区委编办"))
+    for name in ("data", "whatif", "appeals", "accounts"):      # not registered for a unit account at all
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"pages/{name}.py")
