@@ -217,7 +217,7 @@ def checks(kind: str, scope: Year | None, con=None) -> dict:
         out["rule"] = _list(tuple(r.name for r in sch.rules), "情形", "扣分/加分情形")
         out["role"] = _list(tuple(sch.roles), "角色", "角色")
         out["mitigation_code"] = _list(tuple(sorted(sch.mitigation_codes)), "减免依据", "减免依据代码")
-        out["aggravation"] = _list(tuple(sorted({a for m in sch.multipliers for a in m.aggravation})), "加重情形",
+        out["aggravation"] = _list(tuple(sort_names({a for m in sch.multipliers for a in m.aggravation})), "加重情形",
                                    "方案中的加重情形", strict=False)
         out["channel"] = _list(scope.distinct(con, "events", "channel"), "渠道", "用过的渠道", strict=False)
         amounts = [a for r in sch.rules for a in ((r.amount,) if r.amount is not None else ()) + tuple(r.range or ())
