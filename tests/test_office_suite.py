@@ -206,9 +206,9 @@ def test_exported_workbooks_carry_their_print_setup(printed):
 
 # ---------------------------------------------------------------- templates
 
-def _units_in(con, year):
+def _units_in(con, year, org=ORG):
     rows = con.execute("SELECT unit FROM units WHERE org = ? AND NOT retired AND (first_year IS NULL OR first_year <= ?) "
-                       "AND (last_year IS NULL OR last_year >= ?)", [ORG, year, year]).fetchall()
+                       "AND (last_year IS NULL OR last_year >= ?)", [org, year, year]).fetchall()
     return [r[0] for r in rows]
 
 
@@ -352,8 +352,20 @@ def refilled(sample_db_path, tmp_path_factory):
         path.write_bytes(templates.template_xlsx(kind, con, ORG, None if kind == "units" else YEAR))
         _fill(path, rows)
         paths.append(path)
-    saved = soffice("xlsx", paths, base / "saved")
-    yield {"con": con, "saved": dict(zip(filled, saved)), "filled": filled}
+    # a long list: 2,000 units (the benchmark's scaled organisation), the last one in pinyin order typed in
+    from bench import scaled
+    scaled.build(base / "big.duckdb", units=2000, events=200, years=1, indicators=20)
+    big = perfcore.connect(base / "big.duckdb")
+    big_year = perfcore.years(big, scaled.ORG)[0]
+    last_unit = sort_names(_units_in(big, big_year, scaled.ORG))[-1]
+    long_list = base / "扣分台账-规模测试.xlsx"
+    long_list.write_bytes(templates.template_xlsx("events", big, scaled.ORG, big_year))
+    _fill(long_list, [{"编号": "L-1", "日期": dt.date(big_year, 3, 1), "单位": last_unit, "指标": "察访核验",
+                       "情形": "工作落实不力", "次数": 1}])
+    saved = soffice("xlsx", paths + [long_list], base / "saved")
+    yield {"con": con, "saved": dict(zip(filled, saved)), "filled": filled,
+           "long": (big, big_year, last_unit, saved[-1])}
+    big.close()
     con.close()
 
 
@@ -398,6 +410,16 @@ def test_the_office_suite_keeps_the_templates_lists(refilled):
     checks = _validations(book.worksheets[0])
     assert "区委办" in checks["单位"][1] and len(checks["单位"][1]) == 41
     assert checks["情形"][1][0] == "工作落实不力" and checks["日期"][0].type == "custom"
+
+
+def test_a_list_of_two_thousand_units_works_through_the_office_suite(refilled):
+    big, year, last_unit, path = refilled["long"]
+    checks = _validations(openpyxl.load_workbook(path).worksheets[0])
+    assert len(checks["单位"][1]) == 2000 and checks["单位"][1][-1] == last_unit
+    assert checks["单位"][0].formula1.endswith("$A$2:$A$2001")
+    from bench import scaled
+    plan = importer.plan_import(big, path, scaled.ORG, year)
+    assert plan.ok and [r["unit"] for r in plan.added] == [last_unit], [p.message() for p in plan.problems]
 
 
 # ---------------------------------------------------------------- the checks, computed by the office suite

@@ -6,13 +6,16 @@
 
 Cells are typed: numbers stay numbers (two decimals, whole numbers without), dates are dates,
 and text stays text even when it begins like a formula. Column widths count a Chinese
-character as two, so a column is as wide as its longest name without being cut.
+character as two, so a column is as wide as its longest value (up to a limit: longer text wraps,
+and its row is made tall enough, since the office's program keeps stored row heights).
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
 import unicodedata
+from copy import copy
+from functools import lru_cache
 
 import pandas as pd
 
@@ -28,7 +31,12 @@ FOOTER_CHARS = 80             # Excel refuses a header or footer over 255 charac
 
 def text_width(value) -> int:
     """Display width of a value as text: a Chinese (wide or full-width) character counts two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+    return _width(str(value))
+
+
+@lru_cache(maxsize=65536)
+def _width(text: str) -> int:
+    return len(text) + sum(1 for ch in text if ch > "\u10ff" and unicodedata.east_asian_width(ch) in "WF")
 
 
 def write_cell(ws, row: int, column: int, value):
@@ -119,22 +127,31 @@ def table_sheet(ws, frame: pd.DataFrame, title: str, subtitle: str | None = None
         cell.border = border
     wraps = any(text_width(c) > HEADER_WRAP for c in frame.columns)
     ws.row_dimensions[header_row].height = 32 if wraps else 20
+    lines = [1] * len(frame)      # lines each row needs once its long text wraps
     for j, name in enumerate(frame.columns, start=1):
         values = frame[name].tolist()
-        number_format = _number_format(values)
+        shown = [text_width(_shown(v)) for v in values]
         width = column_width(str(name), values)
-        long_text = max([text_width(_shown(v)) for v in values] + [0]) > MAX_WIDTH
-        align = Alignment(horizontal="center" if name in centred else None, vertical="center", wrap_text=long_text)
-        for i in range(header_row + 1, end):
-            cell = ws.cell(row=i, column=j)
-            cell.border = border
-            if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and number_format:
-                cell.number_format = number_format
-            elif isinstance(cell.value, (dt.date, dt.datetime)):
-                cell.number_format = DATE_FORMAT
-            cell.alignment = align
+        long_text = max(shown + [0]) > MAX_WIDTH
+        if not len(frame):
+            ws.column_dimensions[get_column_letter(j)].width = width
+            continue
+        first = ws.cell(row=header_row + 1, column=j)     # style one cell, copy its style down the column (fast)
+        first.border = border
+        first.alignment = Alignment(horizontal="center" if name in centred else None, vertical="center", wrap_text=long_text)
+        if any(isinstance(v, (dt.date, dt.datetime)) for v in values):
+            first.number_format = DATE_FORMAT
+        elif _number_format(values):
+            first.number_format = _number_format(values)
+        for i in range(header_row + 2, end):
+            ws.cell(row=i, column=j)._style = copy(first._style)
+        if long_text:
+            for k, w in enumerate(shown):
+                lines[k] = max(lines[k], math.ceil(w / (width - 2)))
         ws.column_dimensions[get_column_letter(j)].width = width
-    grow_rows(ws, header_row + 1)
+    for k, n in enumerate(lines):   # the office's program keeps a row's stored height: wrapped text needs room
+        if n > 1:
+            ws.row_dimensions[header_row + 1 + k].height = LINE_HEIGHT * n + 2
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     if len(frame):
         ws.auto_filter.ref = f"A{header_row}:{last}{end - 1}"

@@ -7,8 +7,10 @@ The first sheet is the table, in its import shape (header on row 1, frozen and f
 filled template imports with nothing to change. Its cells carry the spreadsheet's own data
 validation: drop-down lists fed from a hidden sheet (so a list of 2,000 units works as well as one
 of ten), dates within the year, numbers within their bounds, each with a message in Chinese (and
-English) when a cell is refused. The checks mirror the import's (perfcore.ingest.checks) and are
-never stricter, except that yes/no columns offer 是 and 否. A second sheet explains every column
+English) when a cell is refused. The checks follow the import's (perfcore.ingest.checks) cell by
+cell, with bounds as wide as the widest case (标准分 up to the largest amount of any rule); what
+needs the whole row or table (a rule's own amount, unique ids) is checked on import. Yes/no columns
+offer 是 and 否 (the import also reads √, 1, 0). A second sheet explains every column
 and lists the rules with their amounts, the mitigation codes with their wording, the indicators
 with their points. Every list comes from the stored data, the year's scheme or perfcore.vocab.
 """
