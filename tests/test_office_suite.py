@@ -43,6 +43,7 @@ SCHEME = tomllib.loads((ROOT / "data" / ORG / str(YEAR) / "考评方案.toml").r
 NOTICE_COLUMNS = ["系列", "名次", "单位", "指标考核得分", "市对区激励得分", "公众评议得分", "正向激励得分", "察访核验扣分",
                   "综合得分", "等次", "上年名次", "升降"]
 DRAFT_TITLE = "示例区2025年度绩效考评结果排名通报（征求意见稿）"
+NARROW_TITLE = "示例区2025年度区直部门绩效评估某一张只有两列的表格"
 
 
 def soffice(target: str, files: list[Path], outdir: Path, timeout: int = 300) -> list[Path]:
@@ -106,6 +107,15 @@ def printed(sample_db_path, tmp_path_factory):
     publish.publish(con, ORG, YEAR, who="办公室")
     shown, pub = publish.official(con, ORG, YEAR)
     put("notice_published", export.notice_xlsx(shown, "zh", publish.stamp(pub)))
+    from openpyxl import Workbook
+    import pandas as pd
+    from perfcore.present.printable import print_setup, table_sheet
+    narrow = Workbook()
+    print_setup(narrow.active, table_sheet(narrow.active, pd.DataFrame({"单位": ["区委办"], "得分": [1.5]}), NARROW_TITLE),
+                footer="窄表")
+    buffer = io.BytesIO()
+    narrow.save(buffer)
+    put("narrow", buffer.getvalue())
     frame = export.notice_frame(draft)
     con.close()
     pdfs = soffice("pdf", list(files.values()), base / "pdf")
@@ -192,6 +202,15 @@ def test_every_table_export_prints_one_page_wide(printed, kind):
         # the last column is on every page: nothing spills onto pages to the right
         assert squeeze(columns[-1]) in flat and squeeze(columns[0]) in flat
         assert f"第 {n} 页，共 {len(pages)} 页" in page
+
+
+def test_a_title_wider_than_its_table_is_printed_whole(printed):
+    first = pdf_pages(printed["pdf"]["narrow"])[0]
+    assert NARROW_TITLE in first and "区委办" in first and "1.50" in first
+    # Excel (unlike LibreOffice) cuts a merged cell's text at its edge: the columns are widened to hold the title,
+    # 23 Chinese characters and 4 digits at 15 points against the table's 11: (23 × 2 + 4) × 15 / 11 + 4 = 72.2 widths
+    ws = openpyxl.load_workbook(printed["xlsx"]["narrow"]).active
+    assert ws.column_dimensions["A"].width + ws.column_dimensions["B"].width >= 72.1
 
 
 def test_exported_workbooks_carry_their_print_setup(printed):

@@ -24,6 +24,7 @@ NUMBER_FORMAT = "0.00"
 WHOLE_FORMAT = "0"
 DATE_FORMAT = "yyyy-mm-dd"
 MIN_WIDTH, MAX_WIDTH = 6, 30  # in the spreadsheet's character widths; longer text wraps
+TITLE_SIZE = 15               # points; the table's text is 11
 LINE_HEIGHT = 15              # points per line of 11-point text
 HEADER_WRAP = 16              # a header wider than this wraps onto a second line
 FOOTER_CHARS = 80             # Excel refuses a header or footer over 255 characters in all
@@ -104,11 +105,11 @@ def table_sheet(ws, frame: pd.DataFrame, title: str, subtitle: str | None = None
     Returns the header's row number."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
-    width = max(len(frame.columns), 1)
-    last = get_column_letter(width)
+    ncols = max(len(frame.columns), 1)
+    last = get_column_letter(ncols)
     write_cell(ws, 1, 1, title)
     ws.merge_cells(f"A1:{last}1")
-    ws["A1"].font = Font(size=15, bold=True)
+    ws["A1"].font = Font(size=TITLE_SIZE, bold=True)
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 28
     header_row = 2
@@ -149,6 +150,12 @@ def table_sheet(ws, frame: pd.DataFrame, title: str, subtitle: str | None = None
             for k, w in enumerate(shown):
                 lines[k] = max(lines[k], math.ceil(w / (width - 2)))
         ws.column_dimensions[get_column_letter(j)].width = width
+    letters = [get_column_letter(j) for j in range(1, ncols + 1)]
+    total = sum(ws.column_dimensions[c].width or MIN_WIDTH for c in letters)
+    needed = text_width(title) * TITLE_SIZE / 11 + 4       # the title is whole only if the table is as wide
+    if total < needed:
+        for c in letters:
+            ws.column_dimensions[c].width = round((ws.column_dimensions[c].width or MIN_WIDTH) * needed / total, 1)
     for k, n in enumerate(lines):   # the office's program keeps a row's stored height: wrapped text needs room
         if n > 1:
             ws.row_dimensions[header_row + 1 + k].height = LINE_HEIGHT * n + 2
