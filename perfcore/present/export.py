@@ -23,8 +23,9 @@ from ..engine.results import YearScore
 from ..engine.scheme import MODES
 from ..ingest.tables import TABLES
 from ..ingest.workbook import FORMULA_PREFIXES
+from ..vocab import MITIGATION_WORDS
 from ..engine.trace import explain
-from .printable import print_setup, table_sheet, write_cell, write_frame  # noqa: F401  (write_* are part of this module's face)
+from .printable import print_setup, table_sheet
 
 DRAFT = {"zh": "（征求意见稿）", "en": " (draft)"}
 # an indicator's scoring mode in the office's words: the scheme's first Chinese word for each (扣分制, 累加制, 直接评分)
@@ -178,7 +179,7 @@ def table_frame(con, kind: str, org: str, year: int | None) -> pd.DataFrame:
                                 for c, p in zip(frame["first_level"], frame["first_level_points"])]
         frame["mode"] = frame["mode"].map(MODE_WORDS)
     if kind == "events":
-        frame["mitigation_mode"] = frame["mitigation_mode"].map({"exempt": "免予", "reduce": "减轻"})
+        frame["mitigation_mode"] = frame["mitigation_mode"].map(MITIGATION_WORDS)
     out = pd.DataFrame({c.zh: frame[c.key] if c.key in frame else None for c in spec["columns"]})
     for c in spec["columns"]:
         if c.kind == "date":
