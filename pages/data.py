@@ -10,7 +10,7 @@ from perfcore.errors import InputError, PerfcoreError, problems_frame
 from perfcore.ingest import importer, ledger
 from perfcore.ingest.tables import TABLES
 from perfcore.names import sort_names
-from perfcore.present import export, views
+from perfcore.present import export, templates, views
 from perfcore.present.i18n import TEXT
 from perfcore.store import audit
 from perfcore.vocab import MAX_FILE_BYTES, PERIODS, REVOKED, SOURCE_LEVELS, STATUSES
@@ -117,11 +117,31 @@ def import_tab() -> None:
                 st.dataframe(shown.style.apply(mark, axis=1), width="stretch", height=380)
         else:
             confirm_plan(plan)
-    with st.expander(state.bi("下载空白模板", "Blank templates")):
-        cols = st.columns(4)
-        for i, k in enumerate(TABLES):
-            cols[i % 4].download_button(state.bi(TABLES[k]["zh"], TABLES[k]["en"]), lambda k=k: export.template_xlsx(k),
-                                        file_name=f"{TABLES[k]['file']}.xlsx", key=f"tpl_{k}", icon=":material/download:")
+    with st.expander(state.bi("下载模板", "Templates")):
+        template_downloads()
+
+
+def template_downloads() -> None:
+    """The tables to fill in: for the selected organisation and year (drop-down lists, checks), or blank."""
+    scope = st.radio(state.bi("模板", "Template"), ["org", "blank"], horizontal=True, key="tpl_scope",
+                     format_func=lambda s: state.bi(f"{state.md(org)} · {year} 年度（含下拉列表与检查）",
+                                                    f"{state.md(org)} · {year} (with drop-down lists and checks)")
+                     if s == "org" else state.bi("空白（任何组织）", "Blank (any organisation)"))
+    if scope == "org":
+        st.caption(state.bi(f"下拉列表取自 {year} 年度的单位名单、指标和考评方案；日期限在本年度内，数字有范围检查。"
+                            "在 Excel、WPS 或 LibreOffice 中填写并保存后，直接在上方导入，无需改动表格。",
+                            f"The lists come from {year}'s unit list, indicators and scheme; dates are limited to the year "
+                            "and numbers to their bounds. Fill it in Excel, WPS or LibreOffice, save, and import it above as it is."))
+    base = data.connection(data.database())   # built when clicked, on a cursor of its own
+    cols = st.columns(4)
+    for i, k in enumerate(TABLES):
+        if scope == "org":
+            build = (lambda k=k: templates.template_xlsx(k, base.cursor(), org, None if k == "units" else year))
+            name = f"{TABLES[k]['file']}-{org}{'' if k == 'units' else year}.xlsx"
+        else:
+            build, name = (lambda k=k: templates.template_xlsx(k)), f"{TABLES[k]['file']}.xlsx"
+        cols[i % 4].download_button(state.bi(TABLES[k]["zh"], TABLES[k]["en"]), build, file_name=name,
+                                    key=f"tpl_{scope}_{k}", icon=":material/download:")
 
 
 def confirm_plan(plan) -> None:

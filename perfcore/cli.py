@@ -59,9 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     im.add_argument("--reinstate", action="store_true", help="confirm bringing back revoked records the file lists again")
     im.add_argument("--yes", action="store_true", help="apply without asking")
     im.add_argument("--db")
-    tp = sub.add_parser("template", help="write a blank template / 下载空白模板")
+    tp = sub.add_parser("template", help="write a template to fill in, blank or with an organisation's lists / 下载模板")
     tp.add_argument("kind", choices=list(TABLES))
-    tp.add_argument("--out", help="file to write (default: <table name>.xlsx)")
+    tp.add_argument("--org", help="an organisation: its units, indicators, rules … as drop-down lists")
+    tp.add_argument("--year", type=int, help="with --org: the year (every table but units)")
+    tp.add_argument("--out", help="file to write (default: <table name>.xlsx, or <table name>-<org><year>.xlsx)")
+    tp.add_argument("--db")
     exp = sub.add_parser("export", help="export the ranking notice or a ledger / 导出")
     exp.add_argument("what", choices=["notice", "ledger", "audit", "table"])
     exp.add_argument("--kind", choices=list(TABLES), help="with 'table': which table, in its import shape")
@@ -149,10 +152,7 @@ def run(args) -> int:
         print(f"数据库 database: {db_path(args.db)}")
         return 0
     if args.command == "template":
-        out = Path(args.out or f"{TABLES[args.kind]['file']}.xlsx")
-        out.write_bytes(export.template_xlsx(args.kind))
-        print(f"已写入 written: {out}")
-        return 0
+        return _template(args)
     con = _open_existing(args.db)
     if args.command == "audit":
         result = audit.verify(con)
@@ -312,6 +312,26 @@ def _import(con, args) -> int:
         return 0
     n = importer.apply_import(con, plan, who=args.who, why=args.why, via="cli", revoke_missing=revoke, reinstate=reinstate)
     print(f"已导入，{n} 处更改已记入操作日志。 / Imported; {n} changes recorded in the audit log.")
+    return 0
+
+
+def _template(args) -> int:
+    from .present import templates
+    stem = TABLES[args.kind]["file"]
+    if args.org is None:
+        if args.year is not None:
+            raise PerfcoreError("--year 须与 --org 一起使用 / --year goes with --org")
+        data, default = templates.template_xlsx(args.kind), f"{stem}.xlsx"
+    else:
+        con = _open_existing(args.db)
+        try:
+            data = templates.template_xlsx(args.kind, con, args.org, args.year)
+        finally:
+            con.close()
+        default = f"{stem}-{args.org}{'' if args.kind == 'units' else args.year}.xlsx"
+    out = Path(args.out or default)
+    out.write_bytes(data)
+    print(f"已写入 written: {out}")
     return 0
 
 

@@ -302,8 +302,9 @@ def test_text_that_looks_like_a_formula_stays_text(con, tmp_path):
                      who="测试")
     book = openpyxl.load_workbook(io.BytesIO(export.table_xlsx(con, "events", "示例区", 2025)))
     ws = book.active
-    header = [c.value for c in ws[1]]
-    cells = [row for row in ws.iter_rows(min_row=2) if row[header.index("说明")].value.startswith("=HYPERLINK")]
+    assert ws["A1"].value == "示例区 2025年度 扣分台账"                 # the title, then the header
+    header = [c.value for c in ws[2]]
+    cells = [row for row in ws.iter_rows(min_row=3) if (row[header.index("说明")].value or "").startswith("=HYPERLINK")]
     assert cells and cells[0][header.index("说明")].data_type == "s"
     text = export.table_csv(export.table_frame(con, "events", "示例区", 2025)).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "'+1" in text

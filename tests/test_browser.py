@@ -124,3 +124,28 @@ def test_upload_a_bad_then_a_good_workbook(page, server, tmp_path):
     settle(page)
     shoot(page, "data_log_zh")
     assert errors(page) == 0
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_data_page_offers_the_organisations_templates(page, server, tmp_path, lang):
+    import openpyxl
+    query = "&lang=English" if lang == "en" else ""
+    page.goto(f"{server}/data?org=示例区&year=2025{query}")
+    settle(page)
+    page.get_by_text("下载模板" if lang == "zh" else "Templates", exact=True).click()
+    settle(page)
+    assert page.get_by_text("示例区 · 2025 年度（含下拉列表与检查）" if lang == "zh"
+                            else "示例区 · 2025 (with drop-down lists and checks)").count() == 1
+    page.get_by_text("下载模板" if lang == "zh" else "Templates", exact=True).scroll_into_view_if_needed()
+    shoot(page, f"data_templates_{lang}")
+    with page.expect_download(timeout=60_000) as got:
+        page.get_by_role("button", name="扣分台账" if lang == "zh" else "Deduction ledger").click()
+    download = got.value
+    assert download.suggested_filename == "扣分台账-示例区2025.xlsx"
+    path = tmp_path / download.suggested_filename
+    download.save_as(str(path))
+    book = openpyxl.load_workbook(path)
+    units = next(dv for dv in book.active.data_validations.dataValidation if str(dv.sqref).startswith("C2"))
+    assert units.type == "list" and book["下拉列表"]["A1"].value == "单位"
+    assert book["下拉列表"]["A2"].value == "城东街道" and book["下拉列表"]["A42"].value is not None  # the 41 units of 2025
+    assert errors(page) == 0

@@ -133,6 +133,17 @@ def test_cli_template_and_export(tmp_path, sample_db_path):
     run("template", "evaluations", "--out", str(out))
     import openpyxl
     assert [c.value for c in openpyxl.load_workbook(out).active[1]][:4] == ["单位", "类别", "项目", "得分"]
+    # for an organisation and year: its units as a drop-down list, fed from the hidden sheet
+    mine = tmp_path / "扣分台账-示例区2025.xlsx"
+    run("template", "events", "--org", "示例区", "--year", "2025", "--out", str(mine), db=sample_db_path)
+    book = openpyxl.load_workbook(mine)
+    units = next(dv for dv in book.active.data_validations.dataValidation if str(dv.sqref).startswith("C2"))
+    assert units.type == "list" and units.formula1 == "'下拉列表'!$A$2:$A$42"          # 41 units below the list's name
+    assert book["下拉列表"]["A2"].value == "城东街道"                                  # chéng dōng first in pinyin order
+    missing = run("template", "events", "--org", "示例区", db=sample_db_path, check=False)
+    assert missing.returncode == 2 and "--year" in missing.stderr
+    unknown = run("template", "events", "--org", "不存在的区", "--year", "2025", db=sample_db_path, check=False)
+    assert unknown.returncode == 2 and "没有组织" in unknown.stderr
     pdf = tmp_path / "n.pdf"
     run("export", "notice", "--org", "示例市直机关", "--year", "2025", "--format", "pdf", "--out", str(pdf), db=sample_db_path)
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000

@@ -1,4 +1,7 @@
-"""What leaves the system: the ranking notice (排名通报) as xlsx and PDF, a unit's ledger, blank templates.
+"""What leaves the system: the ranking notice (排名通报) as xlsx and PDF, a unit's ledger, any stored table.
+
+Every workbook prints as offices print (see printable.py): A4 landscape, one page wide, title and
+header on every page, page numbers and the date in the footer. Templates to fill in are in templates.py.
 
 The PDF embeds a Chinese font from the machine (Debian's fonts-noto-cjk or fonts-wqy-*),
 so it prints the same everywhere. Text is always written as text: a name or description
@@ -8,6 +11,7 @@ importer takes off again). A notice of a year not yet published says 征求意�
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -16,39 +20,20 @@ import pandas as pd
 from ..errors import PerfcoreError
 from .i18n import label
 from ..engine.results import YearScore
+from ..engine.scheme import MODES
 from ..ingest.tables import TABLES
 from ..ingest.workbook import FORMULA_PREFIXES
+from ..vocab import MITIGATION_WORDS
 from ..engine.trace import explain
+from .printable import print_setup, table_sheet
 
 DRAFT = {"zh": "（征求意见稿）", "en": " (draft)"}
+# an indicator's scoring mode in the office's words: the scheme's first Chinese word for each (扣分制, 累加制, 直接评分)
+MODE_WORDS: dict[str, str] = {}
+for _word, _mode in MODES.items():
+    if not _word.isascii():
+        MODE_WORDS.setdefault(_mode, _word)
 
-
-def write_cell(ws, row: int, column: int, value):
-    """Put a value in a cell; text stays text even when it looks like a formula."""
-    if isinstance(value, float) and value != value:
-        value = None
-    cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-    return cell
-
-
-def write_frame(ws, frame: pd.DataFrame, start_row: int = 1, header: bool = True) -> int:
-    """Write a frame's header and rows from `start_row`; returns the next free row."""
-    row = start_row
-    if header:
-        for j, name in enumerate(frame.columns, start=1):
-            write_cell(ws, row, j, str(name))
-        row += 1
-    for values in frame.itertuples(index=False):
-        for j, v in enumerate(values, start=1):
-            if hasattr(v, "item"):
-                v = v.item()
-            if v is pd.NaT or v is pd.NA:
-                v = None
-            write_cell(ws, row, j, v)
-        row += 1
-    return row
 
 FONT_CANDIDATES = [("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),   # the Simplified Chinese face
                    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
@@ -88,36 +73,21 @@ def _title(year: YearScore, lang: str, draft: bool = False) -> str:
 
 
 def notice_xlsx(year: YearScore, lang: str = "zh", published: str | None = None) -> bytes:
-    """The notice as a workbook: a title row, the table with fixed header, number formats to two decimals.
+    """The notice as a workbook that prints on A4 landscape, every column on the page: the title merged
+    across the table, the issuer's line, the header repeated on every page, page numbers and the date below.
 
-    `published` is the publication stamp; without one the notice is a draft (征求意见稿).
+    `published` is the publication stamp; without one the notice is a draft (征求意见稿) in title and footer.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     frame = notice_frame(year, lang)
+    title = _title(year, lang, draft=published is None)
     wb = Workbook()
     ws = wb.active
     ws.title = "排名通报" if lang == "zh" else "Ranking notice"
-    write_cell(ws, 1, 1, _title(year, lang, draft=published is None))
-    write_cell(ws, 2, 1, f"{year.scheme.issuer} {year.scheme.document_no}" + (f"  {published}" if published else ""))
-    write_frame(ws, frame, start_row=3)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(frame.columns))
-    ws["A1"].font = Font(size=14, bold=True)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    thin = Side(style="thin", color="BBBBBB")
-    for cell in ws[3]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="0072B2")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for row in ws.iter_rows(min_row=4):
-        for cell in row:
-            cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
-            if isinstance(cell.value, float):
-                cell.number_format = "0.00"
-    for i, col in enumerate(frame.columns, start=1):
-        width = max([len(str(col))] + [len(str(v)) for v in frame[col]]) * 1.8 + 2
-        ws.column_dimensions[ws.cell(row=3, column=i).column_letter].width = min(max(width, 8), 28)
-    ws.freeze_panes = "A4"
+    subtitle = f"{year.scheme.issuer} {year.scheme.document_no}" + (f"  {published}" if published else "")
+    centred = {"系列", "名次", "等次", "上年名次", "升降", "Series", "Rank", "Grade", "Last year", "Movement"}
+    header_row = table_sheet(ws, frame, title, subtitle, centred=centred)
+    print_setup(ws, header_row, footer=title, lang=lang)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -169,43 +139,13 @@ def ledger_xlsx(con, org: str, year: int, unit: str, lang: str = "zh") -> bytes:
             "multiplier": "倍数", "mitigation_factor": "减免系数", "contribution": "实扣（实加）", "evidence": "证据文号",
             "status": "状态", "description": "说明", "note": "计分说明", "event_id": "编号"}
     frame = lines[list(cols)].rename(columns=cols)
-    frame["日期"] = pd.to_datetime(frame["日期"]).dt.strftime("%Y-%m-%d")
+    frame["日期"] = pd.to_datetime(frame["日期"]).dt.date
     from openpyxl import Workbook
     wb = Workbook()
     ws = wb.active
     ws.title = "扣分台账"
-    write_cell(ws, 1, 1, f"{org} {year}年度 {unit} 扣分台账")
-    write_frame(ws, frame, start_row=2)
-    ws.freeze_panes = "A3"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def template_xlsx(kind: str) -> bytes:
-    """A blank workbook for one of the offices' tables, with a sheet that explains each column."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    if kind not in TABLES:
-        raise PerfcoreError(f"没有这种表：{kind}（可用：{'、'.join(TABLES)}） / no such table: {kind}")
-    spec = TABLES[kind]
-    wb = Workbook()
-    ws = wb.active
-    ws.title = spec["zh"]
-    ws.append([c.zh for c in spec["columns"]])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DCE9F5")
-        ws.column_dimensions[cell.column_letter].width = max(12, len(cell.value) * 2.2)
-    ws.freeze_panes = "A2"
-    help_ws = wb.create_sheet("说明 Notes")
-    help_ws.append(["列名", "Column", "必填 Required", "类型 Type", "其他可用列名 Also accepted"])
-    types = {"text": "文字 text", "number": "数字 number", "int": "整数 whole number", "date": "日期 date (2025-03-31)",
-             "bool": "是/否 yes/no"}
-    for c in spec["columns"]:
-        help_ws.append([c.zh, c.en, "是 yes" if c.required else "", types[c.kind], "、".join(c.aliases)])
-    for col in "ABCDE":
-        help_ws.column_dimensions[col].width = 24
+    title = f"{org} {year}年度 {unit} 扣分台账"
+    print_setup(ws, table_sheet(ws, frame, title), footer=title, lang=lang)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -237,10 +177,9 @@ def table_frame(con, kind: str, org: str, year: int | None) -> pd.DataFrame:
                              for c, p in zip(frame["category"], frame["category_points"])]
         frame["first_level"] = [f"{c}（{p:g}分）" if c and p == p and p is not None else c
                                 for c, p in zip(frame["first_level"], frame["first_level_points"])]
-        modes = {"deduct_from_full": "扣分制", "cumulative": "累加制", "direct": "直接评分"}
-        frame["mode"] = frame["mode"].map(modes)
+        frame["mode"] = frame["mode"].map(MODE_WORDS)
     if kind == "events":
-        frame["mitigation_mode"] = frame["mitigation_mode"].map({"exempt": "免予", "reduce": "减轻"})
+        frame["mitigation_mode"] = frame["mitigation_mode"].map(MITIGATION_WORDS)
     out = pd.DataFrame({c.zh: frame[c.key] if c.key in frame else None for c in spec["columns"]})
     for c in spec["columns"]:
         if c.kind == "date":
@@ -253,12 +192,18 @@ def table_frame(con, kind: str, org: str, year: int | None) -> pd.DataFrame:
 
 
 def table_xlsx(con, kind: str, org: str, year: int | None) -> bytes:
-    """The stored table as a workbook in its import shape."""
+    """The stored table as a workbook in its import shape, under a title, ready to print (dates as dates)."""
     from openpyxl import Workbook
+    spec = TABLES[kind]
+    frame = table_frame(con, kind, org, year)
+    for c in spec["columns"]:
+        if c.kind == "date":
+            frame[c.zh] = [None if v is None or v != v else dt.date.fromisoformat(v) for v in frame[c.zh]]
     wb = Workbook()
     ws = wb.active
-    ws.title = TABLES[kind]["zh"]
-    write_frame(ws, table_frame(con, kind, org, year))
+    ws.title = spec["zh"]
+    title = f"{org} {spec['zh']}" if year is None else f"{org} {year}年度 {spec['zh']}"
+    print_setup(ws, table_sheet(ws, frame, title), footer=title)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
