@@ -138,6 +138,13 @@ for key, name in components:
     config[key] = st.column_config.NumberColumn(name, format="%.2f")
 st.caption(state.bi(f"共 {len(display)} 个单位。点击一行左侧的方框，查看该单位画像。",
                     f"{len(display)} units. Tick a row to open the unit's profile."))
+if data.results_visibility(org, year) == "all":
+    n1, n2, _ = st.columns([1, 1, 3])
+    draft = "" if published is not None else state.bi("（征求意见稿）", " (draft)")
+    n1.download_button(state.bi("排名通报（Excel）", "Ranking notice (Excel)") + draft, lambda: data.notice(org, year, "xlsx", lang),
+                       file_name=f"{org}{year}年度排名通报.xlsx", key="rank_notice_xlsx", icon=":material/table_view:")
+    n2.download_button(state.bi("排名通报（PDF）", "Ranking notice (PDF)") + draft, lambda: data.notice(org, year, "pdf", lang),
+                       file_name=f"{org}{year}年度排名通报.pdf", key="rank_notice_pdf", icon=":material/picture_as_pdf:")
 event = st.dataframe(display, hide_index=True, width="stretch", height=min(38 * len(display) + 40, 760),
                      column_config=config, on_select="rerun", selection_mode="single-row", key="league")
 if event.selection.rows:

@@ -93,6 +93,9 @@ else:
         "count": st.column_config.NumberColumn(state.bi("次数", "Count"), format="%g"),
         "contribution": st.column_config.NumberColumn(state.tr("amount"), format="%+.2f"),
         "status": state.tr("status"), "evidence": state.bi("证据文号", "Evidence")})
+    st.download_button(state.bi("下载本单位扣分台账（Excel）", "Download this unit's ledger (Excel)"),
+                       lambda: data.ledger_xlsx(org, year, unit, lang), file_name=f"{org}{year}-{unit}扣分台账.xlsx",
+                       key="unit_ledger_xlsx", icon=":material/download:")
     targets = [t for t in comparison["target"].tolist() + [p.name for p in scored.scheme.pools] if t in set(events["target"])]
     c1, c2 = st.columns([2, 1])
     chosen = c1.selectbox(state.bi("查看某一指标的扣分明细", "See one indicator's records"), targets, key="drill_target")

@@ -93,8 +93,18 @@ def simulator():
                     amounts.pop(chosen_rule, None)
                 if amounts:
                     st.caption(state.md("；".join(f"{k}: {v:g}" for k, v in amounts.items())))
-        # records switched off (an appeal upheld): chosen per unit, kept across units
+        # records switched off (an appeal that succeeds): chosen per unit, kept across units
         off_all = set(st.session_state.setdefault("events_off_all", list(spec["events_off"])))
+        pending = sorted(set(data.appeals(org, year, open_only=True)["event_id"]))
+        if pending:
+            def all_pending_succeed():
+                st.session_state["events_off_all"] = sorted(set(st.session_state.get("events_off_all", [])) | set(pending))
+                for k in [k for k in st.session_state if str(k).startswith("off_in_")]:
+                    del st.session_state[k]
+            st.button(state.bi(f"假如 {len(pending)} 项待处理申诉全部成立", f"If the {len(pending)} pending appeals all succeed"),
+                      key="pending_appeals", icon=":material/gavel:", on_click=all_pending_succeed,
+                      help=state.bi("不计入申诉中的记录：" + state.md("、".join(pending)),
+                                        "Switches off the records under appeal: " + state.md(", ".join(pending))))
         off_unit = st.selectbox(state.bi("不计入的记录（模拟申诉成功）：先选单位", "Records switched off (an appeal upheld): choose a unit"),
                                 sort_names(scored.units["unit"]), key="off_unit")
         own = data.unit_ledger(org, year, off_unit)

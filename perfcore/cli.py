@@ -133,13 +133,13 @@ def _open_existing(path):
 
 def run(args) -> int:
     if args.command == "init":
-        from .ingest.sources import load_demo_accounts, read_source, write
+        from .ingest.sources import load_demo, read_source, write
         orgs = read_source(Path(args.source))
         con = connect(args.db)
         replaced = write(con, orgs, who=os.environ.get("PERFCORE_USER") or getpass.getuser(), via="cli", replace=args.replace)
-        made = load_demo_accounts(con, Path(args.source))
+        made = load_demo(con, Path(args.source))
         if made:
-            print(f"演示账号 demo accounts: {'、'.join(made)}（见 {Path(args.source) / 'demo_accounts.toml'}）")
+            print(f"演示账号 demo accounts: {'、'.join(made)}（见 {Path(args.source) / 'demo.toml'}）")
         for data in orgs:
             ys = results_mod.years(con, data.org)
             print(f"已载入 loaded: {data.org} ({ys[0]}–{ys[-1]})")

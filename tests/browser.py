@@ -128,5 +128,5 @@ def sign_in(page, url: str, name: str, password: str, english: bool = False) -> 
 
 
 def sign_in_as(page, url: str, role: str, english: bool = False) -> None:
-    """Sign in with the sample's demo account of a role (data/demo_accounts.toml)."""
+    """Sign in with the sample's demo account of a role (data/demo.toml)."""
     sign_in(page, url, *DEMO[role], english=english)

@@ -93,13 +93,19 @@ def test_a_unit_sees_only_itself_whatever_the_url_says(page, server):
     shoot(page, "unit_account_deductions_zh")
 
 
+def test_the_office_opens_a_year_for_feedback(page, server):
+    sign_in_as(page, f"{server.url}/appeals?org=示例市妇联&year=2025", "office")
+    assert page.locator("h1").first.inner_text() == "2025年度反馈与申诉"
+    page.get_by_role("button", name="开放反馈").click()
+    settle(page)
+    assert "已开放反馈" in _message(page) and errors(page) == 0
+    shoot(page, "appeals_window_zh")
+
+
 def test_an_appeal_from_the_unit_to_the_office_s_decision(browser, server, db):
     office = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
     sign_in_as(office, f"{server.url}/appeals?org=示例区&year=2025", "office")
-    assert office.locator("h1").first.inner_text() == "2025年度反馈与申诉"
-    office.get_by_role("button", name="开放反馈").click()
-    settle(office)
-    assert "已开放反馈" in _message(office)
+    assert "反馈期开放中" in _message(office)          # the sample opens 示例区 2025 for feedback (data/demo.toml)
 
     unit = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
     sign_in_as(unit, f"{server.url}/?org=示例区&year=2025", "unit")
@@ -149,8 +155,9 @@ def test_an_appeal_from_the_unit_to_the_office_s_decision(browser, server, db):
         assert composite == pytest.approx(918.96)
         steps = con.execute("SELECT action, who FROM audit_log WHERE org = '示例区' AND year = 2025 AND action NOT IN ('init') "
                             "AND entity <> 'account' ORDER BY id").fetchall()
-        assert steps == [("feedback-open", "效能办"), ("appeal", "区委编办"), ("appeal-file", "区委编办"),
-                         ("appeal-revoked", "效能办"), ("appeal-decide", "效能办")]
+        assert steps[-4:] == [("appeal", "区委编办"), ("appeal-file", "区委编办"), ("appeal-revoked", "效能办"),
+                              ("appeal-decide", "效能办")]
+        assert steps[:-4] == [("feedback-open", "效能办")]       # the sample's own, and nothing else in between
         versions = con.execute("SELECT count(*) FROM event_versions WHERE org='示例区' AND year=2025 AND event_id='2025-0083'"
                                ).fetchone()[0]
         assert versions == 2          # as recorded, and while under appeal

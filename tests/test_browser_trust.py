@@ -39,7 +39,7 @@ def db(sample_db_path, tmp_path):
 def _actions(db) -> list[tuple]:
     con = perfcore.connect(db)
     try:
-        return con.execute("SELECT action, who, entity_id FROM audit_log WHERE action <> 'init' AND entity <> 'account' "
+        return con.execute("SELECT action, who, entity_id FROM audit_log WHERE action <> 'init' AND via <> 'init' "
                            "ORDER BY id").fetchall()
     finally:
         con.close()

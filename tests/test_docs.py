@@ -60,10 +60,14 @@ def test_every_documented_command_is_accepted_by_the_parser():
 
 
 def test_the_documented_library_calls_run(db_copy):
-    code = _blocks("cli.md", "python")[0].replace('"data/perfcore.duckdb"', repr(str(db_copy)))
+    blocks = _blocks("cli.md", "python")
+    assert len(blocks) >= 2
     scope: dict = {}
-    exec(compile(code, "docs/cli.md", "exec"), scope)
+    for code in blocks:                  # one after another, as a reader would run them
+        exec(compile(code.replace('"data/perfcore.duckdb"', repr(str(db_copy))), "docs/cli.md", "exec"), scope)
     con = scope["con"]
     assert con.execute("SELECT status FROM events WHERE org='示例区' AND year=2025 AND event_id='2025-0083'"
                        ).fetchone()[0] == "已撤销"
     assert scope["sim"].run(weights={"indicator": 0.5, "public": 0.5})["composite"].notna().all()
+    assert con.execute("SELECT decision, decided_by FROM appeals WHERE event_id = 'F2025-030'").fetchone() == ("upheld", "王某")
+    assert set(scope["visible"].ledger(con, scope["me"], "示例市妇联", 2025)["unit"]) == {"权益部"}

@@ -33,7 +33,7 @@ def test_add_edit_revoke_with_versions_and_audit(con):
     versions = ledger.versions(con, "测试单位", 2025, "2025-M0001")
     assert versions["source_level"].tolist() == ["市", "区", "区"] and versions["status"].tolist()[-1] == "已撤销"
     log = audit.audit_log(con, org="测试单位")
-    log = log[(log["action"] != "init") & (log["entity"] != "account")]   # not the demo accounts
+    log = log[(log["action"] != "init") & (log["via"] != "init")]   # not the sample's demo set-up
     assert log["action"].tolist() == ["revoke", "edit", "add"]
     assert log["who"].tolist() == ["李某", "王某", "王某"] and log["why"].tolist()[:2] == ["申诉成立", "核实为区级发现"]
     assert '"source_level": "市"' in log.iloc[1]["before_json"] and '"source_level": "区"' in log.iloc[1]["after_json"]

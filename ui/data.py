@@ -53,7 +53,7 @@ def connection(db: str):
     with _BUILD_LOCK:
         if storage.is_empty(con):
             sources.write(con, sources.read_source(storage.DEFAULT_SOURCE), who="system", via="first start")
-            sources.load_demo_accounts(con, storage.DEFAULT_SOURCE)
+            sources.load_demo(con, storage.DEFAULT_SOURCE)
     return con
 
 
@@ -359,3 +359,11 @@ def self_assessments(org: str, year: int) -> pd.DataFrame:
 
 def feedback_history(org: str, year: int) -> pd.DataFrame:
     return feedback.history(cursor(), org, year)
+
+
+def notice(org: str, year: int, kind: str, lang: str) -> bytes:
+    """The ranking notice (xlsx or pdf) as published (a draft before), for an account that sees the whole ranking;
+    built when downloaded, on a cursor of its own."""
+    cur = connection(database()).cursor()
+    shown, frozen = publish.official(cur, org, year, _year(version(), org, year))
+    return visible.notice(cur, account(), shown, lang, kind, publish.stamp(frozen, lang))

@@ -356,29 +356,30 @@ def _archive(con, org: str, who: str, now) -> tuple[dict, int]:
 
 
 def load_source(con, source: Path, who: str = "system", via: str = "init", replace: bool = False) -> list[str]:
-    """Validate a whole source folder, then write it (and its demo accounts, if it has any).
+    """Validate a whole source folder, then write it (and set up its demo, if it has one).
     Returns the organisations loaded."""
     orgs = read_source(source)
     write(con, orgs, who, via, replace)
-    load_demo_accounts(con, Path(source))
+    load_demo(con, Path(source))
     return [o.org for o in orgs]
 
 
-DEMO_ACCOUNTS = "demo_accounts.toml"
+DEMO = "demo.toml"
 
 
-def load_demo_accounts(con, source: Path) -> list[str]:
-    """The sample's demo accounts (`demo_accounts.toml` beside the organisations' folders), created
-    where no account of that name exists yet; the database then notes that it holds demo accounts,
-    so the sign-in screen lists them. Returns the names created."""
-    path = Path(source) / DEMO_ACCOUNTS
+def load_demo(con, source: Path) -> list[str]:
+    """Set up a sample for trying out (`demo.toml` beside the organisations' folders): its demo
+    accounts (where no account of that name exists yet, listed on the sign-in screen), the years
+    it says are published and a year open for feedback. Returns the accounts created."""
+    path = Path(source) / DEMO
     if not path.exists():
         return []
     from ..store import accounts
+    from ..access import operator
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(str(path), None, None, None, f"演示账号文件无法读取：{exc}", f"cannot read the demo accounts: {exc}")])
+        raise InputError([Problem(str(path), None, None, None, f"演示设置文件无法读取：{exc}", f"cannot read the demo set-up: {exc}")])
     made = []
     for entry in doc.get("account", []):
         if accounts.exists(con, entry.get("name", "")):
@@ -387,4 +388,15 @@ def load_demo_accounts(con, source: Path) -> list[str]:
                         unit=entry.get("unit"), collector=entry.get("collector"), email=entry.get("email"), via="init")
         con.execute("INSERT OR IGNORE INTO demo_accounts VALUES (?, ?)", [entry["name"], entry.get("password", "")])
         made.append(entry["name"])
+    from ..workflow import feedback, publish
+    office = operator(next((a["name"] for a in doc.get("account", []) if a.get("role") == "office"), "system"))
+    for entry in doc.get("published", []):
+        for year in entry.get("years", []):
+            if publish.latest(con, entry["org"], int(year)) is None:
+                publish.publish(con, entry["org"], int(year), office, "示例数据 / sample data", via="init")
+    for entry in doc.get("feedback", []):
+        org, year = entry["org"], int(entry["year"])
+        if publish.latest(con, org, year) is None and feedback.current(con, org, year) is None:
+            feedback.open_window(con, org, year, dt.date.today() + dt.timedelta(days=int(entry.get("days", 14))), office,
+                                 "示例数据 / sample data", via="init")
     return made

@@ -2,8 +2,11 @@
 
 The log is tamper-evident: every row carries the SHA-256 of its own content chained to the
 row before it (`prev_hash` → `row_hash`), so editing, deleting or inserting a row anywhere
-breaks the chain at that row, and `verify` says where. The head hash (the last row's) is
-stored with each publication, so cutting rows off the end before a publication shows too.
+breaks the chain at that row, and `verify` says where. Each publication stores the head hash
+as it stood with the publication's own row, so cutting rows off the end back past a
+publication shows too. What the chain cannot show is someone who can write the database file
+recomputing every hash after their change: keep the head `verify` prints (or a copy of the
+file) outside the database to compare against.
 """
 from __future__ import annotations
 
@@ -119,6 +122,14 @@ def verify(con) -> dict:
             return {"ok": False, "rows": len(frame), "legacy": legacy, "broken_at": int(r["id"]), "head": None,
                     "reason": "内容被修改：该行内容与其哈希不符 / content changed: this row does not match its hash"}
         prev = r["row_hash"]
+    hashes = set(frame["row_hash"].dropna())
+    for org, year, when, anchor in con.execute("SELECT org, year, published_at, audit_head FROM publications "
+                                                "WHERE audit_head IS NOT NULL ORDER BY published_at").fetchall():
+        if anchor not in hashes:
+            return {"ok": False, "rows": len(frame), "legacy": legacy, "broken_at": None, "head": None,
+                    "reason": f"{org} {year} 年度于 {when:%Y-%m-%d %H:%M} 发布时的日志链头不在日志中：其后的记录被删除或改动"
+                              f" / the head the log had when {org} {year} was published ({when:%Y-%m-%d %H:%M}) is missing: "
+                              "rows after it were deleted or changed"}
     return {"ok": True, "rows": len(frame), "legacy": legacy, "broken_at": None, "head": prev, "reason": ""}
 
 

@@ -57,14 +57,15 @@ def publish(con, org: str, year: int, who, note: str | None = None, via: str = "
                                 f"{before['published_by']}; publishing again needs a reason")
         data = json.dumps(snapshot(con, org, year), ensure_ascii=False, default=str)
         now = dt.datetime.now()
-        con.execute("INSERT INTO publications (org, year, published_at, published_by, note, scheme_toml, results_json, "
-                    "fingerprint, data_json, reason, audit_head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [org, year, now, who, note, scored.scheme.text, text, fingerprint, data, reason, audit_head(con)])
+        feedback.close_open(con, org, year, who, via, "发布结果时结束反馈 / closed by publishing")
         audit(con, who, "republish" if before is not None else "publish", org, year, "year", str(year),
               None if before is None else {"published_at": str(before["published_at"]), "fingerprint": before["fingerprint"],
                                            "units": len(before["results"])},
               {"published_at": str(now), "fingerprint": fingerprint, "units": len(frame)}, reason or note, via)
-        feedback.close_open(con, org, year, who, via, "发布结果时结束反馈 / closed by publishing")
+        # the publication keeps the audit log's head as it stands with its own row: rows cut off after it show
+        con.execute("INSERT INTO publications (org, year, published_at, published_by, note, scheme_toml, results_json, "
+                    "fingerprint, data_json, reason, audit_head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [org, year, now, who, note, scored.scheme.text, text, fingerprint, data, reason, audit_head(con)])
     return latest(con, org, year)
 
 
