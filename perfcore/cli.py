@@ -357,7 +357,7 @@ def _export(con, args) -> int:
             if args.format == "pdf":
                 data, suffix = export.notice_pdf(year, args.lang, stamp), "pdf"
             elif args.format == "csv":
-                data, suffix = export.table_csv(export.notice_frame(year, args.lang)), "csv"
+                data, suffix = export.notice_csv(year, args.lang, stamp), "csv"
             else:
                 data, suffix = export.notice_xlsx(year, args.lang, stamp), "xlsx"
         else:

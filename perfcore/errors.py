@@ -58,6 +58,30 @@ def _short(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[:limit] + "…"
 
 
+def coalesce(problems: list[Problem], at_least: int = 3) -> list[Problem]:
+    """One fault reported once: problems that differ only by row (the same file, sheet, column, value
+    and message — a unit missing from the unit list, met on 265 ledger rows) become one problem
+    at the first row, naming how many rows and which."""
+    groups: dict[tuple, list[Problem]] = {}
+    for p in problems:
+        groups.setdefault((p.file, p.sheet, p.column, p.value, p.zh, p.en), []).append(p)
+    out, done = [], set()
+    for p in problems:
+        key = (p.file, p.sheet, p.column, p.value, p.zh, p.en)
+        same = groups[key]
+        if len(same) < at_least or p.row is None:
+            out.append(p)
+            continue
+        if key in done:
+            continue
+        done.add(key)
+        rows = sorted({q.row for q in same if q.row is not None})
+        shown = "、".join(str(r) for r in rows[:8]) + ("…" if len(rows) > 8 else "")
+        out.append(Problem(p.file, rows[0], p.column, p.value, f"{p.zh}（共 {len(rows)} 行：第 {shown} 行）",
+                           f"{p.en} ({len(rows)} rows: {shown.replace('、', ', ')})", p.sheet))
+    return out
+
+
 def problems_frame(problems: list[Problem], lang: str = "zh"):
     """Problems as a table for a screen: sheet, row, column, value, and the message in one language."""
     import pandas as pd

@@ -88,7 +88,7 @@ def test_formula_without_a_saved_value(con, tmp_path):
     ws.append(GOOD_ROW.split(","))
     ws["H2"] = "=1+1"          # openpyxl saves no computed value, as a program that never recalculated
     wb.save(path)
-    p = one(refused(con, path), "H", 2)
+    p = one(refused(con, path), "次数", 2)             # column H, named by its header
     assert "公式" in p.zh and "formula" in p.en and p.sheet == ws.title
 
 
@@ -121,7 +121,7 @@ def test_row_longer_than_its_header(con, tmp_path):
 
 def test_a_one_megabyte_cell(con, tmp_path):
     p = one(refused(con, csv_file(tmp_path / "扣分台账.csv", [LEDGER_HEADER, GOOD_ROW[:-2] + "x" * 1_000_000])))
-    assert "过长" in p.zh and p.row == 2
+    assert "过长" in p.zh and p.row == 2 and p.column == LEDGER_HEADER.split(",")[-1]   # the last column
 
 
 def test_a_gbk_csv_is_read_correctly(con, tmp_path):
@@ -178,7 +178,34 @@ def test_a_zip_bomb_is_refused_before_parsing(con, tmp_path):
         z.writestr("xl/media/padding.bin", b"\0" * (80 * 1024 * 1024))
     assert path.stat().st_size < 1_000_000
     p = one(refused(con, path))
-    assert "解压后过大" in p.zh and "expands" in p.en
+    assert "解压后超过 64 MB" in p.zh and "expands to more than" in p.en
+
+
+def test_a_zip_that_lies_about_its_sizes_is_refused_without_inflating_it(con, tmp_path):
+    """A part that declares 5,000 bytes but inflates to 200 MB: the declared sizes are not believed."""
+    import struct
+    path = tmp_path / "扣分台账.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(LEDGER_HEADER.split(","))
+    wb.save(path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/media/padding.bin", b"\0" * (200 * 1024 * 1024))
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("xl/media/padding.bin")
+    # patch the uncompressed size in the local header (offset 22) and in the central directory entry (offset 24)
+    struct.pack_into("<I", data, info.header_offset + 22, 5000)
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", data, at + 28)
+        if bytes(data[at + 46:at + 46 + name_len]) == b"xl/media/padding.bin":
+            struct.pack_into("<I", data, at + 24, 5000)
+        at = data.find(b"PK\x01\x02", at + 46)
+    path.write_bytes(bytes(data))
+    with zipfile.ZipFile(path) as z:
+        assert sum(i.file_size for i in z.infolist()) < 1_000_000          # what the file claims
+    p = one(refused(con, path))
+    assert "解压后超过 64 MB" in p.zh
 
 
 def test_a_file_over_the_size_limit(con, tmp_path):
@@ -277,6 +304,20 @@ def test_one_fault_in_the_unit_list_is_reported_once(tmp_path):
         from perfcore.ingest.sources import read_source
         read_source(src)
     assert len(exc.value.problems) == 1 and exc.value.problems[0].column == "起始年度"
+
+
+def test_a_unit_renamed_in_the_list_is_one_problem_not_one_per_record(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "data" / "示例区", src / "示例区")
+    path = src / "示例区" / "单位名单.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig").replace("区委办,", "区委办公室,", 1), encoding="utf-8-sig")
+    with pytest.raises(InputError) as exc:
+        from perfcore.ingest.sources import read_source
+        read_source(src)
+    about = [p for p in exc.value.problems if p.value == "区委办"]
+    ledger_rows = [p for p in about if p.file.endswith("2025/扣分台账.csv")]
+    assert len(ledger_rows) == 1 and "共 " in ledger_rows[0].zh and "rows:" in ledger_rows[0].en
+    assert len(exc.value.problems) < 40                 # one per table and year at most, not one per record
 
 
 def test_importing_a_unit_list_applies_the_init_checks(con, tmp_path):

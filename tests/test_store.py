@@ -226,6 +226,13 @@ def test_an_unpublished_notice_is_a_draft(con):
     assert pub is None
     book = openpyxl.load_workbook(io.BytesIO(export.notice_xlsx(shown, "zh", None)))
     assert book.active["A1"].value.endswith("（征求意见稿）")
+    lines = export.notice_csv(shown, "zh", None).decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("发布状态,") and all(line.startswith("征求意见稿,") for line in lines[1:])
+    publish.publish(con, "示例区", 2025, who="办公室")
+    shown, pub = publish.official(con, "示例区", 2025)
+    stamp = publish.stamp(pub, "zh")
+    lines = export.notice_csv(shown, "zh", stamp).decode("utf-8-sig").splitlines()
+    assert all(line.startswith(stamp + ",") and "征求意见稿" not in line for line in lines[1:])
 
 
 def test_publishing_again_needs_a_reason_and_keeps_the_first(con):

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from ..access import actor, check_import
-from ..errors import Collector, InputError, PerfcoreError, Problem
+from ..errors import Collector, InputError, PerfcoreError, Problem, coalesce
 from ..store import versions
 from ..store.audit import append as append_audit
 from ..store.audit import entry, jsonable
@@ -235,7 +235,7 @@ def _plan_rows(con, plan: ImportPlan, rows: list, cell_problems: list, period: s
         ctx = ledger.year_context(con, org, year)
         good, found = check_rows(kind, rows, ctx, label, plan.sheet, cell_problems, others=kept)
         cell_problems = []
-    plan.problems = sorted(header_problems + list(cell_problems) + found, key=lambda p: (p.row or 0))
+    plan.problems = coalesce(sorted(header_problems + list(cell_problems) + found, key=lambda p: (p.row or 0)))
     if plan.problems:
         return
     plan.rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in good]

@@ -23,7 +23,7 @@ import json
 import tomllib
 
 from ..engine import scheme as scheme_mod
-from ..errors import Collector, InputError, PerfcoreError, Problem
+from ..errors import Collector, InputError, PerfcoreError, Problem, coalesce
 from ..store.audit import audit
 from ..store.connection import DATA_TABLES, VERSIONED_TABLES, transaction
 from .checks import CHECKS, YearContext, check_rows, check_unit_list
@@ -283,7 +283,7 @@ def read_source(source: Path) -> list[OrgData]:
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
-        raise InputError(problems)
+        raise InputError(coalesce(problems))
     return orgs
 
 
@@ -326,7 +326,7 @@ def write(con, orgs: list[OrgData], who: str = "system", via: str = "init", repl
                 if table in VERSIONED_TABLES:
                     frame = frame.assign(retired=False, changed_at=now, changed_by=who)
                 if table == "events":
-                    frame["carried_over"] = frame["carried_over"].fillna(False).astype(bool)
+                    frame["carried_over"] = frame["carried_over"].map(lambda v: bool(v) if v == v and v is not None else False)
                 con.register("_incoming", frame)
                 con.execute(f"INSERT INTO {table} SELECT * FROM _incoming")
                 con.unregister("_incoming")

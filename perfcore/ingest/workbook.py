@@ -69,6 +69,11 @@ def unescape(text: str) -> str:
     return text
 
 
+# A cell longer than MAX_CELL_CHARS is refused later, by its row and column name; the csv module's
+# own limit (128 K) would stop reading first, without the column.
+csv.field_size_limit(MAX_FILE_BYTES)
+
+
 def _csv_grid(path: Path, label: str) -> Grid:
     data = path.read_bytes()
     notes = []
@@ -128,6 +133,51 @@ def _cell_text(value, number_format) -> str:
     return str(value)
 
 
+def _unpacked_size(path: Path, archive: zipfile.ZipFile, limit: int) -> int:
+    """How large the workbook's parts really are once inflated, counted by inflating them in small
+    steps and stopping past `limit`. The sizes a zip file declares are not trusted: a crafted file
+    can declare 5 KB for a part that inflates to gigabytes (and Python's zipfile would inflate it)."""
+    import struct
+    import zlib
+    total = 0
+    with open(path, "rb") as f:
+        for info in archive.infolist():
+            f.seek(info.header_offset)
+            header = f.read(30)
+            if len(header) < 30 or header[:4] != b"PK\x03\x04":
+                raise zipfile.BadZipFile("bad local header")
+            name_len, extra_len = struct.unpack("<HH", header[26:30])
+            f.seek(info.header_offset + 30 + name_len + extra_len)
+            if info.compress_type == zipfile.ZIP_STORED:
+                total += info.compress_size
+            elif info.compress_type == zipfile.ZIP_DEFLATED:
+                inflate, left = zlib.decompressobj(-15), info.compress_size
+                while left > 0 and total <= limit:
+                    chunk = f.read(min(1 << 16, left))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+                    data = chunk
+                    while data and total <= limit:
+                        total += len(inflate.decompress(data, 1 << 20))
+                        data = inflate.unconsumed_tail
+            else:
+                raise zipfile.BadZipFile("unsupported compression")
+            if total > limit:
+                return total
+    return total
+
+
+def _column_name(rows: list, row: int, column: int) -> str | None:
+    """The header above a cell (1-based): the first row above it that names this column and at least
+    one other, as a table's header row does; None if there is none."""
+    for cells in rows[:row - 1]:
+        filled = sum(1 for x in cells if (x or "").strip())
+        if column <= len(cells) and (cells[column - 1] or "").strip() and filled >= 2:
+            return cells[column - 1].strip()
+    return None
+
+
 def _workbook_grid(path: Path, label: str) -> Grid:
     import openpyxl
     from openpyxl.utils import get_column_letter, range_boundaries
@@ -136,10 +186,11 @@ def _workbook_grid(path: Path, label: str) -> Grid:
                        "cannot be opened as an Excel workbook (damaged, or not an .xlsx)")
     try:
         with zipfile.ZipFile(path) as archive:
-            unpacked = sum(i.file_size for i in archive.infolist())
+            unpacked = _unpacked_size(path, archive, MAX_UNCOMPRESSED_BYTES)
             if unpacked > MAX_UNCOMPRESSED_BYTES:
-                raise _problem(label, f"工作簿解压后过大（{unpacked / 1048576:.0f} MB，上限 {MAX_UNCOMPRESSED_BYTES // 1048576} MB）",
-                               f"the workbook expands to {unpacked / 1048576:.0f} MB (limit {MAX_UNCOMPRESSED_BYTES // 1048576} MB)")
+                raise _problem(label, f"工作簿解压后超过 {MAX_UNCOMPRESSED_BYTES // 1048576} MB 的上限（是否为异常文件？）",
+                               f"the workbook expands to more than the {MAX_UNCOMPRESSED_BYTES // 1048576} MB limit "
+                               "(a malformed file?)")
             sheet_name, part = _first_sheet(archive)
             xml = archive.read(part)
     except InputError:
@@ -183,7 +234,8 @@ def _workbook_grid(path: Path, label: str) -> Grid:
                     value = cell.value
                     if isinstance(value, str) and value.startswith("=") and r <= len(rows) and \
                             (c > len(rows[r - 1]) or rows[r - 1][c - 1] == ""):
-                        problems.add(r, get_column_letter(c), value, "公式没有保存计算结果（请在表格软件中打开并保存一次，或填写数值）",
+                        problems.add(r, _column_name(rows, r, c) or get_column_letter(c), value,
+                                     "公式没有保存计算结果（请在表格软件中打开并保存一次，或填写数值）",
                                      "a formula with no saved result (open and save the file in its spreadsheet program, "
                                      "or type the value)")
         finally:

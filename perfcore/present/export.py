@@ -93,6 +93,15 @@ def notice_xlsx(year: YearScore, lang: str = "zh", published: str | None = None)
     return out.getvalue()
 
 
+def notice_csv(year: YearScore, lang: str = "zh", published: str | None = None) -> bytes:
+    """The notice's table as CSV, each row saying whether it is published (with the stamp) or a draft
+    (征求意见稿): a CSV has no title, and a draft must never pass for the published result."""
+    frame = notice_frame(year, lang)
+    status = published or (DRAFT[lang].strip(" （）()") if lang == "zh" else "draft")
+    frame.insert(0, "发布状态" if lang == "zh" else "Status", status)
+    return table_csv(frame)
+
+
 def cjk_font() -> tuple[str, int]:
     """A Chinese font file on this machine (path, face index in a collection)."""
     for path, index in FONT_CANDIDATES:
