@@ -38,7 +38,10 @@ def show_error(exc: Exception) -> None:
 
 def appeals_tab() -> None:
     window = data.feedback_window(org, year)
-    if window is None:
+    if window is None and data.publication(org, year) is not None:
+        st.info(state.bi("本年度结果已发布，反馈和申诉已结束。", "This year's results are published; feedback and appeals are over."),
+                icon=":material/verified:")
+    elif window is None:
         st.info(state.bi("效能办尚未开放本年度的反馈，现在不能申诉。", "The office has not opened this year for feedback; appeals "
                          "are closed."), icon=":material/lock_clock:")
     else:
@@ -134,8 +137,11 @@ def progress_tab() -> None:
     indicators = scored.indicators["indicator"].tolist()
     import pandas as pd
     sheet = pd.DataFrame({"indicator": indicators})
-    for column in ("percent", "progress", "problems", "next_steps"):
-        sheet[column] = sheet["indicator"].map(filed[column]) if column in filed else None
+    sheet["percent"] = pd.to_numeric(sheet["indicator"].map(filed["percent"]) if "percent" in filed else None,
+                                     errors="coerce").astype(float)
+    for column in ("progress", "problems", "next_steps"):     # text, even where nothing is filed yet
+        sheet[column] = (sheet["indicator"].map(filed[column]) if column in filed else pd.Series(None, index=sheet.index)
+                         ).astype("string")
     edited = st.data_editor(sheet, hide_index=True, width="stretch", key=f"progress_{year}_{period}", disabled=["indicator"],
                             column_config={
                                 "indicator": state.bi("指标名称", "Indicator"),
@@ -144,8 +150,8 @@ def progress_tab() -> None:
                                 "progress": st.column_config.TextColumn(state.bi("指标工作进展情况", "Progress"), width="large"),
                                 "problems": state.bi("存在的问题", "Problems"),
                                 "next_steps": state.bi("下一步整改措施及完成时限", "Next steps and deadline")})
-    lines = [r for r in edited.to_dict("records")
-             if any(r.get(k) not in (None, "") and r.get(k) == r.get(k) for k in ("percent", "progress", "problems", "next_steps"))]
+    rows = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in edited.to_dict("records")]
+    lines = [r for r in rows if any(r.get(k) not in (None, "") for k in ("percent", "progress", "problems", "next_steps"))]
     reporter = st.text_input(state.bi("填报人", "Reporter"), value=who.name, key="desk_reporter")
     if st.button(state.bi(f"报送（{len(lines)} 项指标）", f"File the report ({len(lines)} indicators)"), type="primary",
                  disabled=not lines, key="file_report"):

@@ -285,3 +285,15 @@ def test_a_progress_report_is_checked_like_an_import_and_late_ones_are_listed(co
     assert status["filed"].to_dict() == {"丙": False, "甲": True, "乙": False}
     assert status["late"].to_dict() == {"丙": True, "甲": False, "乙": True}          # due 30 September (S4)
     assert reports.due(2025, "全年") == dt.date(2025, 12, 31)
+
+
+def test_exports_follow_what_the_account_may_see(con):
+    official = perfcore.score(con, "测试单位", 2025)
+    with pytest.raises(Forbidden):
+        visible.notice(con, unit("甲"), official, "zh", "xlsx", None)        # not published: no ranking for a unit
+    assert visible.notice(con, LEADER, official, "zh", "xlsx", None)[:2] == b"PK"
+    assert visible.ledger_xlsx(con, unit("乙"), "测试单位", 2025, "乙")[:2] == b"PK"
+    with pytest.raises(Forbidden):
+        visible.ledger_xlsx(con, unit("乙"), "测试单位", 2025, "丙")
+    publish.publish(con, "测试单位", 2025, OFFICE)
+    assert visible.notice(con, unit("甲"), official, "zh", "pdf", "已发布")[:4] == b"%PDF"   # the published notice is public

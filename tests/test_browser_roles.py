@@ -184,3 +184,25 @@ def test_an_idle_session_ends(browser, db, tmp_path, monkeypatch):
         page.context.close()
     finally:
         server.stop()
+
+
+ROLE_PAGES = {"leader": ["rankings", "unit", "progress", "deductions", "movement", "whatif"],
+              "collector": ["rankings", "progress", "deductions", "data"],
+              "unit": ["rankings", "unit", "progress", "deductions", "movement", "desk"]}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("role", list(ROLE_PAGES))
+def test_every_page_of_every_role_in_both_languages(page, server, role, lang):
+    from ui.state import TITLES
+    query = "?org=示例区&year=2024" + ("&lang=English" if lang == "en" else "")   # 2024: published
+    sign_in_as(page, f"{server.url}/{query}", role, english=lang == "en")
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    icons = {t[2].split("/")[-1].strip(":") for t in TITLES.values()}       # material icon names read as text
+    shown = [t for t in nav.inner_text().splitlines() if t.strip() and t.strip() not in icons]
+    assert shown == [TITLES[k][0 if lang == "zh" else 1] for k in ROLE_PAGES[role]]     # its pages, no others
+    for key in ROLE_PAGES[role]:          # click through, as a person does (a reload is a new session)
+        nav.get_by_text(TITLES[key][0 if lang == "zh" else 1], exact=True).click()
+        settle(page)
+        assert errors(page) == 0, (role, key)
+        shoot(page, f"role_{role}_{key}_{lang}")
