@@ -36,3 +36,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024            # an uploaded or imported file
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024    # a workbook's contents once unzipped (checked before parsing)
 MAX_ROWS = 200_000
 MAX_COLUMNS = 200
+
+# The people a consequence can name (R22, R27): the unit list's 主要领导 and 分管领导 columns, and the
+# 当事人 of the unit's veto records (一票否决).
+PEOPLE = {"主要领导": "principal leader", "分管领导": "leader in charge", "当事人": "people involved"}

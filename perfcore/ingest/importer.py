@@ -33,7 +33,8 @@ from .sources import indicator_rows, scheme_references
 from .tables import TABLES, _known_headers, _norm, convert, header_row, public_fields, read_rows
 from .workbook import read_grid
 
-KINDS = ["events", "indicators", "evaluations", "progress", "indicator_scores", "assignments", "vetoes", "units"]
+KINDS = ["events", "indicators", "evaluations", "progress", "indicator_scores", "assignments", "vetoes", "outside_ranks",
+         "units"]
 YEARLESS = {"units"}
 
 
