@@ -105,7 +105,7 @@ def district_tasks(year: int, active: list, strength: dict, in_progress: bool) -
     for u in active:
         for item in PROGRESS_ITEMS:
             target = rng.choice([20, 40, 50, 80, 100, 120])
-            done = min(1.25, max(0.5, 0.93 + 0.06 * strength[u] + rng.gauss(0, 0.08)))
+            done = min(1.25, max(0.5, 0.93 + 0.06 * strength[u] + rng.gauss(0, 0.04)))
             prior = None if rng.random() < 0.08 else round(target * min(1.2, max(0.5, done - rng.gauss(0.04, 0.07))), 1)
             actual = round(target * done * (0.75 if in_progress else 1.0), 1)
             rows.append([u, PROGRESS_INDICATOR, item, target, actual, prior, None])

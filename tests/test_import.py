@@ -87,13 +87,13 @@ def test_a_corrected_ledger_shows_its_changes_then_applies_them(con, tmp_path):
 
 def test_s4_indicator_workbook_with_title_merged_categories_and_subtotals(con, tmp_path):
     frame = export.table_frame(con, "indicators", "示例区", 2025)
-    rows = [["2025年度区绩效评估指标任务分解表"], ["项目", "一级指标", "二级指标名称", "分值", "数据采集责任单位", "序号"]]
-    merges = ["A1:F1"]
+    rows = [["2025年度区绩效评估指标任务分解表"], ["项目", "一级指标", "二级指标名称", "分值", "数据采集责任单位", "序号", "计分方式"]]
+    merges = ["A1:G1"]
     start = 3
     for cat, part in frame.groupby("项目", sort=False):
         first_row = start + len(rows) - 2
         for i, r in enumerate(part.itertuples(index=False)):
-            rows.append([cat if i == 0 else None, r[1] if r[1] else None, r[2], r[3], r[5], len(rows) - 1])
+            rows.append([cat if i == 0 else None, r[1] if r[1] else None, r[2], r[3], r[5], len(rows) - 1, r[4]])
         if len(part) > 1:
             merges.append(f"A{first_row}:A{first_row + len(part) - 1}")
         rows.append([None, None, "小计", float(part["分值"].sum()), None, None])
