@@ -51,7 +51,7 @@ def test_sample_uses_the_rules_its_seed_has(sample_db):
     # leader in charge their whole bonus
     city24 = perfcore.score(sample_db, "示例市直机关", 2024).results.set_index("unit")
     people = _unit_list("示例市直机关")["水利局"]
-    assert f"一票否决：扣发当事人及主要领导、分管领导全额奖金：当事人 孙某、周某某；主要领导 {people['主要领导']}；" \
+    assert f"一票否决：扣发当事人及主要领导、分管领导全额奖金：当事人 孙某、周某某，主要领导 {people['主要领导']}，" \
            f"分管领导 {people['分管领导']}" in city24.loc["水利局", "consequences"]
     # S3: 区委工作任务分解 is scored from completion and improvement (R30); the reference above checks
     # every composite, here its lines add up to the score

@@ -873,13 +873,13 @@ def test_r22_r27_consequences_name_the_people(tmp_path):
     con = org.load()
     res = perfcore.score(con, org.name, 2025).results.set_index("unit")
     # S2: the people involved, the principal leader and the leader in charge forfeit their bonus
-    assert res.loc["甲", "consequences"] == ["扣发当事人及主要领导、分管领导全额奖金：当事人 赵某、钱某；主要领导 王某；分管领导 李某"]
+    assert res.loc["甲", "consequences"] == ["扣发当事人及主要领导、分管领导全额奖金：当事人 赵某、钱某，主要领导 王某，分管领导 李某"]
     assert [p["name"] for p in res.loc["甲", "consequence_details"][0]["people"]] == ["赵某", "钱某", "王某", "李某"]
     # S0 / R27: below 80 and lowest → the head is not rated excellent; 丙's list has no principal leader
     assert res.loc["丙", "consequences"] == ["部室负责人不能评为优秀：主要领导（未登记）"]
     from perfcore.engine.grading import consequence_text
     assert consequence_text(res.loc["甲", "consequence_details"][0], "en") == \
-        "扣发当事人及主要领导、分管领导全额奖金: people involved 赵某、钱某; principal leader 王某; leader in charge 李某"
+        "扣发当事人及主要领导、分管领导全额奖金: people involved 赵某、钱某, principal leader 王某, leader in charge 李某"
     # the notice prints them
     from perfcore.present.export import notice_frame
     notice = notice_frame(perfcore.score(con, org.name, 2025)).set_index("单位")

@@ -255,7 +255,7 @@ def consequence_detail(c, row) -> dict:
 
 
 def consequence_text(d: dict, lang: str = "zh") -> str:
-    """'取消评先资格（保密工作 分值扣完）：主要领导 王某；分管领导 李某' (or in English)."""
+    """'取消评先资格（保密工作 分值扣完）：主要领导 王某，分管领导 李某' (or in English)."""
     zh = lang == "zh"
     text = d["name"] if zh or not d.get("label_en") else d["label_en"]
     if d.get("indicators"):
@@ -266,7 +266,7 @@ def consequence_text(d: dict, lang: str = "zh") -> str:
             groups.setdefault(p["role"] if zh else p["role_en"], []).append(p["name"])
         missing = "（未登记）" if zh else " (not recorded)"
         parts = [f"{role} {'、'.join(x for x in names if x)}" if any(names) else f"{role}{missing}" for role, names in groups.items()]
-        text += ("：" + "；".join(parts)) if zh else (": " + "; ".join(parts))
+        text += ("：" + "，".join(parts)) if zh else (": " + ", ".join(parts))
     return text
 
 
