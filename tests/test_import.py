@@ -15,7 +15,7 @@ from perfcore.errors import InputError, PerfcoreError
 from tests.conftest import ROOT
 
 TABLES_TO_SNAPSHOT = ["units", "indicators", "events", "evaluations", "vetoes", "indicator_scores", "assignments",
-                      "progress", "event_versions", "audit_log", "publications"]
+                      "progress", "outside_ranks", "event_versions", "audit_log", "publications"]
 
 
 def snapshot(con):
@@ -34,7 +34,8 @@ def workbook(path, rows, merges=(), title="台账"):
     return path
 
 
-@pytest.mark.parametrize("kind", ["events", "indicators", "evaluations", "indicator_scores", "progress", "vetoes", "units"])
+@pytest.mark.parametrize("kind", ["events", "indicators", "evaluations", "indicator_scores", "progress", "vetoes", "units",
+                                  "assignments"])
 def test_export_then_import_loses_nothing(con, tmp_path, kind):
     path = tmp_path / f"{kind}.xlsx"
     path.write_bytes(export.table_xlsx(con, kind, "示例区", 2025))
@@ -202,3 +203,21 @@ def test_random_tables_never_crash_the_validator(con, tmp_path_factory, header, 
     except (InputError, PerfcoreError):
         return
     assert plan.ok or all(p.zh and p.en for p in plan.problems)
+
+
+def test_outside_rankings_import_score_and_round_trip(tmp_path):
+    # R21b through an import: 第1名加5分…最后1名扣5分 on a 10-point indicator that may overflow
+    import perfcore
+    from tests.builders import Org, scheme
+    extra = '[[rank_rule]]\nranking = "全省排名"\ntarget = "排名"\ntop = [5, 4, 3]\nbottom = [-5]\n'
+    con = Org(tmp_path).year(2025, scheme(total=10, extra=extra), [["", "", "排名", 10, "扣分制", "是"]]).load()
+    path = workbook(tmp_path / "外部排名.xlsx", [["单位", "排名", "名次", "参评数", "证据文号"],
+                                                ["甲", "全省排名", 1, 9, "省考〔2025〕1号"], ["乙", "全省排名", 9, 9, "省考〔2025〕1号"]])
+    plan = importer.plan_import(con, path, "测试单位", 2025)
+    assert plan.kind == "outside_ranks" and plan.ok and len(plan.added) == 2
+    importer.apply_import(con, plan, who="王某")
+    targets = perfcore.score(con, "测试单位", 2025).targets.set_index("unit")
+    assert targets.loc["甲", "score"] == 15 and targets.loc["乙", "score"] == 5 and targets.loc["丙", "score"] == 10
+    again = tmp_path / "again.xlsx"
+    again.write_bytes(export.table_xlsx(con, "outside_ranks", "测试单位", 2025))
+    assert not importer.plan_import(con, again, "测试单位", 2025, kind="outside_ranks").has_changes
