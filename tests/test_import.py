@@ -221,3 +221,26 @@ def test_outside_rankings_import_score_and_round_trip(tmp_path):
     again = tmp_path / "again.xlsx"
     again.write_bytes(export.table_xlsx(con, "outside_ranks", "测试单位", 2025))
     assert not importer.plan_import(con, again, "测试单位", 2025, kind="outside_ranks").has_changes
+
+
+def test_a_unit_list_that_leaves_a_unit_without_a_base_award_is_refused(tmp_path):
+    # R28: the scheme pays 8,000 to 一系列 and nothing else; moving 丙 into a new series would leave
+    # its amount silently empty, so the import names the scheme key and the unit
+    from tests.builders import Org, scheme
+    grades = """
+[[grade]]
+name = "合格"
+min = 60
+reward = 1.0
+[[grade]]
+name = "不合格"
+reward = 0.5
+"""
+    org = Org(tmp_path)
+    org.units = [["甲", "一系列"], ["乙", "一系列"], ["丙", "一系列"]]
+    reward = '[reward]\n[reward.base_by_series]\n"一系列" = 8000\n'
+    con = org.year(2025, scheme(total=10, grades=grades) + reward, [["", "", "业务", 10, "扣分制"]]).load()
+    path = workbook(tmp_path / "单位名单.xlsx", [["单位", "系列"], ["甲", "一系列"], ["乙", "一系列"], ["丙", "二系列"]])
+    plan = importer.plan_import(con, path, "测试单位")
+    assert not plan.ok
+    assert {(p.column, p.value) for p in plan.problems} == {("reward.base", "丙")}

@@ -933,3 +933,15 @@ def test_e3_bonus_multiplied_by_whose_instruction_drew_it(tmp_path):
     con = org.year(2025, scheme(total=10, extra=INSTRUCTED), [["", "", "业务", 10, "扣分制"]], events=events).load()
     info = {u: result_of(con, org.name, 2025, u)["information"] for u in "甲乙丙丁"}
     assert info == pytest.approx({"甲": 45, "乙": 120, "丙": 15, "丁": 45})
+
+
+def test_e2_exhausted_any_false_means_no_indicator_used_up(tmp_path):
+    # a consequence for units that used up no indicator at all (e.g. 全部指标未扣完的予以表扬)
+    extra = EXHAUSTED.split("[[consequence]]")[0] + '[[consequence]]\nname = "无指标扣完"\nexhausted_any = false\n'
+    events = [event("E1", "甲", "保密工作", "违反保密管理规定", count=8), event("E2", "乙", "保密工作", "违反保密管理规定", count=7)]
+    org = Org(tmp_path).year(2025, scheme(total=10, extra=extra),
+                             [["", "", "保密工作", 4, "扣分制"], ["", "", "值班", 4, "扣分制"], ["", "", "加分项", 2, "累加制"]],
+                             events=events)
+    res = perfcore.score(org.load(), org.name, 2025).results.set_index("unit")
+    # 甲 used up 保密工作 (8 × 0.5 = 4); 乙 has 0.5 left; 丙 has no records
+    assert res["consequences"].to_dict() == {"甲": [], "乙": ["无指标扣完"], "丙": ["无指标扣完"]}

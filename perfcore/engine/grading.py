@@ -247,7 +247,7 @@ def consequence_detail(c, row) -> dict:
         if not names:
             people.append({"role": role, "role_en": PEOPLE[role], "name": None})
     indicators = []
-    if c.exhausted or c.exhausted_any:
+    if c.exhausted or c.exhausted_any:      # the indicators the consequence follows from
         used = row.get("exhausted")
         used = list(used) if isinstance(used, (list, tuple, np.ndarray)) else []
         indicators = used if c.exhausted_any else [x for x in used if x in c.exhausted]
@@ -272,11 +272,13 @@ def consequence_text(d: dict, lang: str = "zh") -> str:
 
 def _condition(frame: pd.DataFrame, c, scheme: Scheme) -> np.ndarray:
     cond = np.ones(len(frame), dtype=bool)
-    if c.exhausted or c.exhausted_any:
-        used = frame["exhausted"] if "exhausted" in frame else pd.Series([[]] * len(frame))
-        wanted = set(c.exhausted)
-        cond &= np.array([bool(list(x)) and (bool(c.exhausted_any) or bool(wanted & set(x)))
-                          if isinstance(x, (list, tuple, np.ndarray)) else False for x in used], dtype=bool)
+    if c.exhausted or c.exhausted_any is not None:
+        used = [list(x) if isinstance(x, (list, tuple, np.ndarray)) else []
+                for x in (frame["exhausted"] if "exhausted" in frame else [[]] * len(frame))]
+        if c.exhausted:            # one of the named indicators used up
+            cond &= np.array([bool(set(c.exhausted) & set(x)) for x in used], dtype=bool)
+        else:                      # any indicator used up (true), or none (false)
+            cond &= np.array([bool(x) == c.exhausted_any for x in used], dtype=bool)
     if c.grade is not None:
         cond &= (frame["grade"] == c.grade).to_numpy()
     if c.veto is not None:

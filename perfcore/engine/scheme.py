@@ -593,6 +593,7 @@ def _indicator_rules(p: Collector, doc: dict, tier_tables: dict) -> list[Indicat
     out = []
     for where, t in _items(p, doc, "indicator_rule"):
         r = _Reader(p, t, where)
+        t = r.t
         ir = IndicatorRule(indicator=r.get("indicator", "str", "", required=True),
                            ratio_tiers=r.get("ratio_tiers", "str", None),
                            count_bonus_per_item=r.get("count_bonus_per_item", "num", None, low=0),
@@ -648,6 +649,7 @@ def _rank_rules(p: Collector, doc: dict) -> list[RankRule]:
     out = []
     for where, t in _items(p, doc, "rank_rule"):
         r = _Reader(p, t, where)
+        t = r.t
         rr = RankRule(ranking=r.get("ranking", "str", "", required=True), target=r.get("target", "str", "", required=True),
                       top=tuple(r.get("top", "list", [], of="num", low=-1000, high=1000)),
                       bottom=tuple(r.get("bottom", "list", [], of="num", low=-1000, high=1000)),
@@ -683,7 +685,7 @@ def _reward(p: Collector, doc: dict, grades: list[Grade]) -> Reward | None:
                     unit=w.get("unit", "str", "元"), base=w.get("base", "num", None, low=0),
                     by_series=amounts("base_by_series"), by_level=amounts("base_by_level"))
     w.done()
-    if not any(k in doc.get("reward", {}) for k in ("base", "base_by_series", "base_by_level")):
+    if isinstance(doc["reward"], dict) and not any(k in doc["reward"] for k in ("base", "base_by_series", "base_by_level")):
         p.add(None, "reward.base", None, "须给出基准奖 base（或 base_by_series / base_by_level）",
               "give the base award: base (or base_by_series / base_by_level)")
     for i, g in enumerate(grades):
