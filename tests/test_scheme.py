@@ -192,3 +192,14 @@ amount = 1
     found = {(p.file.split("/")[-1], p.row, p.column) for p in exc.value.problems}
     assert {("外部排名.csv", 2, "名次"), ("外部排名.csv", 3, "参评数"), ("外部排名.csv", 4, "参评数"),
             ("扣分台账.csv", 2, "批示层级"), ("指标任务.csv", 2, "上年完成值")} <= found
+
+
+def test_a_rule_that_needs_evidence_refuses_a_counting_record_without_it(tmp_path):
+    # R29 (E1): 无表彰文件佐证的，暂未实施加分: without a document number the record may only wait as 草稿
+    from tests.builders import Org, event, scheme as make
+    extra = '[[rule]]\nname = "获表彰"\nkind = "加分"\namount = 1\nevidence_required = true\n'
+    org = Org(tmp_path).year(2025, make(total=10, extra=extra), [["", "", "业务", 10, "累加制"]],
+                             events=[event("E1", "甲", "业务", "获表彰"), event("E2", "乙", "业务", "获表彰", status="草稿")])
+    with pytest.raises(InputError) as exc:
+        org.load()
+    assert [(p.row, p.column) for p in exc.value.problems] == [(2, "证据文号")]

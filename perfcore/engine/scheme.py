@@ -63,6 +63,7 @@ class Rule:
     veto: bool = False
     targets: tuple = ()          # indicators or pools it may be charged to (empty: any)
     label_en: str = ""
+    evidence_required: bool = False   # R29 (E1): 无表彰文件佐证的，暂未实施加分
 
     def sign(self) -> int:
         return -1 if self.kind == "deduction" else 1
@@ -493,7 +494,7 @@ def _rules(p: Collector, doc: dict) -> list[Rule]:
             amount=r.get("amount", "num", None, low=0), range=tuple(rng) if rng else None,
             threshold=thr, unit=r.get("unit", "str", "次"), cap=r.get("cap", "num", None, above=0),
             veto=r.get("veto", "bool", False), targets=tuple(r.get("targets", "list", [], of="str")),
-            label_en=r.get("label_en", "str", ""))
+            label_en=r.get("label_en", "str", ""), evidence_required=r.get("evidence_required", "bool", False))
         given = [x is not None for x in (rule.amount, rule.range, rule.threshold)]
         if sum(given) != 1 and not ("amount" in t and rule.amount is None) and not ("range" in t and rng is None):
             p.add(None, where, rule.name, "须且只能给出 amount、range、threshold 之一",

@@ -129,6 +129,10 @@ def check_event(c: Collector, r: dict, ctx: YearContext) -> bool:
     if rule.targets and r["target"] not in rule.targets:
         c.add(r["_row"], "指标", r["target"], f"情形「{rule.name}」不适用于该指标", "this rule does not apply to this indicator")
         ok = False
+    if rule.evidence_required and r.get("status") in sch.counted_statuses and not (r.get("evidence") or "").strip():
+        c.add(r["_row"], "证据文号", None, f"情形「{rule.name}」须有证据文号才能计分（无文件佐证的可先按“草稿”登记，暂不计分）",
+              f"rule '{rule.name}' needs an evidence number to count (without one, record it as 草稿 for now)")
+        ok = False
     if not _bad(r, "count") and (r["count"] is None or r["count"] <= 0):
         c.add(r["_row"], "次数", r["count"], "次数应大于0", "count must be greater than 0")
         ok = False
