@@ -90,6 +90,28 @@ COMMON = {
 }
 
 
+# S3: 区联合评估组在自评的基础上综合考评指标的完成及进步情况. In the sample one differentiated indicator is
+# scored that way (R30): 累加制, its points shared between completion and improvement on last year.
+PROGRESS_INDICATOR = "区委工作任务分解"
+PROGRESS_ITEMS = ["重点任务1", "重点任务2", "重点任务3"]
+
+
+def district_tasks(year: int, active: list, strength: dict, in_progress: bool) -> list:
+    """Task items of the progress-scored indicator: target, actual and last year's actual (上年完成值).
+
+    Drawn from a generator of their own, so the rest of the sample stays as it was."""
+    rng = random.Random(7000 + year)
+    rows = []
+    for u in active:
+        for item in PROGRESS_ITEMS:
+            target = rng.choice([20, 40, 50, 80, 100, 120])
+            done = min(1.25, max(0.5, 0.93 + 0.06 * strength[u] + rng.gauss(0, 0.04)))
+            prior = None if rng.random() < 0.08 else round(target * min(1.2, max(0.5, done - rng.gauss(0.04, 0.07))), 1)
+            actual = round(target * done * (0.75 if in_progress else 1.0), 1)
+            rows.append([u, PROGRESS_INDICATOR, item, target, actual, prior, None])
+    return rows
+
+
 def district_indicators(year: int):
     """The year's table: S4's shape, changing a little between years as real tables do."""
     rows = []
@@ -152,7 +174,8 @@ def make_district(root: Path):
         table = district_indicators(year)
         leaders = [person(rng) for _ in range(3)]
         write_csv(ydir / "指标任务分解表.csv", IND_HEADER, [
-            [cat, first, name, pts, mode, collector, rng.choice(leaders), rng.choice(["综合组", "业务组", "办公室"]),
+            [cat, first, name, pts, "累加制" if name == PROGRESS_INDICATOR else mode, collector, rng.choice(leaders),
+             rng.choice(["综合组", "业务组", "办公室"]),
              "根据项目另行确定" if rng.random() < 0.1 else person(rng),
              "是" if name == "机关效能建设" else "", "效能问责加分可超出分值（附件3 五.3）" if name == "机关效能建设" else ""]
             for cat, first, name, pts, mode, collector in table])
@@ -167,8 +190,11 @@ def make_district(root: Path):
                     if mode != "直接评分":
                         continue
                     share = min(1.0, max(0.55, 0.86 + 0.035 * strength[u] + rng.gauss(0, 0.04)))
-                    scores.append([u, name, round(pts * share, 1), collector])
+                    if name != PROGRESS_INDICATOR:   # scored from its task items instead (R30)
+                        scores.append([u, name, round(pts * share, 1), collector])
         write_csv(ydir / "指标评分.csv", ["单位", "指标", "得分", "评分单位"], scores)
+        write_csv(ydir / "指标任务.csv", ["单位", "指标", "任务项", "目标值", "完成值", "上年完成值", "序时进度"],
+                  district_tasks(year, active, strength, in_progress))
         # evaluations: public evaluation (0-100) and city incentive
         evals = []
         if not in_progress:
@@ -347,6 +373,10 @@ def make_federation(root: Path):
         if year == 2024:
             events.append(event_row(eid(), dt.date(2024, 6, 12), "权益部", "保密工作", "发生失泄密事件", "市", "保密检查", 1,
                                     evidence="示保〔2024〕3号", text="内部敏感资料经互联网传输造成泄密"))
+            # three confirmed complaints: 权益部 ends the year lowest and below 80, so its head cannot be
+            # rated excellent (S0 四.3, R27)
+            events.append(event_row(eid(), dt.date(2024, 9, 3), "权益部", "信访诉求", "服务态度不好被投诉属实", "本级", "12345热线", 3,
+                                    evidence="示妇效〔2024〕41号", text="来电群众反映接待人员态度生硬，经查属实（3人次）"))
         write_csv(ydir / "扣分台账.csv", EVENT_HEADER, events)
 
 
@@ -410,8 +440,9 @@ def make_city(root: Path):
         write_csv(ydir / "指标评分.csv", ["单位", "指标", "得分", "评分单位"], scores)
         write_csv(ydir / "评议得分.csv", ["单位", "类别", "项目", "得分", "满分"], evals)
         write_csv(ydir / "扣分台账.csv", EVENT_HEADER, events)
-        vetoes = [["水利局", "安全生产", f"{year}-08-15", "工程施工发生较大安全生产责任事故", f"示安〔{year}〕7号"]] if year == 2024 else []
-        write_csv(ydir / "一票否决.csv", ["单位", "类别", "日期", "说明", "证据文号"], vetoes)
+        vetoes = [["水利局", "安全生产", f"{year}-08-15", "工程施工发生较大安全生产责任事故", f"示安〔{year}〕7号", "孙某、周某某"]] \
+            if year == 2024 else []
+        write_csv(ydir / "一票否决.csv", ["单位", "类别", "日期", "说明", "证据文号", "当事人"], vetoes)
 
 
 def main(root: Path = HERE):

@@ -37,15 +37,19 @@ st.badge(labels[grade], color=figures.grade_badges(scored.scheme.grade_names())[
 movement = views.movement_words(r["series_rank_change"] if scored.scheme.movement == "series" else r["rank_change"],
                                 r["prev_series_rank"] if scored.scheme.movement == "series" else r["prev_rank"], lang)
 n_series = int((scored.results["series"] == r["series"]).sum())
-m = st.columns(4)
+reward = views.reward_words(r, scored.scheme, lang)
+m = st.columns(5 if reward else 4)
 m[0].metric(state.tr("composite"), views.fmt2(r['composite']))
 m[1].metric(state.tr("rank"), f"{int(r['rank'])} / {len(scored.results)}")
 m[2].metric(state.tr("series_rank"), f"{int(r['series_rank'])} / {n_series}")
 m[3].metric(state.bi("与上年相比", "Against last year"), movement)
+if reward:   # R28: the amount the grade gives, and how
+    m[4].metric(state.md(scored.scheme.reward.name if lang == "zh" else scored.scheme.reward.label_en), reward[0],
+                help=state.md(reward[1]))
 
 if r["veto"]:
     st.error(state.bi("一票否决：", "Vetoed: ") + state.md(r["veto_reason"]), icon=":material/block:")
-for flag in r["consequences"]:
+for flag in views.consequence_lines(r, lang):
     st.warning(state.md(flag), icon=":material/flag:")
 if r["missing"]:
     st.info(state.bi("尚未评分的组成部分（暂按 0 分）：", "Components not yet scored (count 0 for now): ") + state.md(r["missing"]))

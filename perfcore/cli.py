@@ -182,8 +182,9 @@ def run(args) -> int:
         frame = results_mod.table(year, args.series)
         if args.series and frame.empty:
             raise PerfcoreError(f"{args.org} {args.year} 年度没有系列「{args.series}」 / no series '{args.series}'")
-        if args.format != "json":
-            frame = frame.assign(consequences=frame["consequences"].map("；".join))
+        if args.format != "json":   # lists as text; the structured consequences only in JSON
+            frame = frame.drop(columns="consequence_details").assign(
+                consequences=frame["consequences"].map("；".join), exhausted=frame["exhausted"].map("、".join))
         _emit(frame, args.format, sys.stdout)
         return 0
     trace = explain(con, args.org, args.year, args.unit, args.indicator)

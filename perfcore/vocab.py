@@ -57,3 +57,7 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 # When each progress report (工作进度表) is due (month, day) in the evaluated year (R29, S4).
 PERIOD_DUE = {"一季度": (3, 31), "上半年": (6, 30), "前三季度": (9, 30), "全年": (12, 31)}
+
+# The people a consequence can name (R22, R27): the unit list's 主要领导 and 分管领导 columns, and the
+# 当事人 of the unit's veto records (一票否决).
+PEOPLE = {"主要领导": "principal leader", "分管领导": "leader in charge", "当事人": "people involved"}

@@ -12,7 +12,11 @@ import perfcore
 from perfcore.ingest.sources import load_source
 
 EVENT_COLS = ["编号", "日期", "单位", "指标", "情形", "来源层级", "次数", "标准分", "加重情形", "角色", "问责人次",
-              "减免依据", "减免方式", "减免理由", "问题标识", "事项标识", "状态", "说明"]
+              "减免依据", "减免方式", "减免理由", "问题标识", "事项标识", "状态", "说明", "批示层级"]
+UNIT_COLS = ["单位", "系列", "层级", "主要领导", "分管领导"]
+ASSIGNMENT_COLS = ["单位", "指标", "任务项", "目标值", "完成值", "上年完成值"]
+VETO_COLS = ["单位", "类别", "日期", "说明", "当事人"]
+RANK_COLS = ["单位", "排名", "名次", "参评数"]
 
 BASE_SCHEME = """
 [scheme]
@@ -55,9 +59,18 @@ def write_csv(path: Path, header, rows):
 
 
 def event(eid, unit, target, rule, date="2025-05-01", count=1, amount=None, level="区", aggravation="", role="",
-          accountable=0, code="", mode="", reason="", problem="", matter="", status="已审定", text="说明"):
+          accountable=0, code="", mode="", reason="", problem="", matter="", status="已审定", text="说明", instruction=""):
     return [eid, date, unit, target, rule, level, count, amount, aggravation, role, accountable, code, mode, reason,
-            problem, matter, status, text]
+            problem, matter, status, text, instruction]
+
+
+def _columns(header: list, rows) -> list:
+    """As many of the header's columns as the longest row fills (rows are padded to it)."""
+    return header[:max((len(r) for r in rows), default=0)]
+
+
+def _padded(rows, width: int) -> list:
+    return [list(r) + [""] * (width - len(r)) for r in rows]
 
 
 class Org:
@@ -70,7 +83,7 @@ class Org:
         self.units = [["甲", "一系列"], ["乙", "一系列"], ["丙", "二系列"]]
 
     def year(self, year: int, scheme: str, indicators: list, events: list = (), scores: list = (),
-             evaluations: list = (), assignments: list = (), vetoes: list = ()):
+             evaluations: list = (), assignments: list = (), vetoes: list = (), ranks: list = ()):
         d = self.folder / str(year)
         d.mkdir(parents=True, exist_ok=True)
         (d / "考评方案.toml").write_text(scheme, encoding="utf-8")
@@ -82,13 +95,18 @@ class Org:
         if evaluations:
             write_csv(d / "评议得分.csv", ["单位", "类别", "项目", "得分", "满分"], evaluations)
         if assignments:
-            write_csv(d / "指标任务.csv", ["单位", "指标", "任务项", "目标值", "完成值"], assignments)
+            header = _columns(ASSIGNMENT_COLS, assignments) if max(map(len, assignments)) > 5 else ASSIGNMENT_COLS[:5]
+            write_csv(d / "指标任务.csv", header, _padded(assignments, len(header)))
         if vetoes:
-            write_csv(d / "一票否决.csv", ["单位", "类别", "日期", "说明"], vetoes)
+            header = _columns(VETO_COLS, vetoes) if max(map(len, vetoes)) > 4 else VETO_COLS[:4]
+            write_csv(d / "一票否决.csv", header, _padded(vetoes, len(header)))
+        if ranks:
+            write_csv(d / "外部排名.csv", RANK_COLS, _padded(ranks, len(RANK_COLS)))
         return self
 
     def load(self, db: Path | None = None):
-        write_csv(self.folder / "单位名单.csv", ["单位", "系列"], self.units)
+        header = _columns(UNIT_COLS, self.units) if max(map(len, self.units)) > 2 else UNIT_COLS[:2]
+        write_csv(self.folder / "单位名单.csv", header, _padded(self.units, len(header)))
         con = perfcore.connect(db or (self.root.parent / "t.duckdb"))
         load_source(con, self.root)
         return con

@@ -25,7 +25,7 @@ COLUMNS = {  # the offices' headers → names used below
     "减免方式": "mitigation_mode", "问题标识": "problem_key", "事项标识": "matter_key", "状态": "status",
     "二级指标名称": "indicator", "项目": "category", "分值": "points", "计分方式": "mode", "可超分": "allow_overflow",
     "得分": "score", "类别": "kind", "满分": "max_score", "任务项": "item", "目标值": "target_value",
-    "完成值": "actual_value", "系列": "series", "起始年度": "first_year", "终止年度": "last_year",
+    "完成值": "actual_value", "上年完成值": "prior_value", "系列": "series", "起始年度": "first_year", "终止年度": "last_year",
 }
 
 
@@ -94,9 +94,10 @@ def tables(root: Path, org: str, year: int) -> dict:
     assignments = _csv(ydir / "指标任务.csv", "assignments")
     if not assignments.empty:
         assignments = assignments.assign(target_value=_num(assignments, "target_value"),
-                                         actual_value=_num(assignments, "actual_value"))
+                                         actual_value=_num(assignments, "actual_value"),
+                                         prior_value=_num(assignments, "prior_value"))
     else:
-        assignments = pd.DataFrame(columns=["unit", "indicator", "item", "target_value", "actual_value"])
+        assignments = pd.DataFrame(columns=["unit", "indicator", "item", "target_value", "actual_value", "prior_value"])
     vetoes = _csv(ydir / "一票否决.csv")
     if vetoes.empty:
         vetoes = pd.DataFrame(columns=["unit"])
@@ -196,6 +197,23 @@ def synthetic(t) -> pd.DataFrame:
                     if tier.min is None or r > tier.min + 1e-12 or (tier.inclusive and r >= tier.min - 1e-12):
                         out.append({"unit": u, "target": ir.indicator, "final": tier.points, "veto_hit": False})
                         break
+        if ir.completion_share is not None:
+            # R30 by shares: points × (completion share × mean min(A/T, 1) + improvement share × mean over
+            # the items with last year's value of min(max(change / full, 0), 1))
+            points = float(t["indicators"].set_index("indicator").loc[ir.indicator, "points"])
+            for u, items in part.groupby("unit"):
+                done = [0.0 if pd.isna(a) or pd.isna(tv) or tv <= 0 else min(a / tv, 1.0)
+                        for a, tv in zip(items["actual_value"], items["target_value"])]
+                changes = []
+                for a, prior in zip(items["actual_value"], items["prior_value"]):
+                    if pd.isna(a) or pd.isna(prior) or (ir.change_measure == "relative" and prior <= 0):
+                        continue
+                    change = (a - prior) / prior if ir.change_measure == "relative" else a - prior
+                    changes.append(min(max(change / ir.improvement_full, 0.0), 1.0))
+                value = points * ir.completion_share * sum(done) / len(done)
+                if changes:
+                    value += points * ir.improvement_share * sum(changes) / len(changes)
+                out.append({"unit": u, "target": ir.indicator, "final": value, "veto_hit": False})
         if ir.count_bonus_per_item:
             counts = part.groupby("unit").size()
             avg = counts.sum() / len(t["units"])

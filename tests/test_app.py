@@ -103,9 +103,24 @@ def test_unit_profile(app):
     app.selectbox(key="unit").set_value("区委政法委").run()
     assert app.title[0].value == "区委政法委"
     metrics = {m.label: m.value for m in app.metric}
-    assert metrics["综合得分"] == "844.76"
-    assert any("集体约谈" in w.value for w in app.warning)    # consequence flag shown
+    from tests import reference     # the composite as the pandas reference computes it from the files
+    expected = reference.results(reference.tables(ROOT / "data", "示例区", 2025)).set_index("unit").loc["区委政法委", "composite"]
+    assert metrics["综合得分"] == f"{expected:.2f}"
     assert len(app.get("plotly_chart")) >= 3
+
+
+def test_unit_profile_flags_consequences_with_names(app):
+    # lowest of its series in 2023 and 2024: the two-year consequence is flagged on its 2024 profile
+    app.selectbox(key="year").set_value(2024).run()
+    page(app, "unit")
+    app.selectbox(key="unit").set_value("区委政法委").run()
+    assert any("集体约谈" in w.value for w in app.warning)    # consequence flag shown
+    # 区财政局 is 不合格 in 2024: 约谈主要领导, naming its head from the unit list
+    import csv
+    with (ROOT / "data" / "示例区" / "单位名单.csv").open(encoding="utf-8-sig") as f:
+        head = next(r["主要领导"] for r in csv.DictReader(f) if r["单位"] == "区财政局")
+    app.selectbox(key="unit").set_value("区财政局").run()
+    assert any(f"约谈主要领导：主要领导 {head}" in w.value for w in app.warning)
 
 
 def test_unit_profile_drills_into_deductions(app):
@@ -290,3 +305,14 @@ def test_a_page_the_role_does_not_open_is_not_there(sample_db_path, monkeypatch)
     for name in ("data", "whatif", "appeals", "accounts"):      # not registered for a unit account at all
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"pages/{name}.py")
+
+
+def test_unit_profile_states_the_reward_amount(app, sample_db):
+    # S2 sample: base award 8,000 (示例取值); the top unit of 2025 is 优秀 (8 of 32 by the 25 % quota),
+    # +10 % → 8,800.00 元
+    top = perfcore.score(sample_db, "示例市直机关", 2025).results.iloc[0]["unit"]
+    app.selectbox(key="org").set_value("示例市直机关").run()
+    page(app, "unit")
+    app.selectbox(key="unit").set_value(top).run()
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["基准奖"] == "8,800.00 元"

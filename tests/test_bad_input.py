@@ -27,7 +27,7 @@ from tests.conftest import ROOT
 
 LEDGER_HEADER = "编号,日期,单位,指标,情形,来源层级,渠道,次数,标准分,加重情形,角色,问责人次,减免依据,减免方式,减免理由,问题标识,事项标识,证据文号,状态,说明"
 GOOD_ROW = "2025-X001,2025-05-01,区委办,察访核验,工作落实不力,区,明察暗访,1,,,,0,,,,,,示效督〔2025〕1号,已审定,说明"
-TABLES = ["orgs", "units", "schemes", "indicators", "indicator_scores", "assignments", "events", "evaluations", "vetoes",
+TABLES = ["orgs", "units", "schemes", "indicators", "indicator_scores", "assignments", "events", "evaluations", "vetoes", "outside_ranks",
           "progress", "event_versions", "row_versions", "audit_log", "publications", "scenarios", "archives"]
 
 

@@ -15,7 +15,7 @@ from perfcore.errors import InputError, PerfcoreError
 from tests.conftest import ROOT
 
 TABLES_TO_SNAPSHOT = ["units", "indicators", "events", "evaluations", "vetoes", "indicator_scores", "assignments",
-                      "progress", "event_versions", "audit_log", "publications"]
+                      "progress", "outside_ranks", "event_versions", "audit_log", "publications"]
 
 
 def snapshot(con):
@@ -34,7 +34,8 @@ def workbook(path, rows, merges=(), title="台账"):
     return path
 
 
-@pytest.mark.parametrize("kind", ["events", "indicators", "evaluations", "indicator_scores", "progress", "vetoes", "units"])
+@pytest.mark.parametrize("kind", ["events", "indicators", "evaluations", "indicator_scores", "progress", "vetoes", "units",
+                                  "assignments"])
 def test_export_then_import_loses_nothing(con, tmp_path, kind):
     path = tmp_path / f"{kind}.xlsx"
     path.write_bytes(export.table_xlsx(con, kind, "示例区", 2025))
@@ -87,13 +88,13 @@ def test_a_corrected_ledger_shows_its_changes_then_applies_them(con, tmp_path):
 
 def test_s4_indicator_workbook_with_title_merged_categories_and_subtotals(con, tmp_path):
     frame = export.table_frame(con, "indicators", "示例区", 2025)
-    rows = [["2025年度区绩效评估指标任务分解表"], ["项目", "一级指标", "二级指标名称", "分值", "数据采集责任单位", "序号"]]
-    merges = ["A1:F1"]
+    rows = [["2025年度区绩效评估指标任务分解表"], ["项目", "一级指标", "二级指标名称", "分值", "数据采集责任单位", "序号", "计分方式"]]
+    merges = ["A1:G1"]
     start = 3
     for cat, part in frame.groupby("项目", sort=False):
         first_row = start + len(rows) - 2
         for i, r in enumerate(part.itertuples(index=False)):
-            rows.append([cat if i == 0 else None, r[1] if r[1] else None, r[2], r[3], r[5], len(rows) - 1])
+            rows.append([cat if i == 0 else None, r[1] if r[1] else None, r[2], r[3], r[5], len(rows) - 1, r[4]])
         if len(part) > 1:
             merges.append(f"A{first_row}:A{first_row + len(part) - 1}")
         rows.append([None, None, "小计", float(part["分值"].sum()), None, None])
@@ -202,3 +203,44 @@ def test_random_tables_never_crash_the_validator(con, tmp_path_factory, header, 
     except (InputError, PerfcoreError):
         return
     assert plan.ok or all(p.zh and p.en for p in plan.problems)
+
+
+def test_outside_rankings_import_score_and_round_trip(tmp_path):
+    # R21b through an import: 第1名加5分…最后1名扣5分 on a 10-point indicator that may overflow
+    import perfcore
+    from tests.builders import Org, scheme
+    extra = '[[rank_rule]]\nranking = "全省排名"\ntarget = "排名"\ntop = [5, 4, 3]\nbottom = [-5]\n'
+    con = Org(tmp_path).year(2025, scheme(total=10, extra=extra), [["", "", "排名", 10, "扣分制", "是"]]).load()
+    path = workbook(tmp_path / "外部排名.xlsx", [["单位", "排名", "名次", "参评数", "证据文号"],
+                                                ["甲", "全省排名", 1, 9, "省考〔2025〕1号"], ["乙", "全省排名", 9, 9, "省考〔2025〕1号"]])
+    plan = importer.plan_import(con, path, "测试单位", 2025)
+    assert plan.kind == "outside_ranks" and plan.ok and len(plan.added) == 2
+    importer.apply_import(con, plan, who="王某")
+    targets = perfcore.score(con, "测试单位", 2025).targets.set_index("unit")
+    assert targets.loc["甲", "score"] == 15 and targets.loc["乙", "score"] == 5 and targets.loc["丙", "score"] == 10
+    again = tmp_path / "again.xlsx"
+    again.write_bytes(export.table_xlsx(con, "outside_ranks", "测试单位", 2025))
+    assert not importer.plan_import(con, again, "测试单位", 2025, kind="outside_ranks").has_changes
+
+
+def test_a_unit_list_that_leaves_a_unit_without_a_base_award_is_refused(tmp_path):
+    # R28: the scheme pays 8,000 to 一系列 and nothing else; moving 丙 into a new series would leave
+    # its amount silently empty, so the import names the scheme key and the unit
+    from tests.builders import Org, scheme
+    grades = """
+[[grade]]
+name = "合格"
+min = 60
+reward = 1.0
+[[grade]]
+name = "不合格"
+reward = 0.5
+"""
+    org = Org(tmp_path)
+    org.units = [["甲", "一系列"], ["乙", "一系列"], ["丙", "一系列"]]
+    reward = '[reward]\n[reward.base_by_series]\n"一系列" = 8000\n'
+    con = org.year(2025, scheme(total=10, grades=grades) + reward, [["", "", "业务", 10, "扣分制"]]).load()
+    path = workbook(tmp_path / "单位名单.xlsx", [["单位", "系列"], ["甲", "一系列"], ["乙", "一系列"], ["丙", "二系列"]])
+    plan = importer.plan_import(con, path, "测试单位")
+    assert not plan.ok
+    assert {(p.column, p.value) for p in plan.problems} == {("reward.base", "丙")}

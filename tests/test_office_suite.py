@@ -41,7 +41,7 @@ ORG, YEAR = "示例区", 2025
 SCHEME = tomllib.loads((ROOT / "data" / ORG / str(YEAR) / "考评方案.toml").read_text(encoding="utf-8"))
 # the notice's columns, from the scheme's components (示例区 2025: 考评方案.toml, [[component]] labels)
 NOTICE_COLUMNS = ["系列", "名次", "单位", "指标考核得分", "市对区激励得分", "公众评议得分", "正向激励得分", "察访核验扣分",
-                  "综合得分", "等次", "上年名次", "升降"]
+                  "综合得分", "等次", "上年名次", "升降", "结果运用"]
 DRAFT_TITLE = "示例区2025年度绩效考评结果排名通报（征求意见稿）"
 NARROW_TITLE = "示例区2025年度区直部门绩效评估某一张只有两列的表格"
 
@@ -129,13 +129,13 @@ def test_the_notice_prints_on_a4_landscape_with_every_column_on_page_one(printed
     pages = pdf_pages(pdf)
     first = pages[0]
     header_line = next(line for line in first.splitlines() if "系列" in line and "升降" in line)
-    assert header_line.split() == NOTICE_COLUMNS                   # all twelve, in order, on one line of page 1
+    assert header_line.split() == NOTICE_COLUMNS                   # all thirteen (结果运用: R27, S2), in order, on one line of page 1
     assert DRAFT_TITLE in first                                    # the title is whole: not cut at the right edge
-    # 41 units evaluated in 2025: two pages, the title and header repeated on the second, page N of M below
-    assert len(pages) == 2
+    # 41 units evaluated in 2025, fitted one page wide: every page holds the title and header and says page N of M
+    assert 1 <= len(pages) <= 3
     for n, page in enumerate(pages, start=1):
         assert DRAFT_TITLE in page and "升降" in page and "系列" in page
-        assert f"第 {n} 页，共 2 页" in page
+        assert f"第 {n} 页，共 {len(pages)} 页" in page
         assert page.count("征求意见稿") == 2                        # in the title and in the footer
         assert f"制表日期：{dt.date.today():%Y-%m-%d}" in page or f"制表日期：{dt.date.today() - dt.timedelta(days=1):%Y-%m-%d}" in page
 
@@ -167,9 +167,9 @@ def test_an_english_notice_prints_its_columns_on_page_one(printed):
 
 
 @pytest.mark.parametrize("org, columns", [     # their schemes' component labels between 单位 and 综合得分
-    ("示例市妇联", ["系列", "名次", "单位", "考评指标得分", "正向激励", "综合得分", "等次", "上年名次", "升降"]),
+    ("示例市妇联", ["系列", "名次", "单位", "考评指标得分", "正向激励", "综合得分", "等次", "上年名次", "升降", "结果运用"]),
     ("示例市直机关", ["系列", "名次", "单位", "集中考评", "基层和群众评议", "领导评价", "扣分", "特别加分", "综合得分", "等次",
-                "上年名次", "升降"]),
+                "上年名次", "升降", "基准奖（元）", "结果运用"]),       # S2: reward amounts (R28) and their use
 ])
 def test_other_organisations_notices_print_whole(printed, org, columns):
     first = pdf_pages(printed["pdf"][f"notice_{org}"])[0]
@@ -251,7 +251,7 @@ def test_the_events_template_offers_the_organisations_lists(sample_db):
     ws = book.worksheets[0]
     assert ws.title == "扣分台账" and book.sheetnames == ["扣分台账", "说明 Notes", "下拉列表"]
     assert book["下拉列表"].sheet_state == "hidden"
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:U1"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:V1"          # 22 columns, 批示层级 (E3) included
     checks = _validations(ws)
     units = checks["单位"][1]
     assert units == sort_names(_units_in(sample_db, YEAR)) and len(units) == 41 and "区委办" in units
@@ -264,6 +264,7 @@ def test_the_events_template_offers_the_organisations_lists(sample_db):
     assert checks["减免依据"][1] == list(range(1, 11))
     assert checks["减免方式"][1] == ["免予", "免予扣分", "减轻", "减轻扣分"]
     assert checks["结转"][1] == ["是", "否"]
+    assert checks["批示层级"][1] == checks["来源层级"][1]
     assert checks["加重情形"][1] == ["久拖不决", "逾期报送", "整改不到位"] and not checks["加重情形"][0].showErrorMessage
     assert checks["角色"][0].type == "textLength"          # 示例区's scheme has no role factors: the column stays empty
     for name in ("单位", "指标", "情形", "来源层级", "状态", "减免依据", "减免方式", "结转"):
@@ -458,17 +459,27 @@ def test_the_office_suite_refuses_dates_outside_the_year_and_counts_out_of_bound
         (dt.date(2023, 6, 30), "是", -1, False, False),           # carried over, but from two years back
         ("明天", None, "三", False, False),                      # text is not a date, 三 is not a number
     ]
+    from openpyxl.utils import get_column_letter
+    from perfcore.ingest.tables import TABLES
+    at = {c.zh: i for i, c in enumerate(TABLES["events"]["columns"], start=1)}      # the template's own columns
+    date_at, count_at, carried_at = at["日期"], at["次数"], at["结转"]
     probe = openpyxl.Workbook()
     ws = probe.active
-    ws.append(["编号", "日期", "C", "D", "E", "F", "G", "次数", "date ok", "count ok"])
+    ok_at = len(at) + 1                                       # the two results, right of the template's columns
     for i, (date, carried, count, *_ ) in enumerate(cases, start=2):
-        ws.cell(row=i, column=2, value=date)
-        ws.cell(row=i, column=8, value=count)
-        ws.cell(row=i, column=21, value=carried)
-        ws.cell(row=i, column=9, value="=" + date_rule.replace("B2", f"B{i}").replace("U2", f"U{i}"))
-        ws.cell(row=i, column=10, value="=" + count_rule.replace("H2", f"H{i}"))
+        ws.cell(row=i, column=date_at, value=date)
+        ws.cell(row=i, column=count_at, value=count)
+        ws.cell(row=i, column=carried_at, value=carried)
+        letters = {get_column_letter(n): get_column_letter(n) for n in (date_at, count_at, carried_at)}
+        rule_d, rule_c = date_rule, count_rule
+        for letter in letters:
+            rule_d, rule_c = rule_d.replace(f"{letter}2", f"{letter}{i}"), rule_c.replace(f"{letter}2", f"{letter}{i}")
+        ws.cell(row=i, column=ok_at, value="=" + rule_d)
+        ws.cell(row=i, column=ok_at + 1, value="=" + rule_c)
+    ws.cell(row=1, column=1, value="编号")
     path = tmp_path / "probe.xlsx"
     probe.save(path)
     out = soffice("csv:Text - txt - csv (StarCalc):44,34,76", [path], tmp_path / "csv")[0]
     rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))[1:]
-    assert [(r[8], r[9]) for r in rows] == [("TRUE" if d else "FALSE", "TRUE" if c else "FALSE") for *_, d, c in cases]
+    assert [(r[ok_at - 1], r[ok_at]) for r in rows] == [("TRUE" if d else "FALSE", "TRUE" if c else "FALSE")
+                                                         for *_, d, c in cases]

@@ -663,3 +663,285 @@ def test_a5_ties_at_a_grade_boundary_all_get_the_higher_grade(tmp_path):
     assert list(res.loc[["单位00", "单位01", "单位02"], "grade"]) == ["优秀", "优秀", "优秀"]
     assert list(res.loc[["单位01", "单位02"], "rank"]) == [2, 2]
     assert any("单位02" in n for n in ys.notes)
+
+
+# ---------------------------------------------------------------- rules the scheme gained (issue 11)
+
+REWARD = """
+[reward]
+name = "基准奖"
+base = 8000
+[reward.base_by_series]
+"二系列" = 6000
+"""
+
+
+def test_r28_reward_amounts_by_grade_and_series(tmp_path):
+    org = Org(tmp_path)
+    org.units = [[f"单位{i:02d}", "二系列" if i in (0, 10) else "一系列"] for i in range(20)]
+    org.year(2025, scheme(total=100, grades=FORCED) + REWARD, [["", "", "业务", 100, "直接评分"]],
+             scores=[[f"单位{i:02d}", "业务", 99 - i] for i in range(20)])
+    res = perfcore.score(org.load(), org.name, 2025).results.set_index("unit")
+    # 20 units: 5 优秀 / 7 良好 / 7 达标 / 1 不达标 (A4). S2: 达标 gets the base award; 优秀 +10%,
+    # 良好 +5%, 不达标 −20%: 8,000 → 8,800 / 8,400 / 8,000 / 6,400
+    one = res[res["series"] == "一系列"]
+    award = {g: one[one["grade"] == g]["reward_amount"].iloc[0] for g in ["优秀", "良好", "达标", "不达标"]}
+    assert award == {"优秀": 8800, "良好": 8400, "达标": 8000, "不达标": 6400}
+    # the base may differ by series: 二系列's base is 6,000, so its 优秀 unit gets 6,000 × 1.10 = 6,600
+    # and its 良好 unit (单位10, 11th) 6,000 × 1.05 = 6,300
+    assert (res.loc["单位00", "grade"], res.loc["单位00", "reward_base"], res.loc["单位00", "reward_amount"]) == ("优秀", 6000, 6600)
+    assert (res.loc["单位10", "grade"], res.loc["单位10", "reward_amount"]) == ("良好", 6300)
+    assert res.loc["单位03", "reward"] == pytest.approx(1.10)   # the factor stays beside the amount
+
+
+def test_r28_reward_base_by_level(tmp_path):
+    org = Org(tmp_path)
+    org.units = [["甲", "一系列", "乡镇"], ["乙", "一系列", "区直部门"], ["丙", "一系列", "区直部门"]]
+    grades = THRESHOLD_GRADES.replace('min = 90', 'min = 90\nreward = 1.2').replace('max = 90', 'max = 90\nreward = 1.1') \
+        .replace('max = 80', 'max = 80\nreward = 1.0').replace('max = 70\n', 'max = 70\nreward = 0.5\n')
+    reward = '[reward]\nbase = 5000\n[reward.base_by_level]\n"乡镇" = 4000\n'
+    org.year(2025, scheme(total=100, grades=grades) + reward, [["", "", "业务", 100, "直接评分"]],
+             scores=[["甲", "业务", 95], ["乙", "业务", 85], ["丙", "业务", 60]])
+    res = perfcore.score(org.load(), org.name, 2025).results.set_index("unit")
+    # 甲 (乡镇, 优秀): 4,000 × 1.2 = 4,800; 乙 (区直, 良好): 5,000 × 1.1 = 5,500; 丙 (不合格): 5,000 × 0.5 = 2,500
+    assert res["reward_amount"].to_dict() == {"甲": 4800, "乙": 5500, "丙": 2500}
+
+
+EXHAUSTED = """
+[[rule]]
+name = "违反保密管理规定"
+amount = 0.5
+[[rule]]
+name = "值班脱岗漏岗"
+amount = 0.2
+unit = "人次"
+[[consequence]]
+name = "取消评先资格"
+label_en = "No awards this year"
+exhausted = ["保密工作"]
+[[consequence]]
+name = "指标分值扣完通报"
+exhausted_any = true
+"""
+
+
+def test_e2_an_indicator_used_up_cancels_award_eligibility(tmp_path):
+    # E2: 如此项分值扣完则取消评先资格. 保密工作 has 4 points, 0.5 per breach:
+    # 甲 8 breaches → 4 − 4 = 0 (used up); 乙 7 → 4 − 3.5 = 0.5 (not); 丙 10 → 4 − 5 → 0 (扣完为止, used up).
+    # 值班 (4 points, 0.2 per person): 乙 20 persons → 4 − 4 = 0, used up, but it is not 保密工作.
+    events = [event("E1", "甲", "保密工作", "违反保密管理规定", count=8), event("E2", "乙", "保密工作", "违反保密管理规定", count=7),
+              event("E3", "丙", "保密工作", "违反保密管理规定", count=10), event("E4", "乙", "值班", "值班脱岗漏岗", count=20)]
+    org = Org(tmp_path).year(2025, scheme(total=10, extra=EXHAUSTED),
+                             [["", "", "保密工作", 4, "扣分制"], ["", "", "值班", 4, "扣分制"], ["", "", "加分项", 2, "累加制"]],
+                             events=events)
+    res = perfcore.score(org.load(), org.name, 2025).results.set_index("unit")
+    assert res.loc["甲", "consequences"] == ["取消评先资格（保密工作 分值扣完）", "指标分值扣完通报（保密工作 分值扣完）"]
+    assert res.loc["乙", "consequences"] == ["指标分值扣完通报（值班 分值扣完）"]
+    assert res.loc["丙", "exhausted"] == ["保密工作"]
+    # a 累加制 indicator at 0 with nothing deducted has not been "used up"
+    assert "加分项" not in res.loc["甲", "exhausted"]
+    assert res.loc["甲", "consequence_details"][0] == {"name": "取消评先资格", "label_en": "No awards this year",
+                                                     "people": [], "indicators": ["保密工作"]}
+
+
+PROGRESS = """
+[[indicator_rule]]
+indicator = "业绩指标"
+completion_share = 0.6
+improvement_share = 0.4
+improvement_full = 0.10
+"""
+
+
+def test_r30_progress_score_by_completion_and_improvement_shares(tmp_path):
+    # 业绩指标 200 points: 60 % for completion (min(完成值/目标值, 1), averaged over the unit's items),
+    # 40 % for improvement on last year (a 10 % rise earns the whole share; averaged over the items
+    # that have last year's value).
+    a = [["甲", "业绩指标", "A", 100, 100, 90],    # done 1.0; +11.1 % → full improvement
+         ["甲", "业绩指标", "B", 50, 40, 40],      # done 0.8; +0 % → none
+         ["乙", "业绩指标", "A", 100, 120, 100],   # done 1.0 (capped); +20 % → full
+         ["乙", "业绩指标", "B", 100, 50, ""],     # done 0.5; no last year: left out of improvement
+         ["丙", "业绩指标", "A", 10, 9, 10]]       # done 0.9; −10 % → none
+    con = Org(tmp_path).year(2025, scheme(total=200, extra=PROGRESS).replace("scale = 100", "scale = 200"),
+                             [["", "", "业绩指标", 200, "累加制"]],
+                             assignments=a).load()
+    # 甲: 200×0.6×(1 + 0.8)/2 = 108; 200×0.4×(1 + 0)/2 = 40 → 148
+    assert score_of(con, "测试单位", 2025, "甲", "业绩指标") == pytest.approx(148)
+    # 乙: 120×(1 + 0.5)/2 = 90; 80×1/1 = 80 → 170
+    assert score_of(con, "测试单位", 2025, "乙", "业绩指标") == pytest.approx(170)
+    # 丙: 120×0.9 = 108; 0 → 108
+    assert score_of(con, "测试单位", 2025, "丙", "业绩指标") == pytest.approx(108)
+    lines = perfcore.explain(con, "测试单位", 2025, "乙", "业绩指标")
+    assert trace.summary(lines)["reconciles"].all()
+    assert any("不计进步分" in n for n in lines["note"].dropna())
+    # a what-if that gives the indicator 100 points halves every share: 乙 → 85
+    from perfcore.engine.whatif import WhatIf
+    sim = WhatIf(con, "测试单位", 2025).simulate(points={"业绩指标": 100})
+    assert sim.results.set_index("unit").loc["乙", "indicator"] == pytest.approx(85)
+
+
+CHANGE_TIERS = """
+[[tier_table]]
+name = "进步分档"
+tiers = [
+  { min = 0.10, inclusive = true, points = 2 },
+  { min = 0.0, inclusive = false, points = 1 },
+  { min = 0.0, inclusive = true, points = 0 },
+  { points = -1 },
+]
+[[indicator_rule]]
+indicator = "重点工作"
+change_tiers = "进步分档"
+[[tier_table]]
+name = "增量分档"
+tiers = [{ min = 5, inclusive = true, points = 1 }, { points = 0 }]
+[[indicator_rule]]
+indicator = "新增项目"
+change_tiers = "增量分档"
+change_measure = "absolute"
+"""
+
+
+def test_r30_progress_score_by_tiers_on_the_change(tmp_path):
+    # 重点工作 (扣分制, 10): per item, +2 for a rise of 10 % or more, +1 for a rise below 10 %, 0 for none,
+    # −1 for a fall. 甲: 110/100 (+10 % → +2) and 95/100 (−5 % → −1) → 10 + 2 − 1 = 11 → 10 (ceiling);
+    # 乙: 103/100 (+3 % → +1), 100/100 (0 → 0), 80/100 (−20 % → −1) → 10 + 1 + 0 − 1 = 10 ... shown by its lines;
+    # 丙: 50/60 (−16.7 % → −1) and 30/40 (−25 % → −1) → 8.
+    # 新增项目 (累加制, 5): by the absolute change, +1 for 5 or more: 甲 12 against 7 → +1; 乙 11 against 7 → 0.
+    a = [["甲", "重点工作", "一", 100, 110, 100], ["甲", "重点工作", "二", 100, 95, 100],
+         ["乙", "重点工作", "一", 100, 103, 100], ["乙", "重点工作", "二", 100, 100, 100], ["乙", "重点工作", "三", 100, 80, 100],
+         ["丙", "重点工作", "一", 100, 50, 60], ["丙", "重点工作", "二", 100, 30, 40],
+         ["甲", "新增项目", "一", 10, 12, 7], ["乙", "新增项目", "一", 10, 11, 7]]
+    con = Org(tmp_path).year(2025, scheme(total=15, extra=CHANGE_TIERS),
+                             [["", "", "重点工作", 10, "扣分制"], ["", "", "新增项目", 5, "累加制"]], assignments=a).load()
+    assert score_of(con, "测试单位", 2025, "甲", "重点工作") == pytest.approx(10)
+    assert score_of(con, "测试单位", 2025, "丙", "重点工作") == pytest.approx(8)
+    lines = perfcore.explain(con, "测试单位", 2025, "乙", "重点工作").set_index("event_id")
+    assert lines.loc[["进步:一", "进步:二", "进步:三"], "final"].tolist() == [1, 0, -1]
+    assert score_of(con, "测试单位", 2025, "甲", "新增项目") == pytest.approx(1)
+    assert score_of(con, "测试单位", 2025, "乙", "新增项目") == pytest.approx(0)
+
+
+RANKS = """
+[[rank_rule]]
+ranking = "全省排名"
+target = "省考核排名"
+top = [5, 4, 3, 2, 1]
+bottom = [-5]
+"""
+
+
+def test_r21b_rank_position_bonus(tmp_path):
+    # 省里排前5名…第1名加5分…最后1名扣5分: 1st of 20 → +5; 3rd → +3; 10th → 0; 20th of 20 → −5.
+    org = Org(tmp_path)
+    org.units = [["甲", "一系列"], ["乙", "一系列"], ["丙", "一系列"], ["丁", "一系列"]]
+    con = org.year(2025, scheme(total=10, extra=RANKS), [["", "", "省考核排名", 10, "扣分制", "是"]],
+                   ranks=[["甲", "全省排名", 1, 20], ["乙", "全省排名", 20, 20], ["丙", "全省排名", 10, 20],
+                          ["丁", "全省排名", 3, 20]]).load()
+    scores = {u: score_of(con, "测试单位", 2025, u, "省考核排名") for u in "甲乙丙丁"}
+    assert scores == pytest.approx({"甲": 15, "乙": 5, "丙": 10, "丁": 13})   # 可超分: 10 + 5 = 15
+    note = perfcore.explain(con, "测试单位", 2025, "乙", "省考核排名").set_index("event_id").loc["名次:全省排名", "note"]
+    assert "第 20 名（共 20 名）" in note
+
+
+def test_r21b_a_place_both_near_the_top_and_last_takes_the_top_points():
+    from perfcore.engine.scheme import RankRule
+    rule = RankRule("全省排名", "x", top=(5, 4, 3, 2, 1), bottom=(-5, -3))
+    # 3 ranked: 3rd is both 3rd and last → +3; 20 ranked: 19th is second-last → −3
+    assert [rule.points(3, 3), rule.points(19, 20), rule.points(20, 20), rule.points(7, 20)] == [3, -3, -5, 0]
+
+
+PEOPLE_S2 = """
+[[consequence]]
+name = "扣发当事人及主要领导、分管领导全额奖金"
+veto = true
+people = ["当事人", "主要领导", "分管领导"]
+[[consequence]]
+name = "部室负责人不能评为优秀"
+lowest = true
+below = 80
+people = ["主要领导"]
+"""
+
+
+def test_r22_r27_consequences_name_the_people(tmp_path):
+    org = Org(tmp_path)
+    org.units = [["甲", "一系列", "", "王某", "李某"], ["乙", "一系列", "", "张某", "刘某"], ["丙", "一系列", "", "", "陈某"]]
+    org.year(2025, scheme(total=100) + PEOPLE_S2, [["", "", "业务", 100, "直接评分"]],
+             scores=[["甲", "业务", 95], ["乙", "业务", 85], ["丙", "业务", 75]],
+             vetoes=[["甲", "安全生产", "2025-04-02", "较大安全生产责任事故", "赵某、钱某"]])
+    con = org.load()
+    res = perfcore.score(con, org.name, 2025).results.set_index("unit")
+    # S2: the people involved, the principal leader and the leader in charge forfeit their bonus
+    assert res.loc["甲", "consequences"] == ["扣发当事人及主要领导、分管领导全额奖金：当事人 赵某、钱某，主要领导 王某，分管领导 李某"]
+    assert [p["name"] for p in res.loc["甲", "consequence_details"][0]["people"]] == ["赵某", "钱某", "王某", "李某"]
+    # S0 / R27: below 80 and lowest → the head is not rated excellent; 丙's list has no principal leader
+    assert res.loc["丙", "consequences"] == ["部室负责人不能评为优秀：主要领导（未登记）"]
+    from perfcore.engine.grading import consequence_text
+    assert consequence_text(res.loc["甲", "consequence_details"][0], "en") == \
+        "扣发当事人及主要领导、分管领导全额奖金: people involved 赵某、钱某, principal leader 王某, leader in charge 李某"
+    # the notice prints them
+    from perfcore.present.export import notice_frame
+    notice = notice_frame(perfcore.score(con, org.name, 2025)).set_index("单位")
+    assert "当事人 赵某、钱某" in notice.loc["甲", "结果运用"]
+
+
+INSTRUCTED = """
+[[pool]]
+name = "信息工作"
+kind = "加分"
+[[component]]
+key = "information"
+label = "信息工作"
+source = "pool"
+name = "信息工作"
+[[rule]]
+name = "信息被省办采用"
+kind = "加分"
+amount = 15
+targets = ["信息工作"]
+[[rule]]
+name = "信息被国办采用"
+kind = "加分"
+amount = 30
+targets = ["信息工作"]
+[[multiplier]]
+name = "省市领导批示加2倍"
+factor = 3
+instruction_level = ["省", "市"]
+targets = ["信息工作"]
+[[multiplier]]
+name = "国务院领导批示加3倍"
+factor = 4
+instruction_level = ["国家"]
+targets = ["信息工作"]
+"""
+
+
+def test_e3_bonus_multiplied_by_whose_instruction_drew_it(tmp_path):
+    # E3: 省市委、政府领导同志作出批示的…在原计分基础上加2倍计分；国务院领导批示的加3倍计分.
+    # Read as "the original score plus twice (three times) it" (docs/decisions.md):
+    # 甲: adopted by the province (15) and instructed by a provincial leader → 15 + 2×15 = 45;
+    # 乙: adopted by the State Council office (30) and instructed by a State Council leader → 30 + 3×30 = 120;
+    # 丙: adopted by the province, no instruction → 15; 丁: a city leader's instruction → 45.
+    org = Org(tmp_path)
+    org.units = [["甲", "一系列"], ["乙", "一系列"], ["丙", "一系列"], ["丁", "一系列"]]
+    events = [event("B1", "甲", "信息工作", "信息被省办采用", level="省", instruction="省"),
+              event("B2", "乙", "信息工作", "信息被国办采用", level="国家", instruction="国家"),
+              event("B3", "丙", "信息工作", "信息被省办采用", level="省"),
+              event("B4", "丁", "信息工作", "信息被省办采用", level="省", instruction="市")]
+    con = org.year(2025, scheme(total=10, extra=INSTRUCTED), [["", "", "业务", 10, "扣分制"]], events=events).load()
+    info = {u: result_of(con, org.name, 2025, u)["information"] for u in "甲乙丙丁"}
+    assert info == pytest.approx({"甲": 45, "乙": 120, "丙": 15, "丁": 45})
+
+
+def test_e2_exhausted_any_false_means_no_indicator_used_up(tmp_path):
+    # a consequence for units that used up no indicator at all (e.g. 全部指标未扣完的予以表扬)
+    extra = EXHAUSTED.split("[[consequence]]")[0] + '[[consequence]]\nname = "无指标扣完"\nexhausted_any = false\n'
+    events = [event("E1", "甲", "保密工作", "违反保密管理规定", count=8), event("E2", "乙", "保密工作", "违反保密管理规定", count=7)]
+    org = Org(tmp_path).year(2025, scheme(total=10, extra=extra),
+                             [["", "", "保密工作", 4, "扣分制"], ["", "", "值班", 4, "扣分制"], ["", "", "加分项", 2, "累加制"]],
+                             events=events)
+    res = perfcore.score(org.load(), org.name, 2025).results.set_index("unit")
+    # 甲 used up 保密工作 (8 × 0.5 = 4); 乙 has 0.5 left; 丙 has no records
+    assert res["consequences"].to_dict() == {"甲": [], "乙": ["无指标扣完"], "丙": ["无指标扣完"]}

@@ -26,7 +26,8 @@ def _good(tmp_path):
 
 
 def _snapshot(con):
-    tables = ["units", "schemes", "indicators", "events", "evaluations", "vetoes", "indicator_scores", "assignments", "progress"]
+    tables = ["units", "schemes", "indicators", "events", "evaluations", "vetoes", "indicator_scores", "assignments", "progress",
+              "outside_ranks"]
     return {t: sorted(map(str, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
 
 

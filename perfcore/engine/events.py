@@ -7,8 +7,9 @@ module turns its arrays into what callers need:
     cell_totals(...)                                        per grid cell: net, deducted, added, count (+ synthetic lines)
     event_amounts(con, scheme, org, year, unit=None)        one line per counted event, every step, as a table
 
-Synthetic lines for completion-ratio tiers (R21) and the above-average indicator-count bonus
-(R20) come from the task items (指标任务) and join the events' totals and traces with the
+Synthetic lines for completion-ratio tiers (R21), the above-average indicator-count bonus
+(R20) and the progress score (R30) come from the task items (指标任务), rank-position points
+(R21b) from the outside rankings (外部排名); they join the events' totals and traces with the
 same columns.
 """
 from __future__ import annotations
@@ -132,29 +133,40 @@ def count_bonus_items(n_items: int, average: float, how: str) -> int:
 
 
 def synthetic_lines(con, scheme: Scheme, org: str, year: int, unit: str | None = None) -> pd.DataFrame:
-    """Lines for completion-ratio tiers and the above-average bonus, from assignments."""
-    rules = [r for r in scheme.indicator_rules if r.ratio_tiers or r.count_bonus_per_item]
-    if not rules:
-        return pd.DataFrame(columns=COLUMNS)
-    assign = con.execute("SELECT unit, indicator, item, target_value, actual_value FROM assignments "
-                         "WHERE org = ? AND year = ? AND NOT retired ORDER BY unit, indicator, item", [org, year]).df()
+    """Lines computed from tables rather than recorded one by one: completion-ratio tiers (R21) and the
+    above-average bonus (R20) from the task items, the progress score (R30) from this year's against
+    last year's values, and rank-position points (R21b) from the outside rankings."""
+    rules = [r for r in scheme.indicator_rules if r.ratio_tiers or r.count_bonus_per_item or r.change_tiers or r.shares]
+    if not rules and not scheme.rank_rules:
+        return pd.DataFrame(columns=COLUMNS + ["detail", "per_point"])
     rows = []
     date = pd.Timestamp(year=year, month=12, day=31)
+    if rules:
+        assign = con.execute("SELECT unit, indicator, item, target_value, actual_value, prior_value FROM assignments "
+                             "WHERE org = ? AND year = ? AND NOT retired ORDER BY unit, indicator, item", [org, year]).df()
+        if unit is not None:
+            assign_all, assign = assign, assign[assign["unit"] == unit]
+        else:
+            assign_all = assign
+        points = dict(con.execute("SELECT indicator, points FROM indicators WHERE org = ? AND year = ? AND NOT retired",
+                                  [org, year]).fetchall())
     for ir in rules:
         part = assign[assign["indicator"] == ir.indicator]
         if ir.ratio_tiers:
             tiers = scheme.tier_tables[ir.ratio_tiers]
             for r in part.itertuples():
-                if unit is not None and r.unit != unit:
-                    continue
                 if pd.isna(r.actual_value) or pd.isna(r.target_value):
                     continue
                 ratio = r.actual_value / r.target_value
                 pts = tier_points(ratio, tiers)
                 rows.append(_synthetic(f"完成率:{r.item}", date, r.unit, ir.indicator, ir.ratio_tiers, pts,
                                        f"{r.item}：完成 {r.actual_value:g}/{r.target_value:g} = {ratio:.2%}"))
+        if ir.change_tiers:
+            rows.extend(_change_tier_lines(part, ir, scheme.tier_tables[ir.change_tiers], date))
+        if ir.shares:
+            rows.extend(_share_lines(part, ir, float(points.get(ir.indicator, 0.0)), date))
         if ir.count_bonus_per_item:
-            counts = part.groupby("unit")["item"].count()
+            counts = assign_all[assign_all["indicator"] == ir.indicator].groupby("unit")["item"].count()
             units_all = con.execute("SELECT count(*) FROM units WHERE org = ? AND NOT retired AND (first_year IS NULL OR first_year <= ?) "
                                     "AND (last_year IS NULL OR last_year >= ?)", [org, year, year]).fetchone()[0]
             if not units_all:
@@ -168,7 +180,95 @@ def synthetic_lines(con, scheme: Scheme, org: str, year: int, unit: str | None =
                     rows.append(_synthetic("承担指标数", date, u, ir.indicator, "承担指标数高于平均数",
                                            extra * ir.count_bonus_per_item,
                                            f"承担 {n} 项，平均 {average:.2f} 项，多 {extra} 项 × {ir.count_bonus_per_item:g}"))
-    return pd.DataFrame(rows, columns=COLUMNS + ["detail"])
+    if scheme.rank_rules:
+        rows.extend(_rank_lines(con, scheme, org, year, unit, date))
+    frame = pd.DataFrame(rows, columns=COLUMNS + ["detail", "per_point"])
+    frame["per_point"] = [x is True for x in frame["per_point"]]
+    return frame
+
+
+def item_change(actual, prior, measure: str) -> float | None:
+    """R30: this year's value against last year's; None where it cannot be measured (a value
+    missing, or a relative change from 0)."""
+    if actual is None or prior is None or pd.isna(actual) or pd.isna(prior):
+        return None
+    if measure == "absolute":
+        return float(actual - prior)
+    if prior <= 0:
+        return None
+    return float((actual - prior) / prior)
+
+
+def _change_words(change: float | None, measure: str) -> str:
+    if change is None:
+        return "无可比的上年完成值"
+    return f"比上年{'增' if change >= 0 else '减'} {abs(change):.2%}" if measure == "relative" else f"比上年 {change:+g}"
+
+
+def _change_tier_lines(part: pd.DataFrame, ir, tiers, date) -> list[dict]:
+    """R30 by tiers: each task item earns the points of its change's tier (no line value where the
+    change cannot be measured, but a line saying so)."""
+    out = []
+    for r in part.itertuples():
+        change = item_change(r.actual_value, r.prior_value, ir.change_measure)
+        pts = 0.0 if change is None else tier_points(change, tiers)
+        prior = "—" if pd.isna(r.prior_value) else f"{r.prior_value:g}"
+        actual = "—" if pd.isna(r.actual_value) else f"{r.actual_value:g}"
+        out.append(_synthetic(f"进步:{r.item}", date, r.unit, ir.indicator, ir.change_tiers, pts,
+                              f"{r.item}：上年 {prior}，本年 {actual}，{_change_words(change, ir.change_measure)}"
+                              + ("，不计进步分" if change is None else "")))
+    return out
+
+
+def _share_lines(part: pd.DataFrame, ir, points: float, date) -> list[dict]:
+    """R30 by shares: of the indicator's points, `completion_share` is earned by completion
+    (min(完成值/目标值, 1), averaged over the unit's items) and `improvement_share` by improvement
+    (min(change / improvement_full, 1), at least 0, averaged over the items whose change can be
+    measured). One line per item; the lines of a unit add up to its score on the indicator."""
+    out = []
+    cs, share = ir.completion_share or 0.0, ir.improvement_share or 0.0
+    for u, items in part.groupby("unit", sort=True):
+        changes = [item_change(a, p, ir.change_measure) for a, p in zip(items["actual_value"], items["prior_value"])]
+        n, m = len(items), sum(c is not None for c in changes)
+        for r, change in zip(items.itertuples(), changes):
+            done = 0.0 if pd.isna(r.actual_value) or pd.isna(r.target_value) or r.target_value <= 0 \
+                else min(r.actual_value / r.target_value, 1.0)
+            completion = points * cs * done / n
+            words = [f"{r.item}：完成 {'—' if pd.isna(r.actual_value) else f'{r.actual_value:g}'}/"
+                     f"{'—' if pd.isna(r.target_value) else f'{r.target_value:g}'}（计 {done:.0%}）"
+                     f"× {cs:g} × {points:g} ÷ {n} 项 = {completion:.2f}"]
+            improvement = 0.0
+            if share:
+                if change is None:
+                    words.append(f"{_change_words(None, ir.change_measure)}，不计进步分")
+                else:
+                    reached = min(max(change / ir.improvement_full, 0.0), 1.0)
+                    improvement = points * share * reached / m
+                    full = f"{ir.improvement_full:.0%}" if ir.change_measure == "relative" else f"{ir.improvement_full:g}"
+                    words.append(f"{_change_words(change, ir.change_measure)}（进步 {full} 得满分，计 {reached:.0%}）"
+                                 f"× {share:g} × {points:g} ÷ {m} 项 = {improvement:.2f}")
+            line = _synthetic(f"完成及进步:{r.item}", date, u, ir.indicator, "完成及进步情况", completion + improvement,
+                              "；".join(words))
+            line["per_point"] = True
+            out.append(line)
+    return out
+
+
+def _rank_lines(con, scheme: Scheme, org: str, year: int, unit: str | None, date) -> list[dict]:
+    """R21b: points for each unit's place in an outside ranking, by the scheme's rank_rule."""
+    frame = con.execute("SELECT unit, ranking, position, ranked FROM outside_ranks WHERE org = ? AND year = ? AND NOT retired "
+                        "ORDER BY ranking, unit", [org, year]).df()
+    out = []
+    for r in frame.itertuples():
+        rule = scheme.rank_rule(r.ranking)
+        if rule is None or (unit is not None and r.unit != unit):
+            continue
+        ranked = None if pd.isna(r.ranked) else int(r.ranked)
+        pts = rule.points(int(r.position), ranked)
+        of = f"（共 {ranked} 名）" if ranked is not None else ""
+        out.append(_synthetic(f"名次:{r.ranking}", date, r.unit, rule.target, r.ranking, pts,
+                              f"{r.ranking}第 {int(r.position)} 名{of}" + ("" if pts else "，不在计分名次内")))
+    return out
 
 
 def _synthetic(event_id, date, unit, target, rule, points, detail) -> dict:

@@ -42,6 +42,7 @@ class EventSet:
     base_amount: np.ndarray   # NaN where none was entered
     role: np.ndarray          # position in the scheme's roles, -1 for none or unknown
     level: np.ndarray         # position in vocab.SOURCE_LEVELS, -1 for unknown
+    instruction: np.ndarray   # position in vocab.SOURCE_LEVELS of the instruction's level (批示层级), -1 for none
     aggravation: np.ndarray   # position in `aggravations`, -1 for none or one no multiplier names
     accountable: np.ndarray
     mitigation_mode: np.ndarray   # 0 none, 1 exempt (免予), 2 reduce (减轻)
@@ -161,7 +162,7 @@ class EventSet:
         return (np.datetime64("1970-01-01") + self.day[pos].astype("timedelta64[D]")).astype("datetime64[ns]")
 
 
-ARRAYS = ("rowid", "unit", "target", "rule", "status", "count", "base_amount", "role", "level", "aggravation",
+ARRAYS = ("rowid", "unit", "target", "rule", "status", "count", "base_amount", "role", "level", "instruction", "aggravation",
           "accountable", "mitigation_mode", "mitigation_code", "day", "problem", "matter")
 
 
@@ -220,6 +221,7 @@ def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | N
     sql = f"""
     SELECT e.rowid AS rowid, u.pos AS unit, t.pos AS target, r.pos AS rule, {_case('e.status', STATUSES)} AS status,
            e.count, e.base_amount, {_case('e.role', scheme.roles)} AS role, {_case('e.source_level', SOURCE_LEVELS)} AS level,
+           {_case('e.instruction_level', SOURCE_LEVELS)} AS instruction,
            {_case('e.aggravation', aggravations)} AS aggravation, coalesce(e.accountable, 0) AS accountable,
            CASE e.mitigation_mode WHEN 'exempt' THEN 1 WHEN 'reduce' THEN 2 ELSE 0 END AS mitigation_mode,
            coalesce(e.mitigation_code, -1) AS mitigation_code, date_diff('day', DATE '1970-01-01', e.date) AS day,
@@ -233,7 +235,8 @@ def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | N
                     target=_column(raw, "target", np.int32), rule=_column(raw, "rule", np.int32),
                     status=_column(raw, "status", np.int8), count=_column(raw, "count", float, np.nan),
                     base_amount=_column(raw, "base_amount", float, np.nan), role=_column(raw, "role", np.int32),
-                    level=_column(raw, "level", np.int16), aggravation=_column(raw, "aggravation", np.int32),
+                    level=_column(raw, "level", np.int16), instruction=_column(raw, "instruction", np.int16),
+                    aggravation=_column(raw, "aggravation", np.int32),
                     accountable=_column(raw, "accountable", np.int64),
                     mitigation_mode=_column(raw, "mitigation_mode", np.int8),
                     mitigation_code=_column(raw, "mitigation_code", np.int64), day=_column(raw, "day", np.int64),

@@ -3,7 +3,8 @@
 - competition ranking (1, 2, 2, 4) overall and within series (R25, A5);
 - grades by thresholds (R23) or forced distribution (R24, A3, A4, A5);
 - veto forces the lowest grade, the score is still published (R22, A10);
-- consequences over consecutive years (R26, R27) and reward factors (R28).
+- consequences over consecutive years (R26, R27), on used-up indicators (E2), naming the people they
+  concern (R22, R27), and reward factors and amounts (R28).
 """
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..vocab import PEOPLE
 from .scheme import Scheme
+from .scoring import round_half_up
 
 
 def competition_rank(values, ascending: bool = False, groups=None) -> np.ndarray:
@@ -200,20 +203,82 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
             at = pd.Index(year_frame["unit"]).get_indexer(units) if k else np.arange(n)
             hit &= np.where(at >= 0, cond[np.where(at >= 0, at, 0)], False)
         hits.append(hit)
-    names = [c.name for c in scheme.consequences]
-    listed = [[] for _ in range(n)]
-    for name, hit in zip(names, hits):
+    details = [[] for _ in range(n)]
+    for c, hit in zip(scheme.consequences, hits):
         for i in np.flatnonzero(hit):
-            listed[i].append(name)
-    cols["consequences"] = listed
+            details[i].append(consequence_detail(c, current.iloc[i]))
+    cols["consequence_details"] = details
+    cols["consequences"] = [[consequence_text(d) for d in ds] for ds in details]
     reward = {g.name: g.reward for g in scheme.grades}
     cols["reward"] = [reward.get(g) for g in current["grade"].to_numpy()]
+    cols["reward_base"], cols["reward_amount"] = reward_amounts(current, cols["reward"], scheme)
     drop = [c for c in cols if c in current.columns]
     return pd.concat([current.drop(columns=drop).reset_index(drop=True), pd.DataFrame(cols)], axis=1)
 
 
+def reward_amounts(frame: pd.DataFrame, factors: list, scheme: Scheme) -> tuple[list, list]:
+    """R28: each unit's base award (by series, else level, else the scheme's base) and the amount its
+    grade's factor gives, to the fen (0.01)."""
+    n = len(frame)
+    if scheme.reward is None:
+        return [None] * n, [None] * n
+    series = frame["series"].tolist()
+    levels = frame["level"].tolist() if "level" in frame else [None] * n
+    bases = [scheme.reward.base_for(s, lv) for s, lv in zip(series, levels)]
+    amounts = [None if b is None or f is None else float(round_half_up(b * f, 2)) for b, f in zip(bases, factors)]
+    return bases, amounts
+
+
+def _names(row, role: str) -> list[str]:
+    if role == "当事人":
+        value = row.get("veto_people")
+        return list(value) if isinstance(value, (list, tuple, np.ndarray)) else []
+    value = row.get({"主要领导": "principal", "分管领导": "leader_in_charge"}[role])
+    return [value.strip()] if isinstance(value, str) and value.strip() else []
+
+
+def consequence_detail(c, row) -> dict:
+    """One consequence of one unit, with the people it names (from the unit list and the veto records)
+    and the indicators whose used-up points it follows from."""
+    people = []
+    for role in c.people:
+        names = _names(row, role)
+        people.extend({"role": role, "role_en": PEOPLE[role], "name": name} for name in names)
+        if not names:
+            people.append({"role": role, "role_en": PEOPLE[role], "name": None})
+    indicators = []
+    if c.exhausted or c.exhausted_any:      # the indicators the consequence follows from
+        used = row.get("exhausted")
+        used = list(used) if isinstance(used, (list, tuple, np.ndarray)) else []
+        indicators = used if c.exhausted_any else [x for x in used if x in c.exhausted]
+    return {"name": c.name, "label_en": c.label_en, "people": people, "indicators": indicators}
+
+
+def consequence_text(d: dict, lang: str = "zh") -> str:
+    """'取消评先资格（保密工作 分值扣完）：主要领导 王某，分管领导 李某' (or in English)."""
+    zh = lang == "zh"
+    text = d["name"] if zh or not d.get("label_en") else d["label_en"]
+    if d.get("indicators"):
+        text += f"（{'、'.join(d['indicators'])} 分值扣完）" if zh else f" ({', '.join(d['indicators'])}: points used up)"
+    if d.get("people"):
+        groups: dict[str, list] = {}
+        for p in d["people"]:
+            groups.setdefault(p["role"] if zh else p["role_en"], []).append(p["name"])
+        missing = "（未登记）" if zh else " (not recorded)"
+        parts = [f"{role} {'、'.join(x for x in names if x)}" if any(names) else f"{role}{missing}" for role, names in groups.items()]
+        text += ("：" + "，".join(parts)) if zh else (": " + ", ".join(parts))
+    return text
+
+
 def _condition(frame: pd.DataFrame, c, scheme: Scheme) -> np.ndarray:
     cond = np.ones(len(frame), dtype=bool)
+    if c.exhausted or c.exhausted_any is not None:
+        used = [list(x) if isinstance(x, (list, tuple, np.ndarray)) else []
+                for x in (frame["exhausted"] if "exhausted" in frame else [[]] * len(frame))]
+        if c.exhausted:            # one of the named indicators used up
+            cond &= np.array([bool(set(c.exhausted) & set(x)) for x in used], dtype=bool)
+        else:                      # any indicator used up (true), or none (false)
+            cond &= np.array([bool(x) == c.exhausted_any for x in used], dtype=bool)
     if c.grade is not None:
         cond &= (frame["grade"] == c.grade).to_numpy()
     if c.veto is not None:

@@ -10,7 +10,8 @@ one array per step, so the trace can show what each step did to each event:
 3. mitigation or exemption (R14), including the automatic item 9: a deduction in a pool so
    marked is exempt when the same unit has a deduction with the same problem key inside an
    indicator;
-4. multipliers for higher-level findings and self-accountability (R9, R11);
+4. multipliers for higher-level findings and self-accountability (R9, R11), and for bonuses by the
+   level of the instruction that drew them (E3);
 5. one problem charged once at the higher standard (R13), one matter counted at its highest
    or by diminishing factors (R16); ties go to the earlier event (date, then id);
 6. per-rule caps (R18), used up by earlier events first.
@@ -211,7 +212,7 @@ def _mitigation(events: EventSet, scheme: Scheme, names: list, counted, sign, ha
 
 
 def _multipliers(events: EventSet, scheme: Scheme, names: list) -> tuple[np.ndarray, np.ndarray]:
-    """R9, R11: which multipliers each event meets, and their combined factor (product or largest)."""
+    """R9, R11, E3: which multipliers each event meets, and their combined factor (product or largest)."""
     n = len(events)
     hits = np.zeros((n, len(scheme.multipliers)), dtype=bool)
     for j, m in enumerate(scheme.multipliers):
@@ -221,6 +222,8 @@ def _multipliers(events: EventSet, scheme: Scheme, names: list) -> tuple[np.ndar
         if m.aggravation:
             cond &= _lookup(len(events.aggravations), [events.aggravations.index(a) for a in m.aggravation
                                                        if a in events.aggravations])[events.aggravation + 1]
+        if m.instruction_level:   # E3: whose instruction drew the bonus (批示层级)
+            cond &= _lookup(len(SOURCE_LEVELS), [SOURCE_LEVELS.index(x) for x in m.instruction_level])[events.instruction + 1]
         if m.accountable is not None:
             cond &= (events.accountable > 0) == m.accountable
         if m.targets:

@@ -12,6 +12,7 @@ scoring the years of an organisation one after another scores each only once.
 """
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -96,17 +97,54 @@ def direct_scores(con, org, year):
 
 
 def _veto_table(con, org, year):
-    return con.execute("SELECT unit, category, date, description, evidence FROM vetoes WHERE org = ? AND year = ? AND NOT retired "
-                       "ORDER BY date", [org, year]).df()
+    return con.execute("SELECT unit, category, date, description, evidence, people FROM vetoes WHERE org = ? AND year = ? "
+                       "AND NOT retired ORDER BY date", [org, year]).df()
+
+
+UNIT_FACTS = ("level", "principal", "leader_in_charge")   # from the unit list: for rewards (R28) and named people (R22, R27)
+
+
+def annotate(results: pd.DataFrame, grid: scoring.Grid, veto_table: pd.DataFrame) -> pd.DataFrame:
+    """What consequences look at besides scores: the indicators each unit used up (E2: score 0
+    through deductions, or given 0) and the people involved in its vetoes (当事人)."""
+    used_up = exhausted(grid)
+    people: dict[str, list] = {}
+    if veto_table is not None and "people" in veto_table:
+        for unit, names in zip(veto_table["unit"], veto_table["people"]):
+            for name in split_names(names):
+                if name not in people.setdefault(unit, []):
+                    people[unit].append(name)
+    return results.assign(exhausted=[used_up.get(u, []) for u in results["unit"]],
+                          veto_people=[people.get(u, []) for u in results["unit"]])
+
+
+def split_names(text) -> list[str]:
+    """'赵某、钱某' → ['赵某', '钱某'] (the offices separate names by 、，, ; or spaces)."""
+    if not isinstance(text, str):
+        return []
+    return [x for x in re.split(r"[、，,；;\s]+", text.strip()) if x]
+
+
+def exhausted(grid: scoring.Grid) -> dict:
+    """Per unit, the indicators whose points are used up (扣完): score 0 with points above 0, reached
+    through deductions or given as 0 by the data-collection unit. Pools have no points to use up."""
+    points = grid.targets["points"].to_numpy(dtype=float)
+    is_indicator = ~grid.targets["is_pool"].to_numpy(dtype=bool) & (np.nan_to_num(points) > 0)
+    score = np.asarray(grid.score)
+    reached = (np.asarray(grid.deducted) > 1e-12) | ((np.asarray(grid.base_source) == scoring.DIRECT) & (np.asarray(grid.base) <= 1e-12))
+    hit = is_indicator[None, :] & (score <= 1e-9) & reached
+    names = grid.targets["target"].to_numpy()
+    return {grid.units[i]: names[np.flatnonzero(hit[i])].tolist() for i in np.flatnonzero(hit.any(axis=1))}
 
 
 def finish(units: pd.DataFrame, components: pd.DataFrame, vetoes: dict, scheme: Scheme) -> tuple[pd.DataFrame, list]:
     """Composite, veto, ranks and grades from component values (no history)."""
+    facts = ["unit", "series"] + [c for c in UNIT_FACTS if c in units.columns]
     if len(components) == len(units) and (components["unit"].to_numpy() == units["unit"].to_numpy()).all():
-        frame = pd.concat([units[["unit", "series"]].reset_index(drop=True),
+        frame = pd.concat([units[facts].reset_index(drop=True),
                            components.drop(columns="unit").reset_index(drop=True)], axis=1)
     else:
-        frame = units[["unit", "series"]].merge(components, on="unit", how="left")
+        frame = units[facts].merge(components, on="unit", how="left")
     frame["composite"] = scoring.composite(frame, scheme)
     frame["veto"] = frame["unit"].isin(list(vetoes)) if vetoes else False
     frame["veto_reason"] = frame["unit"].map(vetoes).fillna("") if vetoes else ""
@@ -163,6 +201,7 @@ def compute(org: str, year: int, scheme: Scheme, inputs: Inputs, off=None, point
     """
     unit_names = inputs.units["unit"].tolist()
     amounts = amounts if amounts is not None else pipeline.run(inputs.events, scheme, inputs.targets, off=off)
+    synthetic = rescaled(inputs.synthetic, inputs.indicators, points)
     table = inputs.target_table if scheme.pools == inputs.scheme_pools else None
     if base is not None and changed_units is not None:
         rows = np.asarray(changed_units, dtype=np.int64)
@@ -173,21 +212,40 @@ def compute(org: str, year: int, scheme: Scheme, inputs: Inputs, off=None, point
         part_events = inputs.events.subset(np.flatnonzero(keep))
         part_events.unit = local[part_events.unit].astype(np.int32)
         part_amounts = pipeline.Amounts(**{k: v[keep] for k, v in vars(amounts).items()})
-        synthetic = inputs.synthetic[inputs.synthetic["unit"].isin(names)] if not inputs.synthetic.empty else inputs.synthetic
-        totals = cell_totals(part_events, part_amounts, synthetic, names, inputs.targets)
+        part_synthetic = synthetic[synthetic["unit"].isin(names)] if not synthetic.empty else synthetic
+        totals = cell_totals(part_events, part_amounts, part_synthetic, names, inputs.targets)
         part = scoring.target_scores(names, inputs.indicators, scheme, totals,
                                      inputs.direct[inputs.direct["unit"].isin(names)], points, targets=table)
         grid = scoring.patch_rows(base.grid, rows, part)
     else:
-        totals = cell_totals(inputs.events, amounts, inputs.synthetic, unit_names, inputs.targets)
+        totals = cell_totals(inputs.events, amounts, synthetic, unit_names, inputs.targets)
         grid = scoring.target_scores(unit_names, inputs.indicators, scheme, totals, inputs.direct, points, targets=table)
     components = scoring.component_values(grid, inputs.evaluations, scheme)
     vetoes = _veto_reasons(inputs.veto_table, veto_events(inputs.events, amounts, scheme, unit_names))
     results, notes = finish(inputs.units, components, vetoes, scheme)
+    results = annotate(results, grid, inputs.veto_table)
     waiting = dict(zip(grid.units, (grid.base_source == scoring.PROVISIONAL).any(axis=1)))
     results["provisional"] = results["unit"].map(waiting).fillna(False).astype(bool)
     return YearScore(org, year, scheme, inputs.units, inputs.indicators, grid, components, results, notes, vetoes,
                      inputs.evaluations, inputs, amounts)
+
+
+def rescaled(synthetic: pd.DataFrame, indicators: pd.DataFrame, points: dict | None) -> pd.DataFrame:
+    """Synthetic lines that are shares of an indicator's points (R30 by shares) follow a what-if's
+    change of those points."""
+    if not points or synthetic is None or synthetic.empty or "per_point" not in synthetic:
+        return synthetic
+    old = dict(zip(indicators["indicator"], indicators["points"].astype(float)))
+    factor = np.array([points[t] / old[t] if share and t in points and old.get(t) else 1.0
+                       for t, share in zip(synthetic["target"], synthetic["per_point"])])
+    if np.all(factor == 1.0):
+        return synthetic
+    out = synthetic.copy()
+    for column in ("unit_amount", "base"):
+        out[column] = out[column] * factor
+    for column in ("signed", "after_dedup", "final"):
+        out[column] = out[column] * factor
+    return out
 
 
 def score_base(con, org: str, year: int, scheme: Scheme | None = None, excluded: tuple = (),
@@ -294,7 +352,8 @@ def public_columns(year: YearScore) -> list[str]:
     comps = [c.key for c in year.scheme.components]
     return (["unit", "series"] + comps + ["composite", "rank", "series_rank", "grade", "veto", "veto_reason",
                                           "prev_rank", "prev_series_rank", "rank_change", "series_rank_change",
-                                          "movement", "consequences", "reward", "missing"])
+                                          "movement", "consequences", "consequence_details", "exhausted", "reward",
+                                          "reward_base", "reward_amount", "missing"])
 
 
 def table(year: YearScore, series: str | None = None) -> pd.DataFrame:

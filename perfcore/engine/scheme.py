@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import Collector, InputError, Problem
-from ..vocab import DEFAULT_COUNTED, SOURCE_LEVELS, STATUSES
+from ..vocab import DEFAULT_COUNTED, PEOPLE, SOURCE_LEVELS, STATUSES
 
 MODES = {  # the office's words for an indicator's scoring mode
     "扣分制": "deduct_from_full", "deduct_from_full": "deduct_from_full",
@@ -63,6 +63,7 @@ class Rule:
     veto: bool = False
     targets: tuple = ()          # indicators or pools it may be charged to (empty: any)
     label_en: str = ""
+    evidence_required: bool = False   # R29 (E1): 无表彰文件佐证的，暂未实施加分
 
     def sign(self) -> int:
         return -1 if self.kind == "deduction" else 1
@@ -76,6 +77,7 @@ class Multiplier:
     aggravation: tuple = ()
     accountable: bool | None = None
     targets: tuple = ()
+    instruction_level: tuple = ()   # E3: applies to events whose 批示层级 is one of these
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,52 @@ class IndicatorRule:
     ratio_tiers: str | None = None
     count_bonus_per_item: float | None = None
     count_average: str = "floor"   # A7: N - floor(avg); "exact": floor(N - avg)
+    # R30, the progress score: this year's 完成值 against the item's 上年完成值
+    change_tiers: str | None = None      # points per item by a tier table on the change
+    change_measure: str = "relative"     # relative: (完成值 − 上年)/上年; absolute: 完成值 − 上年
+    completion_share: float | None = None   # share of the points for completion, × min(完成值/目标值, 1)
+    improvement_share: float | None = None  # share of the points for improvement, × min(change / improvement_full, 1)
+    improvement_full: float | None = None   # the change that earns the whole improvement share
+
+    @property
+    def shares(self) -> bool:
+        return self.completion_share is not None or self.improvement_share is not None
+
+
+@dataclass(frozen=True)
+class RankRule:
+    """R21b: points from a unit's place in an outside ranking (外部排名), 1st … and last …"""
+    ranking: str
+    target: str
+    top: tuple = ()        # points for 1st, 2nd, …
+    bottom: tuple = ()     # points for the last, second-last, …
+    label_en: str = ""
+
+    def points(self, position: int, ranked: int | None) -> float:
+        """Points for a place; a place in `top` takes the top points, else one counted from the end."""
+        if 1 <= position <= len(self.top):
+            return self.top[position - 1]
+        if ranked is not None and 0 <= ranked - position < len(self.bottom):
+            return self.bottom[ranked - position]
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Reward:
+    """R28: the base award a grade's factor multiplies; by series, else by level, else `base`."""
+    name: str = "奖金"
+    label_en: str = "Reward"
+    unit: str = "元"
+    base: float | None = None
+    by_series: dict = field(default_factory=dict)
+    by_level: dict = field(default_factory=dict)
+
+    def base_for(self, series, level) -> float | None:
+        if series in self.by_series:
+            return self.by_series[series]
+        if level in self.by_level:
+            return self.by_level[level]
+        return self.base
 
 
 @dataclass(frozen=True)
@@ -112,6 +160,9 @@ class Consequence:
     lowest: bool | None = None
     below: float | None = None
     years: int = 1
+    exhausted: tuple = ()          # E2: one of these indicators' points used up (扣完)
+    exhausted_any: bool | None = None   # E2: any indicator's points used up
+    people: tuple = ()             # R22/R27: the people it names (主要领导, 分管领导, 当事人)
 
 
 @dataclass(frozen=True)
@@ -151,6 +202,8 @@ class Scheme:
     consequences: tuple
     provisional: tuple = ()      # A1: values restored by hand, to confirm
     self_assessed: tuple = ()    # directly scored indicators the unit first assesses itself (自评, S3)
+    reward: Reward | None = None  # R28: base award amounts
+    rank_rules: tuple = ()       # R21b: points from outside rankings
     warnings: tuple = ()         # accepted, but worth a second look (e.g. full marks below the scale)
     text: str = ""
 
@@ -166,6 +219,9 @@ class Scheme:
 
     def indicator_rule(self, name: str) -> IndicatorRule | None:
         return next((r for r in self.indicator_rules if r.indicator == name), None)
+
+    def rank_rule(self, ranking: str) -> RankRule | None:
+        return next((r for r in self.rank_rules if r.ranking == ranking), None)
 
     def grade_names(self) -> list[str]:
         return [g.name for g in self.grades]
@@ -292,7 +348,7 @@ def _items(p: Collector, doc: dict, key: str) -> list[tuple[str, dict]]:
 
 
 SECTIONS = ("scheme", "indicators", "component", "pool", "rule", "roles", "multiplier", "mitigation", "dedup",
-            "tier_table", "indicator_rule", "grading", "grade", "ranking", "consequence")
+            "tier_table", "indicator_rule", "rank_rule", "grading", "grade", "reward", "ranking", "consequence")
 
 
 def parse(text: str, label: str, org: str | None = None, year: int | None = None) -> Scheme:
@@ -316,8 +372,10 @@ def parse(text: str, label: str, org: str | None = None, year: int | None = None
     dedup = _dedup(p, doc)
     tier_tables = _tier_tables(p, doc)
     indicator_rules = _indicator_rules(p, doc, tier_tables)
+    rank_rules = _rank_rules(p, doc)
     grading = _grading(p, doc)
     grades = _grades(p, doc, grading)
+    reward = _reward(p, doc, grades)
     movement = _ranking(p, doc)
     consequences = _consequences(p, doc, grades)
     _cross_references(p, components, pools, grading)
@@ -327,7 +385,8 @@ def parse(text: str, label: str, org: str | None = None, year: int | None = None
                   components=tuple(components), pools=tuple(pools), rules=tuple(rules), roles=roles,
                   multipliers=tuple(multipliers), tier_tables=tier_tables, indicator_rules=tuple(indicator_rules),
                   grades=tuple(grades), movement=movement, consequences=tuple(consequences), text=text,
-                  warnings=tuple(warnings), self_assessed=self_assessed, **head, **mitigation, **dedup, **grading)
+                  reward=reward, rank_rules=tuple(rank_rules), self_assessed=self_assessed,
+                  warnings=tuple(warnings), **head, **mitigation, **dedup, **grading)
 
 
 def _head(p: Collector, doc: dict, org: str | None, year: int | None) -> dict:
@@ -437,7 +496,7 @@ def _rules(p: Collector, doc: dict) -> list[Rule]:
             amount=r.get("amount", "num", None, low=0), range=tuple(rng) if rng else None,
             threshold=thr, unit=r.get("unit", "str", "次"), cap=r.get("cap", "num", None, above=0),
             veto=r.get("veto", "bool", False), targets=tuple(r.get("targets", "list", [], of="str")),
-            label_en=r.get("label_en", "str", ""))
+            label_en=r.get("label_en", "str", ""), evidence_required=r.get("evidence_required", "bool", False))
         given = [x is not None for x in (rule.amount, rule.range, rule.threshold)]
         if sum(given) != 1 and not ("amount" in t and rule.amount is None) and not ("range" in t and rng is None):
             p.add(None, where, rule.name, "须且只能给出 amount、range、threshold 之一",
@@ -477,7 +536,8 @@ def _multipliers(p: Collector, doc: dict) -> list[Multiplier]:
             name=r.get("name", "str", "", required=True), factor=r.get("factor", "num", 1.0, required=True, low=0, high=100),
             source_level=tuple(r.get("source_level", "list", [], of="str", choices=SOURCE_LEVELS)),
             aggravation=tuple(r.get("aggravation", "list", [], of="str")),
-            accountable=r.get("accountable", "bool", None), targets=tuple(r.get("targets", "list", [], of="str"))))
+            accountable=r.get("accountable", "bool", None), targets=tuple(r.get("targets", "list", [], of="str")),
+            instruction_level=tuple(r.get("instruction_level", "list", [], of="str", choices=SOURCE_LEVELS))))
         r.done()
     return multipliers
 
@@ -521,8 +581,11 @@ def _tier_tables(p: Collector, doc: dict) -> dict:
             tr.done()
         r.done()
         mins = [x.min for x in tiers]
+        # bounds fall from one tier to the next; one bound may appear twice, first exclusive then
+        # inclusive (above 0, then exactly 0)
         if not tiers or mins[-1] is not None or any(x is None for x in mins[:-1]) or \
-                any(a <= b for a, b in zip(mins[:-2], mins[1:-1])):
+                any(a.min < b.min or (a.min == b.min and (a.inclusive or not b.inclusive))
+                    for a, b in zip(tiers[:-2], tiers[1:-1])):
             p.add(None, where, name, "分档应按下限从高到低排列，最后一档不设下限（保证无缺口）",
                   "tiers must run from the highest lower bound down, the last without a bound (no gaps)")
         tier_tables[name] = tuple(tiers)
@@ -533,15 +596,106 @@ def _indicator_rules(p: Collector, doc: dict, tier_tables: dict) -> list[Indicat
     out = []
     for where, t in _items(p, doc, "indicator_rule"):
         r = _Reader(p, t, where)
+        t = r.t
         ir = IndicatorRule(indicator=r.get("indicator", "str", "", required=True),
                            ratio_tiers=r.get("ratio_tiers", "str", None),
                            count_bonus_per_item=r.get("count_bonus_per_item", "num", None, low=0),
-                           count_average=r.get("count_average", "str", "floor", choices=["floor", "exact"]))
-        if ir.ratio_tiers and ir.ratio_tiers not in tier_tables:
-            p.add(None, f"{where}.ratio_tiers", ir.ratio_tiers, "未定义的分档表", "tier table not defined")
+                           count_average=r.get("count_average", "str", "floor", choices=["floor", "exact"]),
+                           change_tiers=r.get("change_tiers", "str", None),
+                           change_measure=r.get("change_measure", "str", "relative", choices=["relative", "absolute"]),
+                           completion_share=r.get("completion_share", "num", None, low=0, high=1),
+                           improvement_share=r.get("improvement_share", "num", None, low=0, high=1),
+                           improvement_full=r.get("improvement_full", "num", None, above=0))
+        for key in ("ratio_tiers", "change_tiers"):
+            name = getattr(ir, key)
+            if name and name not in tier_tables:
+                p.add(None, f"{where}.{key}", name, "未定义的分档表", "tier table not defined")
+        given = [k for k in ("ratio_tiers", "count_bonus_per_item", "change_tiers", "completion_share", "improvement_share")
+                 if k in t]
+        if not given:
+            p.add(None, where, ir.indicator, "须给出 ratio_tiers、count_bonus_per_item、change_tiers 或 completion_share/improvement_share 之一",
+                  "give one of ratio_tiers, count_bonus_per_item, change_tiers or completion_share/improvement_share")
+        if ir.shares:
+            # R30 by shares: the indicator's points are shared out between completion and improvement
+            total = (ir.completion_share or 0.0) + (ir.improvement_share or 0.0)
+            if abs(total - 1.0) > 1e-9 and "completion_share" in t and "improvement_share" in t:
+                p.add(None, f"{where}.improvement_share", f"{total:g}",
+                      "completion_share 与 improvement_share 之和应为 1（指标分值全部分配）",
+                      "completion_share and improvement_share must add up to 1 (the whole of the points)")
+            elif ("completion_share" in t) != ("improvement_share" in t):
+                missing = "improvement_share" if "completion_share" in t else "completion_share"
+                p.add(None, f"{where}.{missing}", None, "完成占比与进步占比须同时给出", "completion and improvement shares go together")
+            if ir.improvement_share and ir.improvement_full is None:
+                p.add(None, f"{where}.improvement_full", None, "给出进步占比时须给出 improvement_full（得满分所需的进步幅度）",
+                      "improvement_full (the change that earns the whole improvement share) is required with improvement_share")
+            for key in ("ratio_tiers", "change_tiers"):
+                if key in t:
+                    p.add(None, f"{where}.{key}", t[key], "按占比计算完成与进步时不能再用分档表（会重复计分）",
+                          "a tier table cannot be combined with completion/improvement shares (it would count twice)")
+        elif "improvement_full" in t:
+            p.add(None, f"{where}.improvement_full", t["improvement_full"], "只在给出 improvement_share 时使用",
+                  "only used with improvement_share")
+        if "change_measure" in t and not (ir.change_tiers or ir.improvement_share):
+            p.add(None, f"{where}.change_measure", t["change_measure"], "只在给出 change_tiers 或 improvement_share 时使用",
+                  "only used with change_tiers or improvement_share")
         r.done()
         out.append(ir)
+    names = [x.indicator for x in out]
+    for n in sorted(set(names)):
+        if names.count(n) > 1:
+            p.add(None, "indicator_rule.indicator", n, "同一指标只能有一条 indicator_rule（请合并）",
+                  "one indicator_rule per indicator (merge them)")
     return out
+
+
+def _rank_rules(p: Collector, doc: dict) -> list[RankRule]:
+    out = []
+    for where, t in _items(p, doc, "rank_rule"):
+        r = _Reader(p, t, where)
+        t = r.t
+        rr = RankRule(ranking=r.get("ranking", "str", "", required=True), target=r.get("target", "str", "", required=True),
+                      top=tuple(r.get("top", "list", [], of="num", low=-1000, high=1000)),
+                      bottom=tuple(r.get("bottom", "list", [], of="num", low=-1000, high=1000)),
+                      label_en=r.get("label_en", "str", ""))
+        if not rr.top and not rr.bottom and all(t.get(k) in (None, []) for k in ("top", "bottom")):
+            p.add(None, f"{where}.top", None, "须给出 top（第1名、第2名……的分值）或 bottom（最后1名、倒数第2名……的分值）",
+                  "give top (points for 1st, 2nd, …) or bottom (points for the last, second-last, …)")
+        r.done()
+        out.append(rr)
+    names = [x.ranking for x in out]
+    for n in sorted(set(names)):
+        if names.count(n) > 1:
+            p.add(None, "rank_rule.ranking", n, "排名名称重复", "duplicate ranking name")
+    return out
+
+
+def _reward(p: Collector, doc: dict, grades: list[Grade]) -> Reward | None:
+    if "reward" not in doc:
+        return None
+    w = _Reader(p, doc.get("reward", {}), "reward")
+
+    def amounts(key):
+        table = w.get(key, "dict", {})
+        out = {}
+        for k, v in table.items():
+            if not _is(v, "num") or not math.isfinite(v) or v < 0:
+                p.add(None, f"reward.{key}.{k}", v, "基准奖金额应为非负的有限数字", "a base award must be a finite number ≥ 0")
+            else:
+                out[k] = float(v)
+        return out
+
+    reward = Reward(name=w.get("name", "str", "奖金"), label_en=w.get("label_en", "str", "Reward"),
+                    unit=w.get("unit", "str", "元"), base=w.get("base", "num", None, low=0),
+                    by_series=amounts("base_by_series"), by_level=amounts("base_by_level"))
+    w.done()
+    if isinstance(doc["reward"], dict) and not any(k in doc["reward"] for k in ("base", "base_by_series", "base_by_level")):
+        p.add(None, "reward.base", None, "须给出基准奖 base（或 base_by_series / base_by_level）",
+              "give the base award: base (or base_by_series / base_by_level)")
+    for i, g in enumerate(grades):
+        if g.reward is None:
+            p.add(None, f"grade[{i + 1}].reward", None, "设置了 [reward] 时每个等次须给出奖金系数 reward（如 1.10）",
+                  "with [reward], every grade needs its reward factor (e.g. 1.10)")
+    return reward
 
 
 def _grading(p: Collector, doc: dict) -> dict:
@@ -587,9 +741,15 @@ def _consequences(p: Collector, doc: dict, grades: list[Grade]) -> list[Conseque
         c = Consequence(name=r.get("name", "str", "", required=True), label_en=r.get("label_en", "str", ""),
                         grade=r.get("grade", "str", None), veto=r.get("veto", "bool", None),
                         lowest=r.get("lowest", "bool", None), below=r.get("below", "num", None),
-                        years=r.get("years", "int", 1, low=1, high=10))
+                        years=r.get("years", "int", 1, low=1, high=10),
+                        exhausted=tuple(r.get("exhausted", "list", [], of="str")),
+                        exhausted_any=r.get("exhausted_any", "bool", None),
+                        people=tuple(r.get("people", "list", [], of="str", choices=list(PEOPLE))))
         if c.grade and c.grade not in [x.name for x in grades]:
             p.add(None, f"{where}.grade", c.grade, "未定义的等次", "grade not defined")
+        if c.exhausted and c.exhausted_any is not None:
+            p.add(None, f"{where}.exhausted_any", c.exhausted_any, "exhausted 与 exhausted_any 只能给出一个",
+                  "give exhausted or exhausted_any, not both")
         r.done()
         consequences.append(c)
     return consequences

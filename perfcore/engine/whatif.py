@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..store.connection import data_version
 from . import pipeline
-from .results import YearScore, compute, finish, order, score, with_history
+from .results import YearScore, annotate, compute, finish, order, score, with_history
 from .scheme import Scheme
 
 
@@ -111,6 +111,7 @@ class WhatIf:
         """The official year with another weighting of its (unweighted) components."""
         o = self.official
         results, notes = finish(o.units, o.components, o.vetoes, scheme)
+        results = annotate(results, o.grid, o.inputs.veto_table)
         results["provisional"] = o.results.set_index("unit")["provisional"].reindex(results["unit"]).to_numpy()
         return YearScore(o.org, o.year, scheme, o.units, o.indicators, o.grid, o.components, results, notes, o.vetoes,
                          o.evaluations, o.inputs, o.amounts)

@@ -18,7 +18,8 @@ from ..vocab import MAX_COUNT, MITIGATION_MODES, PERIODS, SOURCE_LEVELS, STATUSE
 # identity of a row within an organisation-year: re-importing the same row changes nothing
 KEYS = {"events": ("event_id",), "indicator_scores": ("unit", "indicator"), "assignments": ("unit", "indicator", "item"),
         "evaluations": ("unit", "kind", "aspect"), "vetoes": ("unit", "category", "date"),
-        "progress": ("unit", "period", "indicator"), "indicators": ("indicator",), "units": ("unit",)}
+        "progress": ("unit", "period", "indicator"), "indicators": ("indicator",), "units": ("unit",),
+        "outside_ranks": ("unit", "ranking")}
 
 
 @dataclass
@@ -128,6 +129,10 @@ def check_event(c: Collector, r: dict, ctx: YearContext) -> bool:
     if rule.targets and r["target"] not in rule.targets:
         c.add(r["_row"], "指标", r["target"], f"情形「{rule.name}」不适用于该指标", "this rule does not apply to this indicator")
         ok = False
+    if rule.evidence_required and r.get("status") in sch.counted_statuses and not (r.get("evidence") or "").strip():
+        c.add(r["_row"], "证据文号", None, f"情形「{rule.name}」须有证据文号才能计分（无文件佐证的可先按“草稿”登记，暂不计分）",
+              f"rule '{rule.name}' needs an evidence number to count (without one, record it as 草稿 for now)")
+        ok = False
     if not _bad(r, "count") and (r["count"] is None or r["count"] <= 0):
         c.add(r["_row"], "次数", r["count"], "次数应大于0", "count must be greater than 0")
         ok = False
@@ -150,6 +155,9 @@ def check_event(c: Collector, r: dict, ctx: YearContext) -> bool:
         ok = False
     if not _bad(r, "source_level") and r["source_level"] not in SOURCE_LEVELS:
         c.add(r["_row"], "来源层级", r["source_level"], f"应为 {'、'.join(SOURCE_LEVELS)} 之一", "unknown source level")
+        ok = False
+    if r.get("instruction_level") and r["instruction_level"] not in SOURCE_LEVELS:
+        c.add(r["_row"], "批示层级", r["instruction_level"], f"应为 {'、'.join(SOURCE_LEVELS)} 之一", "unknown instruction level")
         ok = False
     if not _bad(r, "status") and r["status"] not in STATUSES:
         c.add(r["_row"], "状态", r["status"], f"应为 {'、'.join(STATUSES)} 之一", "unknown status")
@@ -200,10 +208,11 @@ def check_assignment(c: Collector, r: dict, ctx: YearContext) -> bool:
         return False
     ok &= not _dup(c, ctx, "assignments", r, "任务项")
     ir = ctx.scheme.indicator_rule(r["indicator"])
-    if ir and ir.ratio_tiers and (r.get("target_value") is None or r["target_value"] <= 0):
-        c.add(r["_row"], "目标值", r.get("target_value"), "完成率分档指标须有大于0的目标值", "a completion-ratio indicator needs a target above 0")
+    if ir and (ir.ratio_tiers or ir.completion_share) and not _bad(r, "target_value") and \
+            (r.get("target_value") is None or r["target_value"] <= 0):
+        c.add(r["_row"], "目标值", r.get("target_value"), "按完成率计分的指标须有大于0的目标值", "a completion-ratio indicator needs a target above 0")
         ok = False
-    for key, zh in (("target_value", "目标值"), ("actual_value", "完成值")):
+    for key, zh in (("target_value", "目标值"), ("actual_value", "完成值"), ("prior_value", "上年完成值")):
         if r.get(key) is not None and r[key] < 0:
             c.add(r["_row"], zh, r[key], "不能为负数", "must not be negative")
             ok = False
@@ -243,6 +252,32 @@ def check_evaluation(c: Collector, r: dict, ctx: YearContext) -> bool:
 def check_veto(c: Collector, r: dict, ctx: YearContext) -> bool:
     ok = _unit_ok(c, r, "单位", ctx) & (not _dup(c, ctx, "vetoes", r, "类别"))
     return ok & _date_ok(c, r, ctx)
+
+
+def check_outside_rank(c: Collector, r: dict, ctx: YearContext) -> bool:
+    """R21b: a unit's place in an outside ranking the scheme scores."""
+    ok = _unit_ok(c, r, "单位", ctx)
+    if _bad(r, "ranking"):
+        return False
+    rule = ctx.scheme.rank_rule(r["ranking"])
+    if rule is None:
+        known = "、".join(x.ranking for x in ctx.scheme.rank_rules) or "无"
+        c.add(r["_row"], "排名", r["ranking"], f"考评方案中没有该排名的计分规则（rank_rule；现有：{known}）",
+              "no rank_rule for this ranking in the scheme")
+        return False
+    ok &= not _dup(c, ctx, "outside_ranks", r, "排名")
+    position, ranked = r.get("position"), r.get("ranked")
+    if not _bad(r, "position") and position is not None and position < 1:
+        c.add(r["_row"], "名次", position, "名次应从 1 起", "a position starts at 1")
+        ok = False
+    if not _bad(r, "ranked") and ranked is not None and (ranked < 1 or (position is not None and position > ranked)):
+        c.add(r["_row"], "参评数", ranked, "参评数应不小于名次", "the number ranked must be at least the position")
+        ok = False
+    if rule.bottom and ranked is None and not _bad(r, "ranked"):
+        c.add(r["_row"], "参评数", None, "该排名对末位计分，须填写参评数（才能知道谁是最后一名）",
+              "this ranking scores the last places: give the number ranked")
+        ok = False
+    return ok
 
 
 def check_progress(c: Collector, r: dict, ctx: YearContext) -> bool:
@@ -301,7 +336,8 @@ def check_evaluation_totals(c: Collector, rows: list[dict], ctx: YearContext) ->
 
 
 CHECKS = {"events": check_event, "indicator_scores": check_score, "assignments": check_assignment,
-          "evaluations": check_evaluation, "vetoes": check_veto, "progress": check_progress}
+          "evaluations": check_evaluation, "vetoes": check_veto, "progress": check_progress,
+          "outside_ranks": check_outside_rank}
 
 
 def check_rows(kind: str, rows: list[dict], ctx: YearContext, label: str, sheet: str | None = None,

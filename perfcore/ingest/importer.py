@@ -30,11 +30,12 @@ from ..store.connection import transaction
 from ..vocab import MAX_FILE_BYTES, PERIODS, REVOKED
 from . import ledger
 from .checks import KEYS, check_rows, check_unit_list
-from .sources import indicator_rows, scheme_references
+from .sources import indicator_rows, scheme_references, unit_references
 from .tables import TABLES, _known_headers, _norm, convert, header_row, public_fields, read_rows
 from .workbook import read_grid
 
-KINDS = ["events", "indicators", "evaluations", "progress", "indicator_scores", "assignments", "vetoes", "units"]
+KINDS = ["events", "indicators", "evaluations", "progress", "indicator_scores", "assignments", "vetoes", "outside_ranks",
+         "units"]
 YEARLESS = {"units"}
 
 
@@ -331,7 +332,22 @@ def _check_units(con, org: str, rows: list, kept: list, label: str, sheet) -> tu
             c.add(row, "起始年度" if first is not None and year < first else "终止年度", unit,
                   f"该单位在 {year} 年度已有 {n} 条记录，不能把它排除在该年度之外",
                   f"the unit has {n} records in {year}; its years cannot leave {year} out")
-    return rows, c.problems
+    return rows, c.problems + _reward_bases(con, org, list(kept) + rows)
+
+
+def _reward_bases(con, org: str, units: list) -> list[Problem]:
+    """R28: with the list as it would stand, every year whose scheme pays base awards by series or
+    level still finds one for each of its units (else its amounts would silently go missing)."""
+    from ..engine.results import load_scheme, years
+    problems = []
+    for year in years(con, org):
+        scheme = load_scheme(con, org, year)
+        if scheme.reward is None:
+            continue
+        active = [u for u in units if (u.get("first_year") is None or u["first_year"] <= year)
+                  and (u.get("last_year") is None or u["last_year"] >= year)]
+        problems += unit_references(scheme, active, f"{org}/{year}/考评方案.toml")
+    return problems
 
 
 def _check_indicators(con, org: str, year: int, rows: list, kept: list, label: str, sheet) -> tuple[list, list]:

@@ -105,6 +105,7 @@ def read_org(folder: Path) -> OrgData:
             continue
         data.schemes[year] = sch
         active = {u for u, (a, b) in unit_years.items() if (a is None or a <= year) and (b is None or b >= year)}
+        problems.extend(unit_references(sch, [u for u in units if u["unit"] in active], _rel(sfile, folder)))
         year_frames = collect(_read_year, ydir, folder, org, year, sch, active, set(unit_years))
         if year_frames:
             for table, rows in year_frames.items():
@@ -196,10 +197,21 @@ def scheme_references(sch, indicators: list[dict], label: str) -> list[Problem]:
         for t in m.targets:
             if t not in targets:
                 c.add(None, f"multiplier[{i + 1}].targets", t, "既不是指标也不是事件池", "neither an indicator nor a pool")
+    modes = {r["indicator"]: r["mode"] for r in indicators}
     for i, ir in enumerate(sch.indicator_rules):
         if ir.indicator not in points:
             c.add(None, f"indicator_rule[{i + 1}].indicator", ir.indicator, "指标表中没有该指标", "no such indicator in the indicator table")
-    modes = {r["indicator"]: r.get("mode") for r in indicators}
+        elif ir.shares and modes.get(ir.indicator) != "cumulative":
+            c.add(None, f"indicator_rule[{i + 1}].indicator", ir.indicator,
+                  "按完成与进步占比计分的指标须为累加制（从零起计，否则会在满分之上再加）",
+                  "an indicator scored by completion and improvement shares must be 累加制 (from zero), or it would add to full points")
+    for i, rr in enumerate(sch.rank_rules):
+        if rr.target not in targets:
+            c.add(None, f"rank_rule[{i + 1}].target", rr.target, "既不是指标也不是事件池", "neither an indicator nor a pool")
+    for i, cq in enumerate(sch.consequences):
+        for name in cq.exhausted:
+            if name not in points:
+                c.add(None, f"consequence[{i + 1}].exhausted", name, "指标表中没有该指标", "no such indicator in the indicator table")
     for name in sch.self_assessed:
         if name not in points:
             c.add(None, "indicators.self_assessed", name, "指标表中没有该指标", "no such indicator in the indicator table")
@@ -210,6 +222,25 @@ def scheme_references(sch, indicators: list[dict], label: str) -> list[Problem]:
         for cat in comp.categories:
             if cat not in {r["category"] for r in indicators}:
                 c.add(None, f"component.{comp.key}.categories", cat, "指标表中没有该项目", "no such category in the indicator table")
+    return c.problems
+
+
+def unit_references(sch, units: list[dict], label: str) -> list[Problem]:
+    """R28: the base awards the scheme gives by series or level must name series and levels of the
+    unit list, and every unit evaluated that year must get one."""
+    if sch.reward is None:
+        return []
+    c = Collector(label)
+    series = {u.get("series") for u in units}
+    levels = {u.get("level") for u in units}
+    for key, known, zh in (("base_by_series", series, "系列"), ("base_by_level", levels, "层级")):
+        for name in getattr(sch.reward, "by_series" if key == "base_by_series" else "by_level"):
+            if name not in known:
+                c.add(None, f"reward.{key}", name, f"本年度参加考评的单位中没有这个{zh}", f"no unit evaluated this year has this {key[8:]}")
+    for u in units:
+        if sch.reward.base_for(u.get("series"), u.get("level")) is None:
+            c.add(None, "reward.base", u["unit"], f"该单位（系列「{u.get('series')}」）没有基准奖：请给出 base 或补充其系列/层级",
+                  f"no base award for this unit (series '{u.get('series')}'): give base, or its series or level")
     return c.problems
 
 

@@ -42,10 +42,12 @@ FONT_CANDIDATES = [("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2)
 
 
 def notice_frame(year: YearScore, lang: str = "zh") -> pd.DataFrame:
-    """The notice's columns: 系列, 名次, 单位, component scores, 综合得分, 等次, 上年名次, 升降."""
+    """The notice's columns: 系列, 名次, 单位, component scores, 综合得分, 等次, 上年名次, 升降, and where the
+    scheme has them the reward amount (R28) and the consequences with the people they name."""
     from .views import movement_words
     res = year.results
     series_basis = year.scheme.movement == "series"
+    reward = year.scheme.reward
     rows = []
     from ..names import pinyin_key
     ordered = res.assign(_s=res["series"].map(pinyin_key), _k=res["unit"].map(pinyin_key)).sort_values(["_s", "series_rank", "_k"])
@@ -62,8 +64,25 @@ def notice_frame(year: YearScore, lang: str = "zh") -> pd.DataFrame:
         change = r["series_rank_change"] if series_basis else r["rank_change"]
         row["上年名次" if lang == "zh" else "Last year"] = None if pd.isna(prev) else int(prev)
         row["升降" if lang == "zh" else "Movement"] = movement_words(change, prev, lang)
+        if reward is not None:   # R28: the amount, not only the factor
+            amount = r.get("reward_amount")
+            row[f"{reward.name}（{reward.unit}）" if lang == "zh" else f"{reward.label_en} ({reward.unit})"] = \
+                None if amount is None or pd.isna(amount) else float(amount)
+        if year.scheme.consequences:   # R22, R26, R27, E2: what follows, with the people it names
+            row["结果运用" if lang == "zh" else "Consequences"] = consequence_cell(r, lang)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def consequence_cell(r: dict, lang: str) -> str:
+    """A unit's consequences as the notice prints them, in Chinese or English."""
+    from ..engine.grading import consequence_text
+    details = r.get("consequence_details")
+    if isinstance(details, list) and (details or lang == "en"):
+        return "；".join(consequence_text(d, lang) for d in details) if lang == "zh" else \
+            "; ".join(consequence_text(d, lang) for d in details)
+    listed = r.get("consequences")
+    return "；".join(listed) if isinstance(listed, list) else ""
 
 
 def _title(year: YearScore, lang: str, draft: bool = False) -> str:
@@ -130,7 +149,8 @@ def notice_pdf(year: YearScore, lang: str = "zh", published: str | None = None) 
     from fpdf.enums import WrapMode
     from fpdf.fonts import FontFace
     pdf.set_font("cjk", size=8)
-    widths = [3.2 if c in ("单位", "Unit") else 2.6 if c in ("系列", "Series") else 2.0 for c in frame.columns]
+    widths = [3.2 if c in ("单位", "Unit") else 2.6 if c in ("系列", "Series") else 4.5 if c in ("结果运用", "Consequences")
+              else 2.0 for c in frame.columns]
     heading = FontFace(emphasis="", color=(255, 255, 255), fill_color=(0, 114, 178))
     with pdf.table(text_align="CENTER", line_height=5.5, headings_style=heading, col_widths=widths,
                    wrapmode=WrapMode.CHAR) as table:

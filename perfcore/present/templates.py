@@ -222,6 +222,7 @@ def checks(kind: str, scope: Year | None, con=None) -> dict:
         out["aggravation"] = _list(tuple(sort_names({a for m in sch.multipliers for a in m.aggravation})), "加重情形",
                                    "方案中的加重情形", strict=False)
         out["channel"] = _list(scope.distinct(con, "events", "channel"), "渠道", "用过的渠道", strict=False)
+        out["instruction_level"] = _list(SOURCE_LEVELS, "批示层级", "作出批示的层级")   # E3, checked like 来源层级
         amounts = [a for r in sch.rules for a in ((r.amount,) if r.amount is not None else ()) + tuple(r.range or ())
                    + tuple((r.threshold or {}).get(k) for k in ("amount", "each_beyond") if (r.threshold or {}).get(k) is not None)]
         if amounts and min(amounts) >= 0:

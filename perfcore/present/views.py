@@ -27,6 +27,27 @@ def components(scheme: Scheme, lang: str) -> list[tuple[str, str]]:
     return [(c.key, label(c.label, c.label_en, lang)) for c in scheme.components]
 
 
+def consequence_lines(row, lang: str) -> list[str]:
+    """A unit's consequences (R22, R26, R27, E2) in the reader's language, with the people they name."""
+    from ..engine.grading import consequence_text
+    details = row.get("consequence_details") if hasattr(row, "get") else None
+    if isinstance(details, (list, tuple, np.ndarray)):
+        return [consequence_text(d, lang) for d in details]
+    listed = row.get("consequences") if hasattr(row, "get") else None
+    return list(listed) if isinstance(listed, (list, tuple, np.ndarray)) else []
+
+
+def reward_words(row, scheme: Scheme, lang: str) -> tuple[str, str] | None:
+    """R28: the unit's award as (amount, how it was reached), or None without amounts in the scheme."""
+    reward = scheme.reward
+    amount = row.get("reward_amount") if hasattr(row, "get") else None
+    if reward is None or amount is None or pd.isna(amount):
+        return None
+    how = (f"{reward.name} {row['reward_base']:,.2f} {reward.unit} × {row['reward']:g}" if lang == "zh"
+           else f"{reward.label_en} {row['reward_base']:,.2f} {reward.unit} × {row['reward']:g}")
+    return f"{float(amount):,.2f} {reward.unit}", how
+
+
 def movement_arrow(change, previous) -> str:
     """▲3 / ▼2 / – (no change) / 新 (no rank last year)."""
     if previous is None or (isinstance(previous, float) and np.isnan(previous)):

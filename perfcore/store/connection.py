@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS evaluations (
     PRIMARY KEY (org, year, unit, kind, aspect));
 CREATE TABLE IF NOT EXISTS vetoes (
     org TEXT, year INTEGER, unit TEXT, category TEXT, date DATE, description TEXT, evidence TEXT);
+CREATE TABLE IF NOT EXISTS outside_ranks (
+    org TEXT, year INTEGER, unit TEXT, ranking TEXT, position INTEGER, ranked INTEGER, evidence TEXT, description TEXT,
+    PRIMARY KEY (org, year, unit, ranking));
 CREATE TABLE IF NOT EXISTS progress (
     org TEXT, year INTEGER, unit TEXT, period TEXT, indicator TEXT, percent DOUBLE, progress TEXT,
     problems TEXT, next_steps TEXT, reporter TEXT, report_date DATE,
@@ -95,11 +98,11 @@ CREATE TABLE IF NOT EXISTS archives (
 
 # Tables holding one organisation's data, in the order they are written.
 DATA_TABLES = ("units", "schemes", "indicators", "indicator_scores", "assignments", "events",
-               "evaluations", "vetoes", "progress")
+               "evaluations", "vetoes", "progress", "outside_ranks")
 # Of those, the ones whose rows are versioned and retired (never deleted) by imports; events
 # keep their own history (event_versions) and are revoked by status.
 VERSIONED_TABLES = ("units", "indicators", "indicator_scores", "assignments", "evaluations", "vetoes", "progress",
-                    "self_assessments")
+                    "self_assessments", "outside_ranks")
 # Bookkeeping columns of the versioned tables: not part of a row's content.
 ROW_META = ("version", "retired", "changed_at", "changed_by")
 
@@ -111,6 +114,7 @@ MIGRATIONS = (("events", "version", "INTEGER DEFAULT 1"), ("events", "revoked_re
               ("publications", "audit_head", "TEXT"),
               ("audit_log", "prev_hash", "TEXT"), ("audit_log", "row_hash", "TEXT"),
               ("scenarios", "version", "INTEGER DEFAULT 1"), ("scenarios", "retired", "BOOLEAN DEFAULT FALSE"),
+              ("events", "instruction_level", "TEXT"), ("assignments", "prior_value", "DOUBLE"), ("vetoes", "people", "TEXT"),
               ) + tuple((table, column, kind) for table in VERSIONED_TABLES for column, kind in (
                   ("version", "INTEGER DEFAULT 1"), ("retired", "BOOLEAN DEFAULT FALSE"), ("changed_at", "TIMESTAMP"),
                   ("changed_by", "TEXT")))

@@ -30,6 +30,9 @@ def _frozen(year: results_mod.YearScore) -> pd.DataFrame:
     comps = [c.key for c in year.scheme.components]
     frame = year.results[FROZEN[:2] + comps + FROZEN[2:]].copy()
     frame["consequences"] = year.results["consequences"].map(list)
+    frame["consequence_details"] = year.results["consequence_details"].map(list)
+    for col in ("reward", "reward_base", "reward_amount"):
+        frame[col] = year.results[col]
     return frame
 
 
@@ -69,7 +72,7 @@ def publish(con, org: str, year: int, who, note: str | None = None, via: str = "
     return latest(con, org, year)
 
 
-SNAPSHOT_TABLES = ("indicators", "indicator_scores", "assignments", "events", "evaluations", "vetoes")
+SNAPSHOT_TABLES = ("indicators", "indicator_scores", "assignments", "events", "evaluations", "vetoes", "outside_ranks")
 
 
 def snapshot(con, org: str, year: int) -> dict:
@@ -159,4 +162,9 @@ def as_published(year: results_mod.YearScore, published: pd.DataFrame) -> result
     for col in ("prev_rank", "prev_series_rank", "rank_change", "series_rank_change"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
     frame["veto_reason"] = frame["veto_reason"].fillna("")
+    for col in ("reward", "reward_base", "reward_amount"):   # publications made before rewards had amounts
+        if col not in frame:
+            frame[col] = None
+    if "consequence_details" not in frame:
+        frame["consequence_details"] = [None] * len(frame)
     return replace(year, results=results_mod.order(frame))
