@@ -35,6 +35,9 @@ MAX_CELL_CHARS = 2_000
 MAX_FILE_BYTES = 20 * 1024 * 1024            # an uploaded or imported file
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024    # a workbook's contents once unzipped (checked before parsing)
 MAX_ROWS = 200_000
+# What a scheme's bonuses (capped bonus pools, evaluations only some units have) may add on top of its
+# scale before the weights are taken for a typing error (S0 10 on 100, S2 5 on 100, S3 tens on 1000).
+MAX_BONUS_SHARE = 0.2
 MAX_COLUMNS = 200
 
 # Who signs in (角色), and what each may do is in perfcore.access.

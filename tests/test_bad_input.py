@@ -236,6 +236,14 @@ SCHEME_CASES = {
     "full = 0": ('weight = 1.0', 'weight = 1.0\n[[component]]\nkey = "p"\nlabel = "评议"\nsource = "evaluation"\nname = "评议"\nfull = 0',
                  "component[2].full", "大于 0"),
     "weights past the scale": ('weight = 1.0', 'weight = 60.0', "component.weight", "超过 100 分制"),
+    "an evaluation without full marks": ('weight = 1.0', 'weight = 1.0\n[[component]]\nkey = "c"\nlabel = "激励"\n'
+                                         'source = "evaluation"\nname = "激励"\noptional = true\nweight = 0.6',
+                                         "component[2].full", "须写明满分"),
+    # 10 × 10 = 100 points of indicators, and an incentive (only some units have one) of at most 20 weighted 60:
+    # 60 × 20 = 1,200 on top, far past 20 % of 100 (auditor's repro: composites of 1,535 on a 1000-point scheme)
+    "an optional evaluation's weight mistyped": ('weight = 1.0', 'weight = 10.0\n[[component]]\nkey = "c"\nlabel = "激励"\n'
+                                                 'source = "evaluation"\nname = "激励"\noptional = true\nfull = 20\nweight = 60',
+                                                 "component.weight", "超过 100 分制的 20%"),
 }
 
 

@@ -51,6 +51,8 @@ key = "city"
 label = "市对区激励"
 source = "evaluation"
 name = "市对区激励"
+optional = true
+full = 20
 weight = 0.6
 [[component]]
 key = "public"

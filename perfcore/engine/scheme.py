@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import Collector, InputError, Problem
-from ..vocab import DEFAULT_COUNTED, PEOPLE, SOURCE_LEVELS, STATUSES
+from ..vocab import DEFAULT_COUNTED, MAX_BONUS_SHARE, PEOPLE, SOURCE_LEVELS, STATUSES
 
 MODES = {  # the office's words for an indicator's scoring mode
     "扣分制": "deduct_from_full", "deduct_from_full": "deduct_from_full",
@@ -439,6 +439,10 @@ def _components(p: Collector, doc: dict) -> list[Component]:
         )
         if comp.scale_to is not None and comp.full is None and source != "indicators":
             p.add(None, f"{where}.full", None, "设置了 scale_to 时须给出满分 full", "full is required when scale_to is set")
+        elif source == "evaluation" and comp.full is None and comp.weight > 0:
+            p.add(None, f"{where}.full", None, "评议类组成部分须写明满分 full（否则得分没有上限，综合得分可能超出分制）",
+                  "an evaluation component needs its full marks (full): without them its scores have no upper bound and "
+                  "the composite could leave the scale")
         r.done()
         components.append(comp)
     if not components:
@@ -787,6 +791,8 @@ def _scale_check(p: Collector, scale: float, indicator_total: float, components:
             full = c.scale_to if c.scale_to is not None else c.full
             if full is None:
                 unknown = True
+            elif c.optional:      # only some units have one (S3 市对区激励): on top of the base, like a bonus
+                bonus += c.weight * (min(full, c.cap) if c.cap is not None else full)
             else:
                 base += c.weight * (min(full, c.cap) if c.cap is not None else full)
         else:
@@ -802,6 +808,14 @@ def _scale_check(p: Collector, scale: float, indicator_total: float, components:
               f"按各组成部分的权重与满分，综合得分满分可达 {base:g}，超过 {scale:g} 分制（权重是否写错，如 6 写成了 0.6？）",
               f"with these weights and full marks the composite reaches {base:g}, above the {scale:g}-point scale "
               "(a mistyped weight, such as 6 for 0.6?)")
+        return []
+    if bonus > scale * MAX_BONUS_SHARE + 1e-6 and base <= scale + 1e-6 and base + bonus > scale + 1e-6:
+        p.add(None, "component.weight", f"{base + bonus:g}",
+              f"加分类组成部分（封顶的加分事件池、只有部分单位才有的评议）按权重合计可达 {bonus:g}，超过 {scale:g} 分制的 "
+              f"{MAX_BONUS_SHARE:.0%}，综合得分可达 {base + bonus:g}（权重是否写错？）",
+              f"the bonus components (capped bonus pools, evaluations only some units have) can add {bonus:g} with these "
+              f"weights, more than {MAX_BONUS_SHARE:.0%} of the {scale:g}-point scale: the composite could reach "
+              f"{base + bonus:g} (a mistyped weight?)")
         return []
     if not unknown and base + bonus < scale - 1e-6:
         return [f"按权重与满分，综合得分最高为 {base + bonus:g}，低于 {scale:g} 分制 / with these weights the composite "
