@@ -3,7 +3,7 @@ import datetime as dt
 
 import streamlit as st
 
-from perfcore.errors import InputError, PerfcoreError, problems_frame
+from perfcore.errors import PerfcoreError
 from perfcore.ingest import ledger
 from perfcore.vocab import APPEAL_DECISIONS, MITIGATION_WORDS, PERIOD_EN, PERIODS
 from perfcore.workflow import appeals, feedback
@@ -19,18 +19,7 @@ st.title(state.bi(f"{year}年度反馈与申诉", f"{year} feedback and appeals"
 state.show_flash()
 
 
-def written(message: str) -> None:
-    state.data_changed()
-    state.flash(message)
-    st.rerun()
-
-
-def show_error(exc: Exception) -> None:
-    if isinstance(exc, InputError):
-        st.error(state.bi(f"发现 {len(exc.problems)} 个问题，未保存。", f"{len(exc.problems)} problem(s); nothing was saved."))
-        st.dataframe(problems_frame(exc.problems, lang), hide_index=True, width="stretch")
-    else:
-        st.error(state.md(str(exc)))
+written, show_error = state.written, state.show_error
 
 
 def window_tab() -> None:

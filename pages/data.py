@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from perfcore.errors import InputError, PerfcoreError, problems_frame
+from perfcore.errors import InputError, PerfcoreError
 from perfcore.ingest import importer, ledger
 from perfcore.ingest.tables import TABLES
 from perfcore.names import sort_names
@@ -31,25 +31,7 @@ if not office:
 state.show_flash()
 
 
-def written(message: str) -> None:
-    """After a write: say what was done, and show the page again as the data now is."""
-    state.data_changed()
-    state.flash(message)
-    st.rerun()
-
-
-def show_problems(problems) -> None:
-    st.error(state.bi(f"发现 {len(problems)} 个问题，未写入任何数据。", f"{len(problems)} problem(s); nothing was written."))
-    st.dataframe(problems_frame(problems, lang), hide_index=True, width="stretch", column_config={
-        "sheet": state.bi("工作表", "Sheet"), "row": state.bi("行", "Row"),
-        "column": state.bi("列", "Column"), "value": state.bi("内容", "Value"), "problem": state.bi("问题", "Problem")})
-
-
-def show_error(exc: Exception) -> None:
-    if isinstance(exc, InputError):
-        show_problems(exc.problems)
-    else:
-        st.error(state.md(str(exc)))
+written, show_problems, show_error = state.written, state.show_problems, state.show_error
 
 
 CHANGE_WORDS = {"added": ("新增", "added"), "changed": ("修改", "changed"), "reinstated": ("恢复", "reinstated"),

@@ -3,7 +3,7 @@ import datetime as dt
 
 import streamlit as st
 
-from perfcore.errors import InputError, PerfcoreError, problems_frame
+from perfcore.errors import PerfcoreError
 from perfcore.vocab import APPEAL_DECISIONS, MAX_ATTACHMENT_BYTES, PERIOD_EN, PERIODS
 from perfcore.workflow import appeals, assessment, reports
 from ui import data, state
@@ -22,18 +22,7 @@ if unit is None or unit not in set(scored.units["unit"]):
     st.stop()
 
 
-def written(message: str) -> None:
-    state.data_changed()
-    state.flash(message)
-    st.rerun()
-
-
-def show_error(exc: Exception) -> None:
-    if isinstance(exc, InputError):
-        st.error(state.bi(f"发现 {len(exc.problems)} 个问题，未保存。", f"{len(exc.problems)} problem(s); nothing was saved."))
-        st.dataframe(problems_frame(exc.problems, lang), hide_index=True, width="stretch")
-    else:
-        st.error(state.md(str(exc)))
+written, show_error = state.written, state.show_error
 
 
 def appeals_tab() -> None:
@@ -46,7 +35,7 @@ def appeals_tab() -> None:
                          "are closed."), icon=":material/lock_clock:")
     else:
         closes = window["closes_on"]
-        st.success(state.bi(f"反馈期开放中" + (f"，{closes:%Y-%m-%d} 截止" if closes else "") + "：可对本单位的记录提出申诉。",
+        st.success(state.bi("反馈期开放中" + (f"，{closes:%Y-%m-%d} 截止" if closes else "") + "：可对本单位的记录提出申诉。",
                             "Feedback is open" + (f" until {closes:%Y-%m-%d}" if closes else "") + ": you may appeal your records."),
                    icon=":material/forum:")
     own = data.ledger(org, year, unit)

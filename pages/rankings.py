@@ -29,7 +29,7 @@ if scored.results.empty:
     st.stop()
 if data.results_visibility(org, year) == "own":      # the feedback window: the unit's own preliminary result, no league
     window = data.feedback_window(org, year)
-    st.info(state.bi(f"反馈期内，这里只显示本单位的初步结果" + (f"（{window['closes_on']:%Y-%m-%d} 截止）" if window and window["closes_on"] else "")
+    st.info(state.bi("反馈期内，这里只显示本单位的初步结果" + (f"（{window['closes_on']:%Y-%m-%d} 截止）" if window and window["closes_on"] else "")
                      + "。如对记录有异议，请在“填报与申诉”中提出申诉。",
                      "During the feedback window only your unit's preliminary result is shown"
                      + (f" (until {window['closes_on']:%Y-%m-%d})" if window and window["closes_on"] else "")

@@ -4,7 +4,6 @@ import streamlit as st
 from perfcore.present import figures
 
 from perfcore.present import views
-from perfcore.names import sort_names
 from ui import data, state
 
 org, year, series = state.selected("unit")

@@ -88,6 +88,31 @@ def show_flash() -> None:
         {"success": st.success, "info": st.info, "warning": st.warning}.get(kind, st.info)(message)
 
 
+def written(message: str) -> None:
+    """After a write: say what was done, and show the page again as the data now is."""
+    data_changed()
+    flash(message)
+    st.rerun()
+
+
+def show_problems(problems) -> None:
+    """Located problems of a file or a form: nothing was written."""
+    from perfcore.errors import problems_frame
+    st.error(bi(f"发现 {len(problems)} 个问题，未写入任何数据。", f"{len(problems)} problem(s); nothing was written."))
+    st.dataframe(problems_frame(problems, lang()), hide_index=True, width="stretch", column_config={
+        "sheet": bi("工作表", "Sheet"), "row": bi("行", "Row"), "column": bi("列", "Column"), "value": bi("内容", "Value"),
+        "problem": bi("问题", "Problem")})
+
+
+def show_error(exc: Exception) -> None:
+    """A refused change, in the reader's language where perfcore gives both."""
+    from perfcore.errors import InputError
+    if isinstance(exc, InputError):
+        show_problems(exc.problems)
+    else:
+        st.error(md(getattr(exc, "zh" if lang() == "zh" else "en", None) or str(exc)))
+
+
 def lang() -> str:
     return st.session_state.get("lang") or "zh"
 

@@ -191,10 +191,10 @@ def plan_entries(con, kind: str, org: str, year: int | None, entries: list[dict]
     plan = _new_plan(con, kind, org, year, label, False)
     c = Collector(label)
     rows = []
-    for i, entry in enumerate(entries, start=1):
+    for i, typed in enumerate(entries, start=1):
         record = {"_row": i}
         for col in TABLES[kind]["columns"]:
-            raw = entry.get(col.key)
+            raw = typed.get(col.key)
             if raw is not None and not isinstance(raw, str):
                 record[col.key] = raw
                 continue

@@ -217,7 +217,7 @@ def slope(moves: pd.DataFrame, first: int, second: int, lang: str, title: str) -
                               ("flat", "#999999", moves[moves["change"] == 0])):
         if part.empty:
             continue
-        xs, ys, names, text, hover = [], [], [], [], []
+        xs, ys, text, hover = [], [], [], []
         for r in part.itertuples():
             name = esc(r.unit)
             xs += [str(first), str(second), None]
