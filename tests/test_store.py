@@ -7,6 +7,7 @@ import shutil
 import threading
 
 import openpyxl
+import pandas as pd
 import io
 import pytest
 
@@ -265,3 +266,48 @@ def test_a_second_identical_record_is_refused_unless_confirmed(con):
     ledger.revoke_event(con, "示例区", 2025, first["event_id"], who="甲", why="重复")
     with pytest.raises(ledger.LooksLikeADuplicate):
         ledger.add_event(con, "示例区", 2025, EVENT, who="甲")         # the second still stands
+
+
+# ---------------------------------------------------------------- results kept beside the data
+
+def test_kept_results_are_exactly_a_fresh_scoring_and_never_outlive_a_change(con):
+    from perfcore.engine import results as results_mod
+    from perfcore.store import result_cache
+    from perfcore.store.connection import data_version
+    results_mod._PAST.clear()
+    fresh = results_mod.score_base(con, "示例区", 2024).results
+    version = data_version(con)
+    first = results_mod.base_results(con, "示例区", 2024, version)          # scored, and kept in the database
+    pd.testing.assert_frame_equal(first, fresh)
+    results_mod._PAST.clear()
+    kept = result_cache.get(con, "示例区", 2024, version[1])
+    pd.testing.assert_frame_equal(kept, fresh)                               # read back: the same to the last digit
+    before = fresh.set_index("unit").loc["区委办", "composite"]
+    ledger.add_event(con, "示例区", 2024, {**another(), "date": "2024-06-01"}, who="甲")   # 察访核验 工作落实不力: −5
+    assert result_cache.get(con, "示例区", 2024, data_version(con)[1]) is None          # a new data version: not used
+    after = results_mod.base_results(con, "示例区", 2024).set_index("unit").loc["区委办", "composite"]
+    assert after == pytest.approx(before - 5)
+    assert con.execute("SELECT count(*) FROM result_cache WHERE org = '示例区' AND year = 2024").fetchone()[0] == 1
+
+
+def test_kept_results_of_other_code_are_not_used(con, monkeypatch):
+    from perfcore.engine import results as results_mod
+    from perfcore.store import result_cache
+    from perfcore.store.connection import data_version
+    results_mod.score(con, "示例区", 2025)
+    assert result_cache.get(con, "示例区", 2025, data_version(con)[1]) is not None
+    monkeypatch.setattr(result_cache, "engine_fingerprint", lambda: "another version of perfcore")
+    assert result_cache.get(con, "示例区", 2025, data_version(con)[1]) is None
+
+
+def test_a_read_only_connection_never_writes_the_cache(db_copy):
+    from perfcore.engine import results as results_mod
+    ro = perfcore.connect(db_copy, read_only=True)
+    try:
+        results_mod._PAST.clear()
+        kept = "SELECT count(*) FROM result_cache WHERE org = '示例区' AND year = 2026"     # never scored by the build
+        assert ro.execute(kept).fetchone()[0] == 0
+        results_mod.base_results(ro, "示例区", 2026)
+        assert ro.execute(kept).fetchone()[0] == 0
+    finally:
+        ro.close()

@@ -127,6 +127,34 @@ def default_year(org: str) -> int:
 
 _WARMED: set = set()
 _WARM_LOCK = threading.Lock()
+_STARTED = threading.Event()
+
+
+def warm_up() -> None:
+    """While someone is on the sign-in screen: load what the first page needs and only a first use
+    loads (plotly's figure machinery, the pinyin dictionaries), and every year's results (kept in
+    the database, so usually a read). Once per process, in the background; nothing is shown."""
+    if _STARTED.is_set():
+        return
+    _STARTED.set()
+    base = connection(database())
+
+    def run():
+        import plotly.graph_objects as go
+        from perfcore.names import sort_names
+        from perfcore.present import figures
+        figures.grade_bar(pd.DataFrame({"grade": ["优秀"], "count": [1]}), {"优秀": "#0072B2"}, {"优秀": "优秀"}, "zh")
+        go.Figure().to_plotly_json()
+        sort_names(["单位", "部门"])
+        cur = base.cursor()
+        try:
+            ver = storage.data_version(cur)
+            for org in results_mod.orgs(cur):
+                for year in sorted(results_mod.years(cur, org), reverse=True):
+                    results_mod.base_results(cur, org, year, ver)
+        finally:
+            cur.close()
+    threading.Thread(target=run, name="perfcore-warm-up", daemon=True).start()
 
 
 def warm(org: str) -> None:

@@ -57,6 +57,7 @@ def keep_alive() -> bool:
 def form() -> None:
     """The sign-in screen (the frame shows nothing else until someone signs in)."""
     st.title(state.bi("机关绩效考评", "Performance Evaluation"))
+    data.warm_up()
     note = st.session_state.pop("_signed_out", None)
     if note:
         st.info(note)

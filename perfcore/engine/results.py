@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import NotFound
+from ..store import result_cache
 from ..store.connection import data_version
 from . import eventset, grading, pipeline, scoring
 from .events import cell_totals, synthetic_lines, veto_events
@@ -311,7 +312,11 @@ def base_results(con, org: str, year: int, version: tuple | None = None) -> pd.D
                 break
         running.wait()        # then look again: found, or (the other thread failed) score it here
     try:
-        results = score_base(con, org, year).results
+        path, data = version
+        results = result_cache.get(con, org, year, data)          # kept in the database by an earlier scoring
+        if results is None:
+            results = score_base(con, org, year).results
+            result_cache.put(con, org, year, data, results)
         _remember(key, results)
         return results
     finally:
@@ -324,7 +329,9 @@ def score(con, org: str, year: int) -> YearScore:
     """The official result of a year, with last year's ranks, movement and consequences."""
     version = data_version(con)
     current = score_base(con, org, year)
-    _remember((version, org, year) if None not in version else None, current.results)
+    if None not in version:
+        _remember((version, org, year), current.results)
+        result_cache.put(con, org, year, version[1], current.results)
     current.results = with_history(con, current, version)
     return current
 

@@ -90,6 +90,8 @@ CREATE TABLE IF NOT EXISTS self_assessments (
     org TEXT, year INTEGER, unit TEXT, indicator TEXT, score DOUBLE, note TEXT,
     PRIMARY KEY (org, year, unit, indicator));
 CREATE TABLE IF NOT EXISTS demo_accounts (name TEXT PRIMARY KEY, password TEXT);
+CREATE TABLE IF NOT EXISTS result_cache (
+    org TEXT, year INTEGER, data_version BIGINT, engine TEXT, results BLOB, PRIMARY KEY (org, year));
 CREATE SEQUENCE IF NOT EXISTS archive_seq;
 CREATE TABLE IF NOT EXISTS archives (
     id BIGINT DEFAULT nextval('archive_seq') PRIMARY KEY, archived_at TIMESTAMP, who TEXT, org TEXT, why TEXT,
