@@ -6,6 +6,7 @@ from perfcore.present import figures
 
 from perfcore.present import views
 from perfcore.names import pinyin_key
+from perfcore.vocab import PERIOD_EN
 from ui import data, state
 
 org, year, series = state.selected("progress")
@@ -23,7 +24,8 @@ else:
                "series": state.bi("各系列各指标平均得分率", "Average attainment by series and indicator"),
                "lowest": state.bi(f"各指标得分率：失分最多的 {len(matrix)} 个单位",
                                   f"Attainment: the {len(matrix)} units furthest below full marks")}
-    st.plotly_chart(figures.heatmap(matrix, lang, heading[rows]), width="stretch", config=state.CHART)
+    categories = dict(zip(scored.indicators["indicator"], scored.indicators["category"]))
+    st.plotly_chart(figures.heatmap(matrix, lang, heading[rows], categories), width="stretch", config=state.CHART)
 if not matrix.empty and rows != "units":
     st.caption(state.bi("单位较多，图中按系列汇总；在左侧选择一个系列可看到该系列的单位。" if rows == "series" else
                         "单位较多，图中只列出失分最多的单位；每个单位的全部指标见“单位画像”。",
@@ -42,14 +44,22 @@ if reports.empty:
     st.info(state.bi("本年度没有报送工作进度表。", "No progress reports were filed for this year."))
     st.stop()
 periods = [p for p in views.PERIOD_EXPECTED if p in set(reports["period"])]
-period = st.segmented_control(state.tr("period"), periods, default=periods[-1], required=True, key="period")
+c1, c2 = st.columns([2, 1])
+period = c1.segmented_control(state.tr("period"), periods, default=periods[-1], required=True, key="period",
+                              format_func=lambda p: p if lang == "zh" else PERIOD_EN.get(p, p))
+order = c2.segmented_control(state.bi("排序", "Sort by"), ["progress", "name"], default="progress", required=True,
+                             key="progress_sort", format_func={"progress": state.bi("按进度", "Progress"),
+                                                               "name": state.bi("按名称", "Name")}.get)
 by_unit = views.unit_progress(reports)
 current = by_unit[by_unit["period"] == period]
+if order == "progress":       # furthest behind first; the name (pinyin) breaks ties
+    current = current.assign(_k=current["unit"].map(pinyin_key)).sort_values(["percent", "_k"]).drop(columns="_k")
 counts = current["status"].value_counts()
 k = st.columns(3)
 for col, key in zip(k, ["on_track", "behind", "at_risk"]):
     col.metric(state.tr(key), int(counts.get(key, 0)))
-st.plotly_chart(figures.progress_bars(current, lang, state.bi(f"{period}：各单位平均完成进度", f"{period}: average progress by unit")),
+st.plotly_chart(figures.progress_bars(current, lang, state.bi(f"{period}：各单位平均完成进度",
+                                                            f"{PERIOD_EN.get(period, period)}: average progress by unit")),
                 width="stretch", config=state.CHART)
 
 st.markdown("**" + state.bi("进度明细与报告内容", "Progress by indicator, with the report text") + "**")

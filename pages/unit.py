@@ -62,13 +62,16 @@ with left:
                     width="stretch", config=state.CHART)
 with right:
     history = views.unit_history(data.rank_history(org), unit)
+    if not history.empty:
+        st.plotly_chart(figures.history_composite(history, lang, state.bi("历年综合得分", "Composite over the years")),
+                        width="stretch", config=state.CHART)
+        st.plotly_chart(figures.history_rank(history, lang, state.bi("历年系列名次（名次 / 系列单位数）",
+                                                                     "Series rank over the years (rank / units in the series)")),
+                        width="stretch", config=state.CHART)
     if len(history) < 2:
         st.caption(state.bi("该单位仅有一个年度的完整考评结果。", "This unit has complete results for one year only."))
     if data.in_progress_years(org):
         st.caption(state.bi("尚在进行的年度不计入历年走势。", "Years still in progress are left out of the trend."))
-    if not history.empty:
-        st.plotly_chart(figures.history(history, lang, state.bi("历年综合得分与系列名次", "Composite and series rank over the years")),
-                        width="stretch", config=state.CHART)
 
 comparison = data.indicator_comparison(org, year, unit)
 short = comparison[(comparison["score"] < comparison["points"] - 1e-9) | (comparison["series_avg"] < comparison["points"] - 1e-9)]
@@ -89,12 +92,14 @@ events = lines[lines["line"] != "start"]
 if events.empty:
     st.caption(state.bi("本年度没有该单位的扣分或加分记录。", "No deductions or bonuses recorded for this unit this year."))
 else:
-    shown = events[["date", "target", "rule", "source_level", "count", "contribution", "status", "evidence"]].copy()
+    shown = events[["date", "target", "rule", "source_level", "count", "status", "evidence"]].copy()
+    shown[["source_level", "status", "evidence"]] = shown[["source_level", "status", "evidence"]].fillna("")   # never "None"
+    shown.insert(5, "counted", views.amount_words(events, lang))      # "−3.00", "免予" for a waived record, "不计分"
     st.dataframe(shown, hide_index=True, width="stretch", height=min(36 * len(shown) + 40, 420), column_config={
-        "date": st.column_config.DateColumn(state.bi("日期", "Date")), "target": state.tr("indicator"),
+        "date": st.column_config.DateColumn(state.bi("日期", "Date"), width="small"), "target": state.tr("indicator"),
         "rule": state.bi("情形", "Rule"), "source_level": state.tr("source_level"),
         "count": st.column_config.NumberColumn(state.bi("次数", "Count"), format="%g"),
-        "contribution": st.column_config.NumberColumn(state.tr("amount"), format="%+.2f"),
+        "counted": st.column_config.TextColumn(state.tr("amount")),
         "status": state.tr("status"), "evidence": state.bi("证据文号", "Evidence")})
     st.download_button(state.bi("下载本单位扣分台账（Excel）", "Download this unit's ledger (Excel)"),
                        lambda: data.ledger_xlsx(org, year, unit, lang), file_name=f"{org}{year}-{unit}扣分台账.xlsx",

@@ -30,3 +30,12 @@ def test_uncounted_events_are_shown_with_zero(sample_db):
 def test_provisional_direct_score_is_said_so(sample_db):
     lines = perfcore.explain(sample_db, "示例区", 2026, "区委办", "招商引资工作")
     assert "尚未评分" in lines.iloc[0]["note"]
+
+
+def test_amount_words_say_waived_and_not_counted():
+    import pandas as pd
+    from perfcore.present.views import amount_words
+    lines = pd.DataFrame({"counted": [True, True, False, True], "mitigation_factor": [1.0, 0.0, float("nan"), 1.0],
+                          "contribution": [-3.0, 0.0, 0.0, 2.5]})
+    assert list(amount_words(lines, "zh")) == ["−3.00", "免予", "不计分", "+2.50"]
+    assert list(amount_words(lines, "en")) == ["−3.00", "waived", "not counted", "+2.50"]

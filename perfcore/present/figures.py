@@ -50,10 +50,10 @@ def grade_colors(grade_names: list[str]) -> dict[str, str]:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
+    kw.setdefault("margin", {"l": 10, "r": 10, "t": 50, "b": 10})
     fig.update_layout(title={"text": esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
                       font={"family": FONT, "size": 13, "color": "#262730"}, template="plotly_white",
-                      height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      hoverlabel={"font": {"family": FONT}}, **kw)
+                      height=height, hoverlabel={"font": {"family": FONT}}, **kw)
     return fig
 
 
@@ -67,79 +67,123 @@ def grade_bar(counts: pd.DataFrame, colors: dict, labels: dict, lang: str) -> go
 
 
 def waterfall(steps: pd.DataFrame, lang: str, title: str) -> go.Figure:
-    """From full points to the composite."""
+    """From full points to the composite, one step a row (long indicator names stay readable)."""
+    labels = _esc_all(steps["label"])
     fig = go.Figure(go.Waterfall(
-        orientation="v", x=_esc_all(steps["label"]), y=steps["value"], measure=steps["kind"],
+        orientation="h", y=labels, x=steps["value"], measure=steps["kind"],
         text=[f"{v:+.2f}" if k == "relative" else f"{v:.2f}" for v, k in zip(steps["value"], steps["kind"])],
         textposition="outside", connector={"line": {"color": "#BBBBBB"}},
         increasing={"marker": {"color": UP}}, decreasing={"marker": {"color": DOWN}},
-        totals={"marker": {"color": NEUTRAL}},
-        hovertemplate="%{x}<br>%{text}<extra></extra>"))
+        totals={"marker": {"color": NEUTRAL}}, cliponaxis=False,
+        hovertemplate="%{y}<br>%{text}<extra></extra>"))
     low = float(steps.loc[steps["kind"] != "relative", "value"].min())
     top = float(steps["value"].iloc[0])
     span = max(top - low, 1.0)
-    fig.update_yaxes(range=[max(0.0, low - span * 0.6), top + span * 0.25], title=t("score", lang))
-    fig.update_xaxes(tickangle=-35, tickfont={"size": 11})
-    return _layout(fig, title, height=460, showlegend=False)
+    fig.update_xaxes(range=[max(0.0, low - span * 0.6), top + span * 0.45], title=t("score", lang))
+    fig.update_yaxes(autorange="reversed", tickfont={"size": 12}, automargin=True)
+    return _layout(fig, title, height=max(320, 30 * len(steps) + 90), showlegend=False)
 
 
 def indicator_vs_series(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
-    """Attainment of each indicator against the series average."""
+    """Attainment of each indicator (bars from 0, orange where below the series average) and the series average."""
     f = frame.iloc[::-1]
     fig = go.Figure()
     below = (f["score"] < f["series_avg"] - 1e-9).to_numpy()
-    fig.add_bar(y=_esc_all(f["target"]), x=f["score"] / f["points"], orientation="h", name=t("score", lang),
-                marker_color=[DOWN if b else UP for b in below],
-                customdata=f[["score", "points"]], hovertemplate="%{y}<br>%{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>")
+    for part, color, name in ((below, DOWN, t("below_avg", lang)), (~below, UP, t("not_below_avg", lang))):
+        g = f[part]
+        if g.empty:
+            continue
+        fig.add_bar(y=_esc_all(g["target"]), x=g["score"] / g["points"], orientation="h", name=name, marker_color=color,
+                    customdata=g[["score", "points"]], hovertemplate="%{y}<br>%{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>")
     fig.add_scatter(y=_esc_all(f["target"]), x=f["series_avg"] / f["points"], mode="markers", name=t("series_avg", lang),
                     marker={"color": NEUTRAL, "symbol": "line-ns-open", "size": 14, "line": {"width": 2}},
                     customdata=f[["series_avg", "points"]],
                     hovertemplate="%{y}<br>" + t("series_avg", lang) + " %{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>")
-    fig.update_xaxes(tickformat=".0%", title=t("attainment", lang))
-    low = min(0.8, float((f["score"] / f["points"]).min()) - 0.02)
-    fig.update_xaxes(range=[max(0, low), 1.02])
-    return _layout(fig, title, height=max(360, 22 * len(f) + 90), legend={"orientation": "h", "y": -0.08})
+    fig.update_xaxes(tickformat=".0%", title=t("attainment", lang), range=[0, 1.02])
+    fig.update_yaxes(categoryorder="array", categoryarray=_esc_all(f["target"]), automargin=True)
+    return _layout(fig, title, height=max(360, 22 * len(f) + 130), barmode="overlay",
+                   legend={"orientation": "h", "y": -0.04, "yanchor": "top", "x": 0})
 
 
-def history(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
-    """Composite and series rank over the years."""
-    fig = go.Figure()
-    fig.add_scatter(x=frame["year"], y=frame["composite"], mode="lines+markers+text", name=t("composite", lang),
-                    text=[f"{v:.2f}" for v in frame["composite"]], textposition="top center", line={"color": UP},
-                    hovertemplate="%{x}: %{y:.2f}<extra></extra>")
-    fig.add_scatter(x=frame["year"], y=frame["series_rank"], mode="lines+markers", name=t("series_rank", lang),
-                    yaxis="y2", line={"color": NEUTRAL, "dash": "dot"},
-                    customdata=frame["series_units"], hovertemplate="%{x}: %{y} / %{customdata}<extra></extra>")
-    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "autorange": "reversed", "title": t("series_rank", lang),
-                              "showgrid": False, "dtick": 1})
-    fig.update_xaxes(dtick=1)
-    fig.update_layout(yaxis={"title": t("composite", lang)})
-    return _layout(fig, title, height=340, legend={"orientation": "h", "y": -0.15})
+def history_composite(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """The composite over the years, each point labelled."""
+    fig = go.Figure(go.Scatter(x=frame["year"], y=frame["composite"], mode="lines+markers+text",
+                               text=[f"{v:.2f}" for v in frame["composite"]], textposition="top center",
+                               line={"color": UP}, hovertemplate="%{x}: %{y:.2f}<extra></extra>", cliponaxis=False))
+    low, high = float(frame["composite"].min()), float(frame["composite"].max())
+    pad = max((high - low) * 0.25, 1.0)
+    fig.update_yaxes(range=[low - pad, high + pad * 1.6], title=t("composite", lang))
+    fig.update_xaxes(dtick=1, range=[frame["year"].min() - 0.4, frame["year"].max() + 0.4])
+    return _layout(fig, title, height=280, showlegend=False)
 
 
-def heatmap(matrix: pd.DataFrame, lang: str, title: str) -> go.Figure:
-    """Units × indicators attainment."""
-    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=_esc_all(matrix.columns), y=_esc_all(matrix.index), zmin=0.6, zmax=1.0,
+def history_rank(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """The series rank over the years (1 at the top), each point labelled "rank / units"."""
+    fig = go.Figure(go.Scatter(x=frame["year"], y=frame["series_rank"], mode="lines+markers+text",
+                               text=[f"{int(r)} / {int(n)}" for r, n in zip(frame["series_rank"], frame["series_units"])],
+                               textposition="top center", line={"color": NEUTRAL}, cliponaxis=False,
+                               hovertemplate="%{x}: %{text}<extra></extra>"))
+    most = int(frame["series_units"].max())
+    fig.update_yaxes(range=[most + 0.8, 0.2], title=t("series_rank", lang), dtick=1 if most <= 12 else None)
+    fig.update_xaxes(dtick=1, range=[frame["year"].min() - 0.4, frame["year"].max() + 0.4])
+    return _layout(fig, title, height=280, showlegend=False)
+
+
+def _short(name: str, limit: int = 8) -> str:
+    name = str(name)
+    return name if len(name) <= limit else name[:limit - 1] + "…"
+
+
+def heatmap(matrix: pd.DataFrame, lang: str, title: str, categories: dict | None = None) -> go.Figure:
+    """Units × indicators attainment; indicators grouped by their category (项目), named in full on hover.
+
+    `categories` maps an indicator to its category: the columns are drawn category by category,
+    a thin line between two categories and the category's name above its columns."""
+    columns = list(matrix.columns)
+    cats = [(categories or {}).get(c) or "" for c in columns]
+    full = _esc_all(columns)
+    ticks = [esc(_short(c)) for c in columns]
+    z = matrix.to_numpy()
+    fig = go.Figure(go.Heatmap(z=z, x=list(range(len(columns))), y=_esc_all(matrix.index), zmin=0.6, zmax=1.0,
                                colorscale=[[0, "#D55E00"], [0.5, "#F7F7F7"], [1, "#0072B2"]],
                                colorbar={"title": t("attainment", lang), "tickformat": ".0%"},
-                               hovertemplate="%{y} · %{x}<br>%{z:.2%}<extra></extra>"))
+                               customdata=[full] * len(matrix), xgap=1, ygap=1,
+                               hovertemplate="%{y} · %{customdata}<br>%{z:.2%}<extra></extra>"))
+    start = 0
+    for i in range(1, len(columns) + 1):
+        if i == len(columns) or cats[i] != cats[start]:
+            if cats[start]:
+                fig.add_annotation(x=(start + i - 1) / 2, y=1.0, yref="paper", yanchor="bottom", showarrow=False,
+                                   text=f"<b>{esc(cats[start])}</b>", font={"size": 12})
+            if i < len(columns):
+                fig.add_vline(x=i - 0.5, line_color="#4D4D4D", line_width=2)
+            start = i
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(tickangle=-45, tickfont={"size": 10})
-    return _layout(fig, title, height=max(420, 16 * len(matrix) + 200))
+    fig.update_xaxes(tickmode="array", tickvals=list(range(len(columns))), ticktext=ticks, tickangle=-60, tickfont={"size": 11})
+    return _layout(fig, title, height=max(420, 18 * len(matrix) + 240), margin={"l": 10, "r": 10, "t": 80, "b": 10})
 
 
 def progress_bars(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
-    """Average progress per unit for one period, against 序时进度."""
-    colors = {"on_track": UP, "behind": "#E69F00", "at_risk": DOWN}
+    """Average progress per unit for one period, against 序时进度, in the frame's order (top first),
+    coloured by status with a legend."""
+    colors = {"on_track": UP, "behind": "#E69F00", "at_risk": "#CC79A7"}
+    patterns = {"on_track": "", "behind": "/", "at_risk": "x"}       # told apart without colour too
     f = frame.iloc[::-1]
-    fig = go.Figure(go.Bar(y=_esc_all(f["unit"]), x=f["percent"], orientation="h", marker_color=[colors[s] for s in f["status"]],
-                           customdata=[t(s, lang) for s in f["status"]],
-                           hovertemplate="%{y}: %{x:.1f}%<br>%{customdata}<extra></extra>"))
+    fig = go.Figure()
+    for status in ("on_track", "behind", "at_risk"):
+        part = f[f["status"] == status]
+        if part.empty:
+            continue
+        fig.add_bar(y=_esc_all(part["unit"]), x=part["percent"], orientation="h", name=t(status, lang),
+                    marker={"color": colors[status], "pattern": {"shape": patterns[status]}},
+                    hovertemplate="%{y}: %{x:.1f}%<extra>" + t(status, lang) + "</extra>")
     if len(f):
         fig.add_vline(x=float(f["expected"].iloc[0]), line_dash="dash", line_color=NEUTRAL,
                       annotation_text=t("expected", lang), annotation_position="top")
+    fig.update_yaxes(categoryorder="array", categoryarray=_esc_all(f["unit"]))
     fig.update_xaxes(range=[0, 105], title=t("percent", lang) + " (%)")
-    return _layout(fig, title, height=max(360, 18 * len(f) + 100), showlegend=False)
+    return _layout(fig, title, height=max(360, 18 * len(f) + 120), barmode="overlay",
+                   legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
 
 
 def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: bool = False) -> go.Figure:

@@ -22,6 +22,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "category": ("项目", "Category"),
     "attainment": ("得分率", "Attainment"),
     "series_avg": ("系列平均", "Series average"),
+    "below_avg": ("低于系列平均", "Below the series average"),
+    "not_below_avg": ("不低于系列平均", "At or above the series average"),
     "new": ("新", "new"),
     "flat": ("持平", "no change"),
     "up": ("上升{n}位", "up {n}"),

@@ -160,6 +160,18 @@ def waterfall(year: YearScore, unit: str, lang: str = "zh", top: int = 6) -> pd.
     return pd.DataFrame(rows)
 
 
+def amount_words(lines: pd.DataFrame, lang: str) -> pd.Series:
+    """What each trace line counted, as a reader says it: "−3.00", "+2.00", 免予 (waived by a mitigation,
+    so 0 by design, not by accident), 不计分 (a status that does not count), or 0.00 (merged, capped)."""
+    def words(r):
+        if not r["counted"]:
+            return "不计分" if lang == "zh" else "not counted"
+        if r["mitigation_factor"] == 0 and abs(r["contribution"]) < 1e-12:
+            return "免予" if lang == "zh" else "waived"
+        return f"{r['contribution']:+.2f}".replace("-", "−")
+    return pd.Series([words(r) for r in lines.to_dict("records")], index=lines.index, dtype=object)
+
+
 def indicator_comparison(year: YearScore, unit: str) -> pd.DataFrame:
     """The unit's indicators against the average of its series."""
     grid = year.grid
