@@ -82,11 +82,11 @@ def one_run(db: Path, browser) -> dict:
             page.wait_for_url(f"**/{key if key != 'rankings' else ''}**", timeout=300_000)
             out[f"switch to {label}"] = idle(page) - started
             if key == "whatif":
-                box = page.locator('[data-testid="stNumberInput"] input').first
-                for value in ("0.55", "0.45", "0.5"):
-                    box.fill(value)
+                thumb = page.locator('input[type="range"]').first     # the first component's weight
+                thumb.focus()
+                for press in ("ArrowRight", "ArrowLeft", "ArrowRight"):
                     started = time.perf_counter()
-                    box.press("Enter")
+                    page.keyboard.press(press)
                     out.setdefault("what-if change", []).append(idle(page) - started)
                 out["what-if change"] = statistics.median(out["what-if change"])
         out["memory"] = peak_memory_mb(server.proc.pid)

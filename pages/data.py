@@ -432,7 +432,7 @@ def log_tab() -> None:
     if action_filter:
         log = log[log["action"] == action_filter]
     if id_filter:
-        log = log[log["entity_id"].astype(str).str.contains(id_filter.strip(), regex=False)]
+        log = log[log["entity_id"].astype(str).str.contains(id_filter.strip().replace("\u2011", "-"), regex=False)]   # pasted from a trace
     log = log.assign(action=log["action"].map(lambda a: state.tr(a) if a in TEXT else a),
                      changes=[views.audit_changes(b, a) for b, a in zip(log["before_json"], log["after_json"])])
     st.dataframe(log[["changed_at", "who", "action", "year", "entity", "entity_id", "changes", "why", "via", "before_json",

@@ -88,18 +88,25 @@ with tab_drill:
     lines = data.explain(org, year, unit, indicator).reset_index(drop=True)
     check = summary(lines).iloc[0]
     pool = lines.attrs["pools"].get(indicator)
+    st.markdown((state.bi("事件池：", "Pool: ") if pool else state.tr("indicator") + state.bi("：", ": "))
+                + f"**{state.md(indicator)}** · {state.md(unit)}")
     m = st.columns(3)
     if pool:
-        m[0].metric(state.bi("事件池", "Pool"), indicator)
-        m[1].metric(state.tr("deducted") if pool == "deduction" else state.tr("added"), views.fmt2(check['score']))
+        m[0].metric(state.tr("deducted") if pool == "deduction" else state.tr("added"), views.fmt2(check['score']))
     else:
         points = float(scored.indicators.set_index("indicator").loc[indicator, "points"])
         m[0].metric(state.tr("points"), views.fmt2(points))
         m[1].metric(state.tr("score"), views.fmt2(check['score']))
     total = -check["sum"] if pool == "deduction" else check["sum"]
-    m[2].metric(state.bi("明细合计", "Lines add up to"), views.fmt2(total),
-                delta=state.bi("与得分一致", "matches the score") if check["reconciles"] else state.bi("不一致", "mismatch"),
-                delta_color="normal" if check["reconciles"] else "inverse")
+    with m[2]:
+        st.metric(state.bi("明细合计", "Lines add up to"), views.fmt2(total))
+        if check["reconciles"]:
+            st.badge(state.bi("与得分一致", "matches the score"), icon=":material/check:", color="green")
+        else:
+            st.badge(state.bi("与得分不一致", "does not match the score"), icon=":material/close:", color="red")
+    if state.may("unit") and unit in data.visible_units(org, year):
+        st.button(state.bi("← 返回该单位画像", "← Back to the unit's profile"), key="back_to_unit", on_click=state.link,
+                  args=("unit", {"unit": unit}))
     note = "note" if lang == "zh" else "note_en"
     shown = lines[["date", "event_id", "rule", "source_level", "count", "base", "role_factor", "mitigation_factor",
                    "multiplier", "contribution", note, "evidence", "status", "counted"]].rename(columns={note: "note"})
@@ -118,13 +125,16 @@ with tab_drill:
 
     number = lambda x: "" if x is None or x != x else f"{x:g}"  # noqa: E731
     text = lambda v: "" if v is None or v != v else state.md(v)  # noqa: E731 - st.table reads cells as markdown
-    texts = {headers[k]: text for k in ("event_id", "rule", "source_level", "note", "evidence", "status")}
+    texts = {headers[k]: text for k in ("rule", "source_level", "note", "evidence", "status")}
+    texts[headers["event_id"]] = lambda v: text(v).replace("\\-", "\u2011")      # a non-breaking hyphen: the id never wraps
     styled = (table.style.apply(grey, axis=1).hide(axis="index")
               .format(na_rep="")
-              .format({**texts, headers["date"]: lambda d: "" if d is None or d != d else f"{d:%Y-%m-%d}",
+              .format({**texts, headers["date"]: lambda d: "" if d is None or d != d else f"{d:%Y\u2011%m\u2011%d}",   # never wraps
                        headers["base"]: lambda x: "" if x is None or x != x else f"{x:.2f}",
                        headers["contribution"]: "{:+.2f}", headers["count"]: number, headers["role_factor"]: number,
                        headers["mitigation_factor"]: number, headers["multiplier"]: number}, na_rep="")
+              .set_properties(subset=[headers["date"], headers["event_id"], headers["contribution"]],
+                              **{"white-space": "nowrap"})
               .map(lambda v: f"color: {figures.DOWN}; font-weight: 600" if isinstance(v, float) and v < 0 else
                    (f"color: {figures.UP}; font-weight: 600" if isinstance(v, float) and v > 0 else ""),
                    subset=[headers["contribution"]]))

@@ -61,8 +61,14 @@ def simulator():
     with controls:
         st.markdown("**" + state.bi("组成部分权重", "Component weights") + "**")
         weights = {}
-        for c in scheme.components:
-            weights[c.key] = st.number_input(state.md(label(c.label, c.label_en, lang)), step=0.05, format="%.2f", key=f"w_{c.key}")
+        for c in scheme.components:      # a slider from 0 to twice the official weight (at least 0 to 1), either sign
+            low, high = (min(0.0, 2 * c.weight), 0.0) if c.weight < 0 else (0.0, max(1.0, 2 * c.weight))
+            weights[c.key] = st.slider(state.md(label(c.label, c.label_en, lang)), min_value=low, max_value=high, step=0.05,
+                                       format="%.2f", key=f"w_{c.key}")
+        official_sum = sum(c.weight for c in scheme.components if c.weight > 0)
+        new_sum = sum(w for w in weights.values() if w > 0)
+        st.caption(state.bi(f"正向权重合计 **{new_sum:.2f}**（正式方案 {official_sum:.2f}）",
+                            f"Positive weights add up to **{new_sum:.2f}** (official {official_sum:.2f})"))
         cat_weights = {}
         if categories:
             with st.expander(state.bi("指标类别权重", "Category weights")):
@@ -134,26 +140,47 @@ def simulator():
         k[2].metric(state.bi("综合得分平均变化", "Average change of composite"),
                     ("+" if (result['composite'] - result['official_composite']).mean() >= 0 else "") +
                     views.fmt2((result['composite'] - result['official_composite']).mean()))
-        official_sum = sum(c.weight for c in scheme.components if c.weight > 0)
-        new_sum = sum(w for w in current_spec["weights"].values() if w > 0)
-        if abs(official_sum - new_sum) > 1e-9:
-            st.caption(state.bi(f"正向权重合计由 {official_sum:.2f} 变为 {new_sum:.2f}，综合得分的尺度随之改变；名次比较仍然有效。",
-                                f"Positive weights now add up to {new_sum:.2f} instead of {official_sum:.2f}, so the composite's "
-                                "scale changes; the ranks still compare."))
+        simulated = sim.scheme(current_spec["weights"], current_spec["category_weights"], current_spec["amounts"])
+        base, bonus, _ = simulated.full_marks()
+        official_base, official_bonus, _ = scheme.full_marks()
+        if abs(base - official_base) > 1e-6 or abs(bonus - official_bonus) > 1e-6:
+            (st.warning if abs(base - scheme.scale) > scheme.scale * 0.005 else st.info)(state.bi(
+                f"按模拟权重，综合得分满分为 {base:.2f}（另有加分最多 {bonus:.2f}），正式方案为 {official_base:.2f}"
+                f"（加分 {official_bonus:.2f}），{scheme.scale:g} 分制"
+                + ("：模拟得分已不在原分制上，等次分数线按原分制计，名次比较仍然有效。" if abs(base - scheme.scale) > scheme.scale * 0.005
+                   else "。"),
+                f"With these weights the composite's full marks are {base:.2f} (plus at most {bonus:.2f} of bonuses); the "
+                f"official scheme's are {official_base:.2f} (+{official_bonus:.2f}) on a {scheme.scale:g}-point scale"
+                + (": the simulated composite is no longer on that scale, the grade thresholds still are; ranks still "
+                   "compare." if abs(base - scheme.scale) > scheme.scale * 0.005 else ".")), icon=":material/straighten:")
+        if regraded >= max(3, 0.1 * len(result)):
+            st.warning(state.bi(f"注意：{regraded} 个单位（{regraded / len(result):.0%}）的等次随之改变。",
+                                f"Note: {regraded} units ({regraded / len(result):.0%}) change grade."), icon=":material/warning:")
         view = result if not series else result[result["series"] == series]
+        if st.toggle(state.bi("只看名次或等次变化的单位", "Only units whose rank or grade changes"), key="changed_only"):
+            view = view[(view["rank_delta"] != 0) | view["grade_changed"]]
         table = view[["rank", "unit", "series", "composite", "official_composite", "official_rank", "rank_delta", "grade",
                       "official_grade"]].copy()
-        table["grade"] = table["grade"].map(labels)
-        table["official_grade"] = table["official_grade"].map(labels)
-        table["rank_delta"] = [f"▲{d}" if d > 0 else (f"▼{-d}" if d < 0 else "–") for d in table["rank_delta"]]
+        grade_names = scheme.grade_names()
+        grade_column = st.column_config.MultiselectColumn   # coloured labels: every grade in its own colour
+        table["grade"] = [[g] for g in table["grade"]]
+        table["official_grade"] = [[g] for g in table["official_grade"]]
+        deltas = [f"▲{d}" if d > 0 else (f"▼{-d}" if d < 0 else "–") for d in table["rank_delta"]]
+        moves = list(dict.fromkeys(deltas))
+        table["rank_delta"] = [[d] for d in deltas]
         st.dataframe(table, hide_index=True, width="stretch", height=420, column_config={
-            "rank": st.column_config.NumberColumn(state.bi("模拟名次", "Simulated rank"), width="small"),
-            "unit": state.tr("unit"), "series": state.tr("series"),
+            "rank": st.column_config.NumberColumn(state.bi("模拟名次", "Simulated rank"), width="small", pinned=True),
+            "unit": st.column_config.TextColumn(state.tr("unit"), pinned=True), "series": state.tr("series"),
             "composite": st.column_config.NumberColumn(state.bi("模拟得分", "Simulated"), format="%.2f"),
             "official_composite": st.column_config.NumberColumn(state.bi("正式得分", "Official"), format="%.2f"),
             "official_rank": st.column_config.NumberColumn(state.bi("正式名次", "Official rank"), width="small"),
-            "rank_delta": state.tr("rank_delta"), "grade": state.bi("模拟等次", "Simulated grade"),
-            "official_grade": state.bi("正式等次", "Official grade")})
+            "rank_delta": st.column_config.MultiselectColumn(
+                state.tr("rank_delta"), options=moves,
+                color=[figures.UP if m.startswith("▲") else figures.DOWN if m.startswith("▼") else "#BBBBBB" for m in moves]),
+            "grade": grade_column(state.bi("模拟等次", "Simulated grade"), options=grade_names,
+                                  color=[colors[g] for g in grade_names], format_func=labels.get),
+            "official_grade": grade_column(state.bi("正式等次", "Official grade"), options=grade_names,
+                                           color=[colors[g] for g in grade_names], format_func=labels.get)})
         st.plotly_chart(figures.whatif_scatter(view, colors, labels, lang,
                                                state.bi("正式得分与模拟得分", "Official against simulated composite")),
                         width="stretch", config=state.CHART)

@@ -179,8 +179,8 @@ def test_movement_page(app):
 def test_whatif_changes_ranks_as_perfcore_says(app, sample_db):
     page(app, "whatif")
     assert {m.label: m.value for m in app.metric}["名次变化的单位"] == "0"
-    app.number_input(key="w_indicator").set_value(0.4).run()
-    app.number_input(key="w_public").set_value(0.6).run()
+    app.slider(key="w_indicator").set_value(0.4).run()
+    app.slider(key="w_public").set_value(0.6).run()
     assert not app.exception
     shown = app.dataframe[0].value.set_index("unit")
     expected = WhatIf(sample_db, "示例区", 2025).run(weights={"indicator": 0.4, "city_incentive": 0.6, "public": 0.6,

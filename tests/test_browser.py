@@ -28,20 +28,23 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def page(browser, server):
-    """A browser session signed in as the evaluation office (the sample's demo account)."""
+    """A browser session (each test signs in on the page it opens, as the evaluation office)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     pg = context.new_page()
-    sign_in_as(pg, server + "/", "office")
     yield pg
     context.close()
+
+
+def open_as_office(page, url: str) -> None:
+    """Open a URL as a person does and sign in there (opening a URL is a new session)."""
+    sign_in_as(page, url, "office", english="lang=English" in url)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("path", list(PAGES))
 def test_every_page_renders_in_both_languages(page, server, path, lang):
     query = "?lang=English" if lang == "en" else ""
-    page.goto(f"{server}/{path}{query}")
-    settle(page)
+    open_as_office(page, f"{server}/{path}{query}")
     assert errors(page) == 0
     heading = page.locator("h1").first.inner_text()
     expected = PAGES[path].split("|")[0 if lang == "zh" else 1]
@@ -50,8 +53,7 @@ def test_every_page_renders_in_both_languages(page, server, path, lang):
 
 
 def test_click_from_a_rank_to_a_unit_to_its_deductions(page, server):
-    page.goto(server + "/")
-    settle(page)
+    open_as_office(page, server + "/")
     grid = page.locator('[data-testid="stDataFrame"]').last
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
@@ -72,19 +74,19 @@ def test_click_from_a_rank_to_a_unit_to_its_deductions(page, server):
 
 
 def test_a_shared_link_reopens_the_same_view(page, server):
-    page.goto(f"{server}/unit?org=示例市妇联&year=2024&unit=权益部&lang=English")
-    settle(page)
+    open_as_office(page, f"{server}/unit?org=示例市妇联&year=2024&unit=权益部&lang=English")
     assert errors(page) == 0
     assert page.locator("h1").first.inner_text() == "权益部"
     assert page.get_by_text("Vetoed").count() >= 1
 
 
 def test_whatif_reranks_live(page, server):
-    page.goto(f"{server}/whatif")
-    settle(page)
-    box = page.get_by_label("公众评议得分")
-    box.fill("0.8")
-    box.press("Enter")
+    open_as_office(page, f"{server}/whatif")
+    thumb = page.locator('input[type="range"][aria-label="公众评议得分"]')
+    assert thumb.input_value() == "0.4"
+    thumb.focus()
+    for _ in range(8):              # 0.40 → 0.80 in steps of 0.05, as the arrow keys move a slider
+        page.keyboard.press("ArrowRight")
     started = time.perf_counter()
     page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
         .some(e => e.innerText.trim() !== '0' && e.closest('[data-testid="stMetric"]').innerText.includes('名次变化'))""",
@@ -103,8 +105,7 @@ def test_upload_a_bad_then_a_good_workbook(page, server, tmp_path):
     wb.active.append(["编号", "日期", "单位", "指标", "情形", "次数"])
     wb.active.append(["B1", "2025-05-01", "不存在的局", "察访核验", "工作落实不力", "三"])
     wb.save(bad)
-    page.goto(f"{server}/data")
-    settle(page)
+    open_as_office(page, f"{server}/data")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
     settle(page)
     shoot(page, "data_problems_zh")
@@ -130,7 +131,7 @@ def test_upload_a_bad_then_a_good_workbook(page, server, tmp_path):
 def test_the_data_page_offers_the_organisations_templates(page, server, tmp_path, lang):
     import openpyxl
     query = "&lang=English" if lang == "en" else ""
-    page.goto(f"{server}/data?org=示例区&year=2025{query}")
+    open_as_office(page, f"{server}/data?org=示例区&year=2025{query}")
     settle(page)
     page.get_by_text("下载模板" if lang == "zh" else "Templates", exact=True).click()
     settle(page)

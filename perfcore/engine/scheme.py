@@ -241,6 +241,10 @@ class Scheme:
         return replace(self, rules=tuple(replace(r, amount=float(amounts[r.name])) if r.name in amounts else r
                                          for r in self.rules))
 
+    def full_marks(self) -> tuple[float, float, bool]:
+        """The composite's full marks under this scheme's weights: (base, bonuses on top, some part unbounded)."""
+        return full_marks(self.indicator_total, self.components, self.pools)
+
     def with_weights(self, weights: dict | None = None, category_weights: dict | None = None) -> "Scheme":
         """A copy with changed component weights and/or category weights."""
         comps = []
@@ -771,13 +775,10 @@ def _cross_references(p: Collector, components: list, pools: list, grading: dict
             p.add(None, "grading.tie_break", key, "应为「组成部分key:asc/desc」", "expected 'component_key:asc' or ':desc'")
 
 
-def _scale_check(p: Collector, scale: float, indicator_total: float, components: list, pools: list) -> list[str]:
-    """The full-marks composite must fit the scale (a weight of 6 for 0.6 gives a 1000-point scheme 6,000).
-
-    Indicators and evaluations with known full marks make the base; capped bonus pools may
-    complete it (S0: 90 + 10) or sit on top (S3: 1000 + incentive). A base above the scale is
-    an error; a base that even with the bonuses stays below it is worth a warning.
-    """
+def full_marks(indicator_total: float, components, pools) -> tuple[float, float, bool]:
+    """The composite's full marks under these weights: the base (indicators and evaluations every unit
+    has), the bonuses on top (capped bonus pools, evaluations only some units have), and whether some
+    part has no known maximum."""
     kinds = {x.name: x for x in pools}
     base, bonus, unknown = 0.0, 0.0, False
     for c in components:
@@ -803,6 +804,17 @@ def _scale_check(p: Collector, scale: float, indicator_total: float, components:
                     unknown = True
                 else:
                     bonus += c.weight * cap
+    return base, bonus, unknown
+
+
+def _scale_check(p: Collector, scale: float, indicator_total: float, components: list, pools: list) -> list[str]:
+    """The full-marks composite must fit the scale (a weight of 6 for 0.6 gives a 1000-point scheme 6,000).
+
+    Indicators and evaluations with known full marks make the base; capped bonus pools may
+    complete it (S0: 90 + 10) or sit on top (S3: 1000 + incentive). A base above the scale is
+    an error; a base that even with the bonuses stays below it is worth a warning.
+    """
+    base, bonus, unknown = full_marks(indicator_total, components, pools)
     if base > scale + 1e-6:
         p.add(None, "component.weight", f"{base:g}",
               f"按各组成部分的权重与满分，综合得分满分可达 {base:g}，超过 {scale:g} 分制（权重是否写错，如 6 写成了 0.6？）",
