@@ -9,6 +9,7 @@ st.set_page_config(page_title="机关绩效考评 · Performance Evaluation", pa
 with st.sidebar:
     st.segmented_control("语言 / Language", ["zh", "en"], key="lang", default="zh", required=True,
                          format_func={"zh": "中文", "en": "English"}.get, bind="query-params")
+state.widget_language()
 if not signin.keep_alive():
     st.navigation(state.page_list(every=True), position="hidden")   # no page list, and the URL asked for is kept
     signin.form()

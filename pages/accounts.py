@@ -12,7 +12,7 @@ who = data.account()
 st.title(state.bi("账号管理", "Accounts"))
 state.show_flash()
 table = data.accounts_table()
-st.dataframe(table.assign(role=table["role"].map(lambda r: ROLES[r][0] if state.lang() == "zh" else ROLES[r][1])),
+state.dataframe(table.assign(role=table["role"].map(lambda r: ROLES[r][0] if state.lang() == "zh" else ROLES[r][1])),
              hide_index=True, width="stretch", column_config={
                  "name": state.bi("账号", "Account"), "role": state.bi("角色", "Role"), "org": state.tr("org"),
                  "unit": state.tr("unit"), "collector": state.bi("数据采集单位", "Collector"),

@@ -62,7 +62,7 @@ def window_tab() -> None:
                 written(state.bi(f"已开放反馈，{closes:%Y-%m-%d} 截止。", f"Feedback open until {closes:%Y-%m-%d}."))
     history = data.feedback_history(org, year)
     if not history.empty:
-        st.dataframe(history, hide_index=True, width="stretch", column_config={
+        state.dataframe(history, hide_index=True, width="stretch", column_config={
             "opened_at": st.column_config.DatetimeColumn(state.bi("开放时间", "Opened"), format="YYYY-MM-DD HH:mm"),
             "opened_by": state.bi("开放人", "By"), "closes_on": st.column_config.DateColumn(state.bi("截止日期", "Closing day")),
             "closed_at": st.column_config.DatetimeColumn(state.bi("结束时间", "Closed"), format="YYYY-MM-DD HH:mm"),
@@ -78,7 +78,7 @@ def appeals_tab() -> None:
     pending = listing[listing["decision"].isna()]
     st.metric(state.bi("待处理申诉", "Appeals to decide"), len(pending))
     table = listing.assign(decision=listing["decision"].map(lambda d: words.get(d, state.bi("待处理", "pending"))))
-    st.dataframe(table[["appeal_id", "unit", "event_id", "filed_at", "closes_on", "reason", "evidence", "decision", "decided_by"]],
+    state.dataframe(table[["appeal_id", "unit", "event_id", "filed_at", "closes_on", "reason", "evidence", "decision", "decided_by"]],
                  hide_index=True, width="stretch", height=min(36 * len(table) + 40, 320), column_config={
                      "appeal_id": st.column_config.NumberColumn(state.bi("申诉号", "No."), format="%d"),
                      "unit": state.tr("unit"), "event_id": state.bi("记录", "Record"),
@@ -139,7 +139,7 @@ def filing_tab() -> None:
     k[0].metric(state.bi("已报送", "Filed"), int(status["filed"].sum()))
     k[1].metric(state.bi("未报送", "Not filed"), int((~status["filed"]).sum()))
     k[2].metric(state.bi("已逾期", "Late"), late)
-    st.dataframe(status, hide_index=True, width="stretch", column_config={
+    state.dataframe(status, hide_index=True, width="stretch", column_config={
         "unit": state.tr("unit"), "filed": state.bi("已报送", "Filed"),
         "filed_on": st.column_config.DateColumn(state.bi("报送日期", "Filed on")),
         "lines": st.column_config.NumberColumn(state.bi("指标数", "Indicators"), format="%d"),
@@ -149,7 +149,7 @@ def filing_tab() -> None:
     if pairs.empty:
         st.caption(state.bi("本年度的考评方案没有自评指标。", "This year's scheme has no self-assessed indicators."))
     else:
-        st.dataframe(pairs.assign(gap=pairs["final_score"] - pairs["self_score"]), hide_index=True, width="stretch",
+        state.dataframe(pairs.assign(gap=pairs["final_score"] - pairs["self_score"]), hide_index=True, width="stretch",
                      column_config={"unit": state.tr("unit"), "indicator": state.tr("indicator"),
                                     "points": st.column_config.NumberColumn(state.tr("points"), format="%.2f"),
                                     "self_score": st.column_config.NumberColumn(state.bi("自评", "Self"), format="%.2f"),

@@ -40,7 +40,7 @@ CHANGE_WORDS = {"added": ("新增", "added"), "changed": ("修改", "changed"), 
 
 def diff_table(diff, height: int = 400) -> None:
     diff = diff.assign(change=diff["change"].map(lambda c: state.bi(*CHANGE_WORDS[c])))
-    st.dataframe(diff, hide_index=True, width="stretch", height=min(36 * len(diff) + 40, height), column_config={
+    state.dataframe(diff, hide_index=True, width="stretch", height=min(36 * len(diff) + 40, height), column_config={
         "change": state.bi("变化", "Change"), "key": state.bi("标识", "Key"),
         "detail": st.column_config.TextColumn(state.bi("修改内容", "What changes"), width="large")})
 
@@ -245,7 +245,7 @@ def record_tab() -> None:
     history = ledger.versions(con, org, year, chosen)
     if len(history) > 1:
         st.markdown("*" + state.bi("历次版本", "Versions") + "*")
-        st.dataframe(history[["version", "superseded_at", "status", "source_level", "count", "mitigation_code",
+        state.dataframe(history[["version", "superseded_at", "status", "source_level", "count", "mitigation_code",
                               "description", "updated_by"]], hide_index=True, width="stretch")
 
 
@@ -378,7 +378,7 @@ def publish_tab() -> None:
         earlier = data.publications(org, year)
         if len(earlier) > 1:
             st.markdown("*" + state.bi("历次发布", "Every publication") + "*")
-            st.dataframe(earlier, hide_index=True, width="stretch", column_config={
+            state.dataframe(earlier, hide_index=True, width="stretch", column_config={
                 "published_at": st.column_config.DatetimeColumn(state.bi("时间", "When"), format="YYYY-MM-DD HH:mm"),
                 "published_by": state.bi("发布人", "By"), "note": state.bi("说明", "Note"),
                 "reason": state.bi("再次发布理由", "Why again"), "fingerprint": state.bi("结果指纹", "Fingerprint")})
@@ -435,7 +435,7 @@ def log_tab() -> None:
         log = log[log["entity_id"].astype(str).str.contains(id_filter.strip().replace("\u2011", "-"), regex=False)]   # pasted from a trace
     log = log.assign(action=log["action"].map(lambda a: state.tr(a) if a in TEXT else a),
                      changes=[views.audit_changes(b, a) for b, a in zip(log["before_json"], log["after_json"])])
-    st.dataframe(log[["changed_at", "who", "action", "year", "entity", "entity_id", "changes", "why", "via", "before_json",
+    state.dataframe(log[["changed_at", "who", "action", "year", "entity", "entity_id", "changes", "why", "via", "before_json",
                       "after_json"]],
                  hide_index=True, width="stretch", height=480, column_config={
                      "changed_at": st.column_config.DatetimeColumn(state.bi("时间", "When"), format="YYYY-MM-DD HH:mm:ss"),

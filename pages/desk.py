@@ -40,7 +40,7 @@ def appeals_tab() -> None:
                    icon=":material/forum:")
     own = data.ledger(org, year, unit)
     shown = own[["event_id", "date", "target", "rule", "source_level", "count", "status", "evidence", "description"]]
-    st.dataframe(shown, hide_index=True, width="stretch", height=min(36 * len(shown) + 40, 360), column_config={
+    state.dataframe(shown, hide_index=True, width="stretch", height=min(36 * len(shown) + 40, 360), column_config={
         "event_id": state.bi("编号", "ID"), "date": st.column_config.DateColumn(state.bi("日期", "Date")),
         "target": state.tr("indicator"), "rule": state.bi("情形", "Rule"), "source_level": state.tr("source_level"),
         "count": st.column_config.NumberColumn(state.bi("次数", "Count"), format="%g"), "status": state.tr("status"),
@@ -74,7 +74,7 @@ def appeals_tab() -> None:
         return
     words = {k: v[0] if lang == "zh" else v[1] for k, v in APPEAL_DECISIONS.items()}
     table = mine.assign(decision=mine["decision"].map(lambda d: words.get(d, state.bi("待处理", "pending"))))
-    st.dataframe(table[["event_id", "filed_at", "reason", "evidence", "attachment_name", "decision", "decision_reason", "decided_at"]],
+    state.dataframe(table[["event_id", "filed_at", "reason", "evidence", "attachment_name", "decision", "decision_reason", "decided_at"]],
                  hide_index=True, width="stretch", column_config={
                      "event_id": state.bi("记录", "Record"), "filed_at": st.column_config.DatetimeColumn(state.bi("提出时间", "Filed"),
                                                                                                        format="YYYY-MM-DD HH:mm"),

@@ -70,7 +70,7 @@ if status:
     detail = detail[detail["status"].isin(status)]
 detail = detail.iloc[sorted(range(len(detail)), key=lambda i: (detail["gap"].iloc[i], pinyin_key(detail["unit"].iloc[i])))]
 detail = detail.assign(status=detail["status"].map(state.tr))
-st.dataframe(detail[["unit", "indicator", "percent", "expected", "gap", "status", "progress", "problems", "next_steps",
+state.dataframe(detail[["unit", "indicator", "percent", "expected", "gap", "status", "progress", "problems", "next_steps",
                      "reporter", "report_date"]], hide_index=True, width="stretch", column_config={
     "unit": state.bi("填报组队", "Unit"), "indicator": state.bi("指标名称", "Indicator"),
     "percent": st.column_config.ProgressColumn(state.tr("percent"), format="%.1f%%", min_value=0, max_value=100),

@@ -150,3 +150,17 @@ def test_the_data_page_offers_the_organisations_templates(page, server, tmp_path
     assert units.type == "list" and book["下拉列表"]["A1"].value == "单位"
     assert book["下拉列表"]["A2"].value == "城东街道" and book["下拉列表"]["A42"].value is not None  # the 41 units of 2025
     assert errors(page) == 0
+
+
+ENGLISH_WIDGET_TEXT = ("Upload", "per file", "Drag and drop", "Choose an option", "Choose options", "No options", "Browse files")
+
+
+@pytest.mark.parametrize("path", ["", "unit", "progress", "deductions", "movement", "whatif", "data", "appeals", "accounts"])
+def test_the_chinese_ui_shows_no_english_widget_text_and_no_none(page, server, path):
+    open_as_office(page, f"{server}/{path}?org=示例区&year=2025")
+    for tab in page.get_by_role("tab").all():        # every tab of the page, as a person opens them
+        tab.click()
+        settle(page)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert not [w for w in ENGLISH_WIDGET_TEXT if w in text], path
+    assert "None" not in text and "nan" not in text.split(), path

@@ -113,6 +113,32 @@ def show_error(exc: Exception) -> None:
         st.error(md(getattr(exc, "zh" if lang() == "zh" else "en", None) or str(exc)))
 
 
+# Streamlit's own words inside a file uploader are English in every language; in the Chinese UI they
+# are said in Chinese. Static CSS only (nothing from the data is ever in it).
+_CHINESE_WIDGET_TEXT = """<style>
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p {display: none}
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"]::after {
+  content: "选择文件"}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span {display: none}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {content: "或把文件拖到这里（每个不超过 20 MB）"; font-size: 0.8rem}
+</style>"""
+
+
+def widget_language() -> None:
+    """In the Chinese UI, Streamlit's built-in widget words in Chinese too (called by the frame on every run)."""
+    if lang() == "zh":
+        st.html(_CHINESE_WIDGET_TEXT)
+
+
+def dataframe(frame, **kwargs):
+    """st.dataframe of a frame whose empty text cells read as empty, never as "None" or "nan"."""
+    import pandas as pd
+    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    if text:
+        frame = frame.assign(**{c: frame[c].astype(object).where(frame[c].notna(), "") for c in text})
+    return st.dataframe(frame, **kwargs)
+
+
 def lang() -> str:
     return st.session_state.get("lang") or "zh"
 
