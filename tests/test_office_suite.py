@@ -483,3 +483,14 @@ def test_the_office_suite_refuses_dates_outside_the_year_and_counts_out_of_bound
     rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))[1:]
     assert [(r[ok_at - 1], r[ok_at]) for r in rows] == [("TRUE" if d else "FALSE", "TRUE" if c else "FALSE")
                                                          for *_, d, c in cases]
+
+
+def test_the_pdf_notice_numbers_its_pages_and_says_draft_and_date(sample_db, tmp_path):
+    from perfcore.workflow import publish
+    shown, pub = publish.official(sample_db, ORG, YEAR)
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(export.notice_pdf(shown, "zh", publish.stamp(pub, "zh")))
+    pages = pdf_pages(path)
+    assert pages and all(f"第 {n} 页，共 {len(pages)} 页" in page for n, page in enumerate(pages, start=1))
+    assert all("征求意见稿" in page and f"制表日期：{dt.date.today():%Y-%m-%d}" in page for page in pages)
+    assert all("升降" in page for page in pages)                     # the header on every page

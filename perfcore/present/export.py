@@ -132,15 +132,27 @@ def cjk_font() -> tuple[str, int]:
 
 def notice_pdf(year: YearScore, lang: str = "zh", published: str | None = None) -> bytes:
     """The notice as a printable A4 landscape PDF with an embedded Chinese font."""
+    import datetime as dt
+
     from fpdf import FPDF
     frame = notice_frame(year, lang)
     path, index = cjk_font()
-    pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_auto_page_break(auto=True, margin=12)
+    title = _title(year, lang, draft=published is None)
+    made = (f"制表日期：{dt.date.today():%Y-%m-%d}" if lang == "zh" else f"Made {dt.date.today():%Y-%m-%d}")
+
+    class Notice(FPDF):
+        def footer(self):       # on every page: the title (征求意见稿 on a draft), page n of N, the date
+            self.set_y(-10)
+            self.set_font("cjk", size=8)
+            page = f"第 {self.page_no()} 页，共 {{nb}} 页" if lang == "zh" else f"Page {self.page_no()} of {{nb}}"
+            self.cell(0, 6, f"{title}      {page}      {made}", align="C")
+
+    pdf = Notice(orientation="L", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=14)
     pdf.add_font("cjk", fname=path, collection_font_number=index)
     pdf.add_page()
     pdf.set_font("cjk", size=15)
-    pdf.cell(0, 10, _title(year, lang, draft=published is None), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=9)
     pdf.cell(0, 6, f"{year.scheme.issuer} {year.scheme.document_no}" + (f"   {published}" if published else ""),
              align="C", new_x="LMARGIN", new_y="NEXT")
