@@ -52,7 +52,10 @@ def load_saved(name: str) -> None:
 
 
 if f"w_{scheme.components[0].key}" not in st.session_state:
-    apply(spec)
+    known = {"weights": [c.key for c in scheme.components], "category_weights": categories,
+             "points": list(scored.indicators["indicator"]), "amounts": [r.name for r in fixed_rules],
+             "events_off": list(data.ledger(org, year)["event_id"])}
+    apply(scenarios.from_query(st.query_params.to_dict(), official_spec, known))   # a shared link reopens its scenario
 
 
 @st.fragment
@@ -126,6 +129,9 @@ def simulator():
         current_spec = scenarios.normalise({"weights": weights, "category_weights": {k: v for k, v in cat_weights.items() if v != 1.0},
                                             "points": points, "amounts": amounts, "events_off": sorted(off_all)})
         st.session_state[spec_key] = current_spec
+        for key in scenarios.QUERY_KEYS.values():      # the scenario in the URL, so the view can be shared exactly
+            st.query_params.pop(key, None)
+        st.query_params.update(scenarios.to_query(current_spec, official_spec))
         st.button(state.bi("恢复正式方案", "Reset to the official scheme"), key="reset", icon=":material/restart_alt:",
                   on_click=apply, args=(official_spec,))
 

@@ -164,3 +164,12 @@ def test_the_chinese_ui_shows_no_english_widget_text_and_no_none(page, server, p
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert not [w for w in ENGLISH_WIDGET_TEXT if w in text], path
     assert "None" not in text and "nan" not in text.split(), path
+
+
+def test_a_shared_what_if_link_reopens_its_scenario(page, server):
+    open_as_office(page, f"{server}/whatif?org=示例区&year=2025&w=public:0.8")
+    assert page.locator('input[type="range"][aria-label="公众评议得分"]').input_value() == "0.8"
+    assert "w=public%3A0.8" in page.url or "w=public:0.8" in page.url          # and it stays in the URL
+    moved = page.locator('[data-testid="stMetric"]', has_text="名次变化的单位").locator('[data-testid="stMetricValue"]')
+    assert moved.inner_text().strip() != "0"
+    assert errors(page) == 0

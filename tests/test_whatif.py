@@ -111,3 +111,18 @@ def test_every_shortcut_equals_scoring_the_changed_scheme_from_scratch(sample_db
         assert simulated[column].to_dict() == fresh[column].to_dict(), column
     for key in (c.key for c in scheme.components):
         assert (simulated[key] - fresh[key].reindex(simulated.index)).abs().max() < 1e-9
+
+
+def test_a_scenario_survives_a_link_and_nothing_else_does():
+    from perfcore.workflow import scenarios
+    official = {"weights": {"indicator": 0.6, "public": 0.4}, "category_weights": {}, "points": {}, "amounts": {},
+                "events_off": []}
+    spec = {**official, "weights": {"indicator": 0.5, "public": 0.5}, "points": {"察访核验": 30.0}, "events_off": ["E2", "E1"]}
+    query = scenarios.to_query(spec, official)
+    assert query == {"w": "indicator:0.5;public:0.5", "pts": "察访核验:30", "off": "E1,E2"}
+    known = {"weights": ["indicator", "public"], "points": ["察访核验"], "events_off": ["E1", "E2"]}
+    assert scenarios.from_query(query, official, known) == scenarios.normalise(spec)
+    forged = {"w": "indicator:abc;unknown:9;public:0.7", "off": "E1,E9", "amt": "没有的情形:3"}
+    back = scenarios.from_query(forged, official, known)
+    assert back["weights"] == {"indicator": 0.6, "public": 0.7} and back["events_off"] == ["E1"] and back["amounts"] == {}
+    assert scenarios.to_query(official, official) == {}

@@ -95,3 +95,41 @@ def delete(con, org: str, year: int, name: str, who, via: str = "page") -> None:
         con.execute("UPDATE scenarios SET retired = TRUE, saved_at = ?, version = version + 1 "
                     "WHERE org = ? AND year = ? AND name = ?", [now, org, year, name])
         audit(con, who, "scenario-delete", org, year, "scenario", name, json.loads(old["spec"]), None, None, via)
+
+
+# ---------------------------------------------------------------- a scenario in a link
+
+QUERY_KEYS = {"weights": "w", "category_weights": "cw", "points": "pts", "amounts": "amt", "events_off": "off"}
+
+
+def to_query(spec: dict, official: dict) -> dict:
+    """A scenario as readable URL parameters, only where it differs from the official scheme:
+    w=public:0.5;indicator:0.5  cw=共同性:1.2  pts=察访核验:30  amt=工作落实不力:3  off=2025-0083,2025-0091"""
+    spec, official = normalise(spec), normalise(official)
+    out = {}
+    for part in ("weights", "category_weights", "points", "amounts"):
+        changed = {k: v for k, v in spec[part].items() if official[part].get(k) != v}
+        if changed:
+            out[QUERY_KEYS[part]] = ";".join(f"{k}:{v:g}" for k, v in sorted(changed.items()))
+    if spec["events_off"]:
+        out[QUERY_KEYS["events_off"]] = ",".join(spec["events_off"])
+    return out
+
+
+def from_query(params: dict, official: dict, known: dict) -> dict:
+    """The scenario a link names, on top of the official scheme. `known` lists what may be named
+    (weights, category_weights, points, amounts: the keys; events_off: the ids); anything else in
+    the link, or a value that is not a number, is left out rather than guessed."""
+    spec = normalise(official)
+    for part in ("weights", "category_weights", "points", "amounts"):
+        for item in str(params.get(QUERY_KEYS[part], "") or "").split(";"):
+            key, _, value = item.rpartition(":")
+            try:
+                number = float(value)
+            except ValueError:
+                continue
+            if key in known.get(part, ()) and number == number and abs(number) < 1e6:
+                spec[part][key] = number
+    ids = [i for i in str(params.get(QUERY_KEYS["events_off"], "") or "").split(",") if i in known.get("events_off", ())]
+    spec["events_off"] = sorted(set(ids))
+    return normalise(spec)
