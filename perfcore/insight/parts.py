@@ -78,11 +78,11 @@ def component_factors(year: YearScore) -> dict:
     return out
 
 
-def exact_composite(year: YearScore) -> np.ndarray:
-    """Every unit's composite before its rounding, summed as scoring.composite sums it."""
-    total = np.zeros(len(year.components))
-    for comp in year.scheme.components:
-        total = total + comp.weight * year.components[comp.key].to_numpy(dtype=float)
+def exact_composite(components: pd.DataFrame, scheme) -> np.ndarray:
+    """Every row's composite before its rounding, summed as scoring.composite sums it (same order, same bits)."""
+    total = np.zeros(len(components))
+    for comp in scheme.components:
+        total = total + comp.weight * components[comp.key].to_numpy(dtype=float)
     return total
 
 
