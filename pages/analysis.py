@@ -22,8 +22,10 @@ head, download = st.columns([3, 1])
 head.caption(f"{state.md(org)} · {state.md(scored.scheme.title)}")
 download.download_button(state.bi("分析简报（PDF）", "Briefing (PDF)"), lambda: data.briefing(org, year, lang),
                          file_name=f"{org}{year}年度分析简报.pdf", key="briefing_pdf", icon=":material/picture_as_pdf:")
+state.url_state("analysis", list(VIEWS))       # ?analysis=gap opens that view (the URL holds the key, not the label)
 view = st.segmented_control(state.bi("分析内容", "Analysis"), list(VIEWS), key="analysis", default="change", required=True,
-                            format_func=lambda v: state.bi(*VIEWS[v]), bind="query-params")
+                            format_func=lambda v: state.bi(*VIEWS[v]))
+st.query_params["analysis"] = view
 
 units = data.visible_units(org, year)
 if series:
@@ -41,7 +43,12 @@ def pick_unit(label_zh="单位", label_en="Unit"):
 
 
 def line_table(lines, analysis: str, key: str, unit_of_side: dict, year_of_side: dict) -> None:
-    """The lines, each opening the records of its indicator (the deductions drill-down) when picked."""
+    """The lines, largest effect first (or in the indicator table's order), each opening the records of its
+    indicator (the deductions drill-down) when picked."""
+    by_size = st.toggle(state.bi("按影响大小排列", "Largest effect first"), value=True, key=f"{key}_by_size")
+    if by_size:
+        lines = lines.iloc[lines["contribution"].abs().sort_values(ascending=False, kind="mergesort").index] \
+            .reset_index(drop=True)
     table = frames.line_table(lines, lang, analysis)
     event = st.dataframe(table, hide_index=True, width="stretch", height=min(36 * len(table) + 40, 520), key=key,
                          on_select="rerun", selection_mode="single-row", column_config={
@@ -173,7 +180,7 @@ elif view == "gap":
         st.dataframe(frames.equivalents_table(goal, lang), hide_index=True, width="stretch", column_config={
             "component": state.bi("组成部分", "Component"),
             "points": st.column_config.NumberColumn(state.bi("需提高（或少扣）", "Needed (or fewer deductions)"), format="%.2f"),
-            "room": st.column_config.NumberColumn(state.bi("尚有空间（综合得分）", "Room left (composite)"), format="%.2f"),
+            "room": st.column_config.NumberColumn(state.bi("尚有空间（同一分值）", "Room left (same points)"), format="%.2f"),
             "enough": st.column_config.CheckboxColumn(state.bi("空间足够", "Enough room"))})
     st.markdown("**" + state.bi("申诉中的记录若申诉成立", "Records under appeal, if the appeal succeeds") + "**")
     if result.appeals.empty:

@@ -431,12 +431,15 @@ def _with_progress(table: pd.DataFrame, progress: pd.DataFrame | None, risk: flo
     return table
 
 
-def backtest(scores: Scores, day: tuple[int, int] = BACKTEST_DAY) -> tuple[pd.DataFrame, pd.DataFrame]:
+def backtest(scores: Scores, day: tuple[int, int] = BACKTEST_DAY, risk: float = RISK_PROBABILITY,
+             draws: int = DRAWS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every complete year projected from its records up to `day` (month, day), against its actual result.
 
-    Returns the unit rows (year, unit, projected, actual, error, low, high, covered, grade, actual_grade)
-    and one summary row per year: units, mean absolute error, RMSE, largest error, interval coverage
-    (the interval built only from earlier years' errors) and the share of grades projected right."""
+    Returns the unit rows (year, unit, projected, actual, error, low, high, covered, grade, actual_grade,
+    p_down, flagged_down, fell: a worse grade than the year before in fact) and one summary row per year:
+    units, mean absolute error, RMSE, largest error, bias, interval coverage, the share of grades projected
+    right, and the units flagged for a worse grade with how many did fall. Intervals and probabilities use
+    only earlier years' errors, as a forecast made that day could have."""
     month, dday = day
     history = _history(scores, 10 ** 6)
     rows = []
@@ -446,16 +449,23 @@ def backtest(scores: Scores, day: tuple[int, int] = BACKTEST_DAY) -> tuple[pd.Da
             continue
         projected = project(past, earlier, on(past.year, month, dday), hide_year_end=True)
         prior = errors(scores, past.year, month, dday)["error"].to_numpy(dtype=float)
+        risks = _risks(past, projected.year, earlier, prior, draws, 0, risk).set_index("unit") if len(prior) else None
         lo = np.quantile(prior, 0.05, method="inverted_cdf") if len(prior) else np.nan
         hi = np.quantile(prior, 0.95, method="inverted_cdf") if len(prior) else np.nan
         p = projected.year.results.set_index("unit")
         actual = past.results.set_index("unit")
+        names = past.scheme.grade_names()
+        before = earlier[-1].results.set_index("unit") if earlier[-1].year == past.year - 1 else None
         for u in p.index:
             value, real = float(p.loc[u, "composite"]), float(actual.loc[u, "composite"])
+            last = before.loc[u, "grade"] if before is not None and u in before.index else None
             rows.append({"year": past.year, "unit": u, "projected": value, "actual": real, "error": round(real - value, 6),
                          "low": value + lo, "high": value + hi,
                          "covered": bool(value + lo <= real <= value + hi) if len(prior) else None,
-                         "grade": p.loc[u, "grade"], "actual_grade": actual.loc[u, "grade"]})
+                         "grade": p.loc[u, "grade"], "actual_grade": actual.loc[u, "grade"],
+                         "p_down": float(risks.loc[u, "p_down"]) if risks is not None and last is not None else None,
+                         "flagged_down": bool(risks is not None and "down" in risks.loc[u, "flags"]),
+                         "fell": bool(last in names and names.index(actual.loc[u, "grade"]) > names.index(last))})
     units = pd.DataFrame(rows)
     if units.empty:
         return units, pd.DataFrame()
@@ -463,5 +473,7 @@ def backtest(scores: Scores, day: tuple[int, int] = BACKTEST_DAY) -> tuple[pd.Da
         "units": len(g), "mae": g["error"].abs().mean(), "rmse": float(np.sqrt((g["error"] ** 2).mean())),
         "max_error": g["error"].abs().max(), "bias": g["error"].mean(),
         "coverage": g["covered"].dropna().mean() if g["covered"].notna().any() else np.nan,
-        "grade_hit": (g["grade"] == g["actual_grade"]).mean()}), include_groups=False).reset_index()
+        "grade_hit": (g["grade"] == g["actual_grade"]).mean(),
+        "flagged_down": int(g["flagged_down"].sum()), "flagged_fell": int((g["flagged_down"] & g["fell"]).sum()),
+        "fell": int(g["fell"].sum())}), include_groups=False).reset_index()
     return units, summary

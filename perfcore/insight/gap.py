@@ -172,8 +172,8 @@ def own_ties_or_beats(me, other, tie_break) -> bool:
 
 def equivalents(scored: YearScore, unit: str, points: float) -> list[dict]:
     """The same need in each component's own points (e.g. 公众评议 +x on its 100-point scale, or x fewer
-    deduction points), with how much room the component has left; informative, as the rounding of the
-    composite and tie-breaks make the composite points the exact figure."""
+    deduction points), with the room the component has left in the same points (None: no known limit);
+    informative, as the rounding of the composite and tie-breaks make the composite points the exact figure."""
     factors = component_factors(scored)
     row = unit_row(scored, unit)
     grid = scored.grid
@@ -207,9 +207,10 @@ def equivalents(scored: YearScore, unit: str, points: float) -> list[dict]:
         if per <= 0 and comp.source != "pool":
             continue
         own_points = points / abs(per) if per else math.inf
+        own_room = room / abs(per) if per and math.isfinite(room) else math.inf
         out.append({"component": comp.key, "label": comp.label, "label_en": label(comp.label, comp.label_en, "en"),
                     "points": _up(own_points, 2) if math.isfinite(own_points) else None,
-                    "room": None if not math.isfinite(room) else round(max(room, 0.0), 2),
+                    "room": None if not math.isfinite(own_room) else round(max(own_room, 0.0), 2),
                     "enough": (not math.isfinite(room)) or room + 1e-9 >= points})
     return out
 
