@@ -105,7 +105,8 @@ def change(scores: Scores, year: int, unit: str, from_year: int | None = None) -
     data = lines_mod.difference(composite_parts(base, unit), composite_parts(previous, unit),
                                 round(base_composite - composite_from, decimals), decimals, WORDS,
                                 indicator_order(current, previous))
-    lines = pd.concat([scheme_lines, data], ignore_index=True) if len(scheme_lines) else data
+    lines = pd.DataFrame(scheme_lines.to_dict("records") + data.to_dict("records"), columns=lines_mod.COLUMNS) \
+        if len(scheme_lines) else data
     return Change(scores.org, unit, year, from_year, composite_to, composite_from, lines[lines_mod.COLUMNS],
                   _rank(current, previous, unit), overtakes(current, previous, unit), len(scheme_lines) > 0, decimals)
 

@@ -184,7 +184,8 @@ def _direct_scores(target: YearScore, history: list[YearScore], hide: bool) -> p
 
 
 def _evaluations(target: YearScore, history: list[YearScore], hide: bool) -> pd.DataFrame:
-    """Evaluations: those given (unless hidden), else the unit's earlier average, else all units' the year before."""
+    """Evaluations: those given (unless hidden), else the unit's earlier average, else all units' the year before.
+    An optional evaluation (市对区激励 …) that some units have this year already is held: the others have none."""
     units = list(target.grid.units)
     current = evaluation_sums(units, target.evaluations) if not hide else {}
     rows = []
@@ -208,9 +209,12 @@ def _evaluations(target: YearScore, history: list[YearScore], hide: bool) -> pd.
             given = values[~np.isnan(values)]
             if len(given):
                 last = float(given.mean())
+        held = now is not None and bool((now == now).any())
         for i, u in enumerate(units):
             if now is not None and now[i] == now[i]:
                 rows.append((u, kind, None, float(now[i]), None))
+            elif held and comp.optional:
+                continue           # an optional evaluation already held this year: a unit without one has none (0)
             elif u in per_unit:
                 rows.append((u, kind, None, float(np.mean(per_unit[u])), None))
             elif last is not None:

@@ -28,15 +28,15 @@ def difference(to: pd.DataFrame, frm: pd.DataFrame, total: float, decimals: int,
 
     `words` names the two sides for the notes: {"to": (zh, en), "from": (zh, en)}; `order` gives
     each indicator's position for sorting (the year's indicator order)."""
-    a = to.set_index("key")
-    b = frm.set_index("key")
+    a = {r["key"]: r for r in to.to_dict("records")}
+    b = {r["key"]: r for r in frm.to_dict("records")}
     rows = []
     rescale: dict = {}
-    keys = list(dict.fromkeys(list(a.index) + list(b.index)))
+    keys = list(dict.fromkeys(list(a) + list(b)))
     for key in keys:
-        here, there = key in a.index, key in b.index
+        here, there = key in a, key in b
         if here and there:
-            x, y = a.loc[key], b.loc[key]
+            x, y = a[key], b[key]
             factor = y["factor"] if y["factor"] != 0 else x["factor"]
             main = (x["raw"] - y["raw"]) * factor
             moved = x["exact"] - y["exact"] - main        # the other side's weight or scale (raw_to × Δfactor)
@@ -48,10 +48,10 @@ def difference(to: pd.DataFrame, frm: pd.DataFrame, total: float, decimals: int,
                 continue
             rows.append(_line(x, "changed", "both", main, _changed_note(x, y, words)))
         elif here:
-            x = a.loc[key]
+            x = a[key]
             rows.append(_line(x, "new", "to", x["exact"], _side_note(x, words["to"])))
         else:
-            y = b.loc[key]
+            y = b[key]
             rows.append(_line(y, "gone", "from", -y["exact"], _side_note(y, words["from"])))
     for component, (x, value) in rescale.items():
         rows.append({"component": component, "component_label": x["component_label"],

@@ -164,7 +164,9 @@ def composite_parts(year: YearScore, unit: str) -> pd.DataFrame:
     targets = grid.targets.to_dict("records")
     position = {t["target"]: j for j, t in enumerate(targets)}
     records = _record_lines(year, row)
-    by_target = {t: part for t, part in records.sort_values(["date", "event_id"], kind="mergesort").groupby("target", sort=False)}
+    by_target: dict = {}
+    for r in records.sort_values(["date", "event_id"], kind="mergesort").to_dict("records"):
+        by_target.setdefault(r["target"], []).append(r)
     comp_values = year.components.set_index("unit").loc[unit]
     sums = evaluation_sums([unit], year.evaluations) if year.evaluations is not None else {}
     rows = []
@@ -202,14 +204,11 @@ def composite_parts(year: YearScore, unit: str) -> pd.DataFrame:
                         note=f"{name}：{words[0]} {t['base']:.2f}（分值 {t['points']:g}）",
                         note_en=f"{name}: {words[1]} {t['base']:.2f} (points {t['points']:g})")
                 direction = -1.0 if t["pool_kind"] == "deduction" else 1.0
-                lines = by_target.get(name)
-                if lines is not None:
-                    for r in lines.to_dict("records"):
-                        rule = scheme.rule(r["rule"])
-                        zh, en = _record_note(r, rule)
-                        # a record's effect on the pool's size is its amount × direction; factor carries the direction
-                        add(comp, "record", name, r["event_id"], r["date"], r["rule"], raw=float(r["final"]),
-                            factor=factor, note=zh, note_en=en)
+                for r in by_target.get(name, ()):
+                    zh, en = _record_note(r, scheme.rule(r["rule"]))
+                    # a record's effect on the pool's size is its amount × direction; factor carries the direction
+                    add(comp, "record", name, r["event_id"], r["date"], r["rule"], raw=float(r["final"]),
+                        factor=factor, note=zh, note_en=en)
                 size_raw = t["raw"]
                 gap = t["score"] - size_raw
                 if abs(gap) > 1e-12:
