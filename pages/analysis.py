@@ -24,7 +24,7 @@ download.download_button(state.bi("分析简报（PDF）", "Briefing (PDF)"), la
                          file_name=f"{org}{year}年度分析简报.pdf", key="briefing_pdf", icon=":material/picture_as_pdf:")
 state.url_state("analysis", list(VIEWS))       # ?analysis=gap opens that view (the URL holds the key, not the label)
 view = st.segmented_control(state.bi("分析内容", "Analysis"), list(VIEWS), key="analysis", default="change", required=True,
-                            format_func=lambda v: state.bi(*VIEWS[v]))
+                            format_func=lambda v, lang=lang: VIEWS[v][1] if lang == "en" else VIEWS[v][0])
 st.query_params["analysis"] = view
 
 units = data.visible_units(org, year)
@@ -53,7 +53,7 @@ def line_table(lines, analysis: str, key: str, unit_of_side: dict, year_of_side:
     event = st.dataframe(table, hide_index=True, width="stretch", height=min(36 * len(table) + 40, 520), key=key,
                          on_select="rerun", selection_mode="single-row", column_config={
                              "what": state.bi("指标/组成部分", "Indicator / component"), "kind": state.bi("类型", "Kind"),
-                             "event_id": state.bi("记录编号", "Record"), "date": st.column_config.DateColumn(state.bi("日期", "Date")),
+                             "event_id": state.bi("记录编号", "Record"), "date": state.bi("日期", "Date"),
                              "contribution": st.column_config.NumberColumn(state.bi("对综合得分的影响", "Effect on the composite"),
                                                                            format="%+.2f"),
                              "note": state.bi("说明", "Note")})
@@ -97,7 +97,8 @@ if view == "change":
                 delta=f"{result.difference:+.2f}")
     basis = state.bi("系列名次", "Series rank") if result.rank.get("basis") == "series" else state.tr("rank")
     m[2].metric(basis, f"{result.rank.get('rank_from') or '—'} → {result.rank['rank_to']}")
-    m[3].metric(state.tr("grade"), f"{grade_word(result.rank.get('grade_from'))} → {grade_word(result.rank.get('grade_to'))}")
+    m[3].metric(state.bi(f"等次（{from_year}年：{grade_word(result.rank.get('grade_from'))}）",
+                         f"Grade ({from_year}: {grade_word(result.rank.get('grade_from'))})"), grade_word(result.rank.get("grade_to")))
     st.markdown(state.md(rank_words(result, lang)))
     if result.scheme_changed:
         st.info(state.bi("两个年度的考评方案或指标分值不同：方案调整的影响单列在最前，其余各行按上年方案比较。",
@@ -268,7 +269,7 @@ else:   # forecast
                         f"{errs.mean():.2f} 分）。达到 {result.risk:.0%} 概率即预警。工作进度与序时进度对照单列，不改变预测得分。",
                         f"Year-end composite projected from the records so far and earlier years' pace; the interval is the 5–95 % "
                         f"of the same projection's errors in past years ({len(errs)} errors, mean absolute {errs.mean():.2f}). "
-                        f"A chance of {result.risk:.0%} raises a flag. Progress against 序时进度 is shown beside it and does "
+                        f"A chance of {result.risk:.0%} raises a flag. Progress against the expected pace (序时进度) is shown beside it and does "
                         "not move the projection.") if len(errs) else
                state.bi("往年数据不足，区间无法估计。", "Too few past years to estimate an interval."))
     shown = table if len(table) <= 60 else table.sort_values("projected").head(60)

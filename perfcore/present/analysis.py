@@ -44,7 +44,7 @@ def line_table(lines: pd.DataFrame, lang: str, analysis: str = "change") -> pd.D
     kind = [f"{_w(KIND_WORDS.get(k, (k, k)), lang)}·{_w(states.get(s, (s, s)), lang)}" if k not in ("scheme", "rounding")
             else _w(KIND_WORDS[k], lang) for k, s in zip(lines["kind"], lines["state"])]
     return pd.DataFrame({"what": what.fillna("").to_numpy(), "kind": kind, "event_id": lines["event_id"].fillna("").to_numpy(),
-                         "date": pd.to_datetime(lines["date"]).to_numpy(),
+                         "date": [d.strftime("%Y-%m-%d") if pd.notna(d) else "" for d in pd.to_datetime(lines["date"])],
                          "contribution": lines["contribution"].to_numpy(dtype=float),
                          "note": lines["note_en" if lang == "en" else "note"].to_numpy()})
 
