@@ -23,9 +23,17 @@ CHUNK = 1000
 
 
 def to_cents(values: np.ndarray, decimals: int) -> np.ndarray:
-    """Composites as whole units of the scheme's decimals, rounded half away from zero as the engine rounds."""
+    """Composites as whole units of the scheme's decimals, rounded half away from zero as the engine rounds.
+    `values` (a float array the caller no longer needs) is used as scratch space."""
     scale = 10.0 ** decimals
-    return (np.sign(values) * np.floor(np.abs(values) * scale + 0.5 + 1e-9)).astype(np.int64)
+    if values.size and values.min() >= 0:          # the usual case, in place: floor(x × scale + 0.5)
+        values *= scale
+        values += 0.5 + 1e-9
+        np.floor(values, out=values)
+    else:
+        values = np.sign(values) * np.floor(np.abs(values) * scale + 0.5 + 1e-9)
+    small = not values.size or float(np.abs(values).max()) < 2 ** 31 - 1
+    return values.astype(np.int32 if small else np.int64)
 
 
 def _keys(cents: np.ndarray) -> np.ndarray:
@@ -83,8 +91,8 @@ def grade_draws(cents: np.ndarray, year: YearScore) -> np.ndarray:
         # band minima in cents: a composite at or above min is in the band (the engine's 1e-9 tolerance included)
         minima = np.array([np.ceil(g.min * scale - 1e-6) for g in scheme.grades[:-1]], dtype=np.int64)
         grades = np.full(cents.shape, lowest, dtype=np.int8)
-        for k in range(len(minima) - 1, -1, -1):
-            grades[cents >= minima[k]] = k
+        for minimum in minima:                     # one grade better for every band minimum reached
+            grades -= cents >= minimum
         grades[:, vetoed] = lowest
         return grades
     groups = res["series"].to_numpy() if scheme.grading_pool == "series" else np.zeros(len(res), dtype=int)

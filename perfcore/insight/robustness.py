@@ -25,7 +25,7 @@ import pandas as pd
 from ..engine.results import YearScore
 from ..engine.scoring import evaluation_sums
 from ..errors import PerfcoreError
-from .draws import CHUNK, competition_ranks, grade_draws, quantile_ranks, shares, to_cents
+from .draws import CHUNK, competition_ranks, grade_draws, to_cents
 from .parts import exact_composite
 
 DEFAULT_SPREAD = 0.25
@@ -87,29 +87,52 @@ def draw_weights(weights: np.ndarray, full: np.ndarray, n: int, spread: float, r
     return drawn
 
 
+class Draws:
+    """The weights of every draw (drawn once, in order, from `seed`) and each chunk's composites in whole cents.
+
+    Chunks are independent (an evaluation's noise has a generator of its own per chunk), so they can be
+    computed in any order or at once and still give the same draws for the same seed."""
+
+    def __init__(self, year: YearScore, draws: int, spread: float, seed=None, evaluation_spread: dict | None = None):
+        if spread < 0 or spread >= 1:
+            raise PerfcoreError("权重扰动幅度应在 0 至 1 之间（如 0.25 表示 ±25%） / the spread must be at least 0 and "
+                                "below 1 (0.25 is ±25 %)")
+        if draws < 1 or draws > MAX_DRAWS:
+            raise PerfcoreError(f"抽样次数应在 1 至 {MAX_DRAWS} 之间 / draws must be between 1 and {MAX_DRAWS}")
+        rng = np.random.default_rng(seed)
+        self.X, self.a, F, self.names = weight_columns(year)
+        self.weights = draw_weights(self.a, F, draws, spread, rng)
+        self.noise_seed = int(rng.integers(0, 2 ** 63))
+        self.base = exact_composite(year.components.set_index("unit").loc[list(year.grid.units)], year.scheme)
+        self.noisy = _evaluation_noise(year, evaluation_spread or {})
+        self.decimals = year.scheme.decimals
+        self.draws = draws
+        self.starts = list(range(0, draws, CHUNK))
+
+    def chunk(self, k: int) -> np.ndarray:
+        """The composites of chunk k (draws × units, grid order) in whole units of the scheme's decimals."""
+        start = self.starts[k]
+        d = min(CHUNK, self.draws - start)
+        if len(self.a):
+            values = (self.weights[start:start + d] - self.a) @ self.X.T
+            values += self.base
+        else:
+            values = np.broadcast_to(self.base, (d, len(self.base))).copy()
+        if self.noisy:
+            rng = np.random.default_rng([self.noise_seed, k])
+            for weight, raw, full, sd in self.noisy:
+                moved = np.clip(raw + rng.normal(0.0, sd, (d, len(raw))), 0.0, full) - raw
+                moved[:, np.isnan(raw)] = 0.0
+                values += weight * moved
+        return to_cents(values, self.decimals)
+
+
 def composite_draws(year: YearScore, draws: int, spread: float, seed=None, evaluation_spread: dict | None = None):
     """Yield (draw count, composites in whole cents: draws × units) chunk by chunk, units in grid order."""
-    if spread < 0 or spread >= 1:
-        raise PerfcoreError("权重扰动幅度应在 0 至 1 之间（如 0.25 表示 ±25%） / the spread must be at least 0 and below 1 "
-                            "(0.25 is ±25 %)")
-    if draws < 1 or draws > MAX_DRAWS:
-        raise PerfcoreError(f"抽样次数应在 1 至 {MAX_DRAWS} 之间 / draws must be between 1 and {MAX_DRAWS}")
-    rng = np.random.default_rng(seed)
-    X, a, F, _ = weight_columns(year)
-    base = exact_composite(year.components.set_index("unit").loc[list(year.grid.units)], year.scheme)
-    noisy = _evaluation_noise(year, evaluation_spread or {})
-    decimals = year.scheme.decimals
-    for start in range(0, draws, CHUNK):
-        d = min(CHUNK, draws - start)
-        drawn = draw_weights(a, F, d, spread, rng)
-        values = np.broadcast_to(base, (d, len(base))).copy()
-        if len(a):
-            values += (drawn - a) @ X.T
-        for weight, raw, full, sd in noisy:
-            moved = np.clip(raw + rng.normal(0.0, sd, (d, len(raw))), 0.0, full) - raw
-            moved[:, np.isnan(raw)] = 0.0
-            values += weight * np.nan_to_num(moved)
-        yield d, to_cents(values, decimals)
+    sampled = Draws(year, draws, spread, seed, evaluation_spread)
+    for k in range(len(sampled.starts)):
+        cents = sampled.chunk(k)
+        yield len(cents), cents
 
 
 def _evaluation_noise(year: YearScore, spread: dict) -> list:
@@ -131,30 +154,46 @@ def robustness(year: YearScore, draws: int = 10_000, spread: float = DEFAULT_SPR
                evaluation_spread: dict | None = None, basis: str = "rank") -> pd.DataFrame:
     """One row per unit (official rank order): unit, series, official rank and grade, `median_rank`,
     `rank_p05`, `rank_p95`, `p_rank` (share of draws at the official rank), `p_grade` (grade → share)
-    and `p_official_grade`. `basis` "rank" (overall) or "series_rank" (within the series)."""
+    and `p_official_grade`. `basis` "rank" (overall) or "series_rank" (within the series).
+
+    Chunks of draws are ranked and graded on two threads (numpy releases the GIL while it sorts)."""
     if basis not in ("rank", "series_rank"):
         raise PerfcoreError("basis 应为 rank 或 series_rank / basis must be rank or series_rank")
     units = list(year.grid.units)
     res = year.results.set_index("unit").loc[units]
     groups = res["series"].to_numpy() if basis == "series_rank" else None
-    rank_parts, grade_parts = [], []
-    for _, cents in composite_draws(year, draws, spread, seed, evaluation_spread):
-        rank_parts.append(competition_ranks(cents, groups))
-        grade_parts.append(grade_draws(cents, year))
-    ranks = np.concatenate(rank_parts)
-    grades = np.concatenate(grade_parts)
-    p05, median, p95 = quantile_ranks(ranks)
+    sampled = Draws(year, draws, spread, seed, evaluation_spread)
     names = year.scheme.grade_names()
-    share = shares(grades, len(names))
     official = res[basis].to_numpy(dtype=int)
+    n = len(units)
+    ranks = np.empty((n, draws), dtype=np.uint16 if n < 2 ** 16 else np.int32)   # unit-major: each unit's draws in a row
+    grade_counts = np.zeros((n, len(names)), dtype=np.int64)
+    at_official = np.zeros(n, dtype=np.int64)
+
+    def work(k: int):
+        cents = sampled.chunk(k)
+        start = sampled.starts[k]
+        r = competition_ranks(cents, groups)
+        ranks[:, start:start + len(cents)] = r.T
+        g = grade_draws(cents, year)
+        return (r == official[None, :]).sum(axis=0), np.stack([(g == j).sum(axis=0) for j in range(len(names))], axis=1)
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for same, counts in pool.map(work, range(len(sampled.starts))):
+            at_official += same
+            grade_counts += counts
+    ranks.sort(axis=1, kind="stable")
+    at = [max(int(np.ceil(q * draws)) - 1, 0) for q in (0.05, 0.5, 0.95)]
+    p05, median, p95 = (ranks[:, i].astype(int) for i in at)
+    share = grade_counts / draws
     official_grade = res["grade"].map({g: i for i, g in enumerate(names)}).to_numpy()
     frame = pd.DataFrame({
         "unit": units, "series": res["series"].to_numpy(), "official_rank": official, "official_grade": res["grade"].to_numpy(),
-        "median_rank": median, "rank_p05": p05, "rank_p95": p95,
-        "p_rank": (ranks == official[None, :]).mean(axis=0),
-        "p_grade": [{g: float(share[i, k]) for k, g in enumerate(names)} for i in range(len(units))],
-        "p_official_grade": share[np.arange(len(units)), official_grade]})
+        "median_rank": median, "rank_p05": p05, "rank_p95": p95, "p_rank": at_official / draws,
+        "p_grade": [{g: float(share[i, k]) for k, g in enumerate(names)} for i in range(n)],
+        "p_official_grade": share[np.arange(n), official_grade]})
     frame = frame.assign(_o=res["rank"].to_numpy()).sort_values(["_o", "unit"], kind="mergesort").drop(columns="_o")
-    frame.attrs.update({"draws": draws, "spread": spread, "seed": seed, "basis": basis,
-                        "weights": weight_columns(year)[3], "evaluation_spread": dict(evaluation_spread or {})})
+    frame.attrs.update({"draws": draws, "spread": spread, "seed": seed, "basis": basis, "weights": sampled.names,
+                        "evaluation_spread": dict(evaluation_spread or {})})
     return frame.reset_index(drop=True)
