@@ -28,10 +28,9 @@ import pandas as pd
 from ..engine import grading
 from ..engine.results import YearScore
 from ..engine.whatif import WhatIf
-from ..present.i18n import label
 from ..vocab import APPEAL_OPEN, STATUSES
 from .change import records
-from .parts import component_factors, unit_row
+from .parts import component_factors, label, unit_row
 from .scores import Scores
 
 APPEAL_COLUMNS = ["event_id", "indicator", "rule", "contribution", "composite", "rank", "series_rank", "grade",

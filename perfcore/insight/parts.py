@@ -28,7 +28,11 @@ from ..engine import events as events_mod
 from ..engine.results import YearScore
 from ..engine.scoring import evaluation_sums, round_half_up
 from ..errors import NotFound, PerfcoreError
-from ..present.i18n import label
+
+def label(zh: str, en: str, lang: str) -> str:
+    """A scheme-given label in a language (English falls back to Chinese)."""
+    return en if lang == "en" and en else zh
+
 
 COLUMNS = ["key", "component", "component_label", "component_label_en", "indicator", "kind", "event_id", "date", "rule",
            "raw", "factor", "exact", "note", "note_en"]
