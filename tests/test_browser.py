@@ -40,8 +40,7 @@ def page(browser, server):
 @pytest.mark.parametrize("path", list(PAGES))
 def test_every_page_renders_in_both_languages(page, server, path, lang):
     query = "?lang=English" if lang == "en" else ""
-    page.goto(f"{server}/{path}{query}")
-    settle(page)
+    sign_in_as(page, f"{server}/{path}{query}", "office", english=lang == "en")   # a new page load is a new session
     assert errors(page) == 0
     heading = page.locator("h1").first.inner_text()
     expected = PAGES[path].split("|")[0 if lang == "zh" else 1]
@@ -50,8 +49,6 @@ def test_every_page_renders_in_both_languages(page, server, path, lang):
 
 
 def test_click_from_a_rank_to_a_unit_to_its_deductions(page, server):
-    page.goto(server + "/")
-    settle(page)
     grid = page.locator('[data-testid="stDataFrame"]').last
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
@@ -74,16 +71,14 @@ def test_click_from_a_rank_to_a_unit_to_its_deductions(page, server):
 
 
 def test_a_shared_link_reopens_the_same_view(page, server):
-    page.goto(f"{server}/unit?org=示例市妇联&year=2024&unit=权益部&lang=English")
-    settle(page)
+    sign_in_as(page, f"{server}/unit?org=示例市妇联&year=2024&unit=权益部&lang=English", "office", english=True)
     assert errors(page) == 0
     assert page.locator("h1").first.inner_text() == "权益部"
     assert page.get_by_text("Vetoed").count() >= 1
 
 
 def test_whatif_reranks_live(page, server):
-    page.goto(f"{server}/whatif")
-    settle(page)
+    sign_in_as(page, f"{server}/whatif", "office")
     box = page.get_by_label("公众评议得分")
     box.fill("0.8")
     box.press("Enter")
@@ -105,8 +100,7 @@ def test_upload_a_bad_then_a_good_workbook(page, server, tmp_path):
     wb.active.append(["编号", "日期", "单位", "指标", "情形", "次数"])
     wb.active.append(["B1", "2025-05-01", "不存在的局", "察访核验", "工作落实不力", "三"])
     wb.save(bad)
-    page.goto(f"{server}/data")
-    settle(page)
+    sign_in_as(page, f"{server}/data", "office")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
     settle(page)
     shoot(page, "data_problems_zh")
@@ -132,8 +126,7 @@ def test_upload_a_bad_then_a_good_workbook(page, server, tmp_path):
 def test_the_data_page_offers_the_organisations_templates(page, server, tmp_path, lang):
     import openpyxl
     query = "&lang=English" if lang == "en" else ""
-    page.goto(f"{server}/data?org=示例区&year=2025{query}")
-    settle(page)
+    sign_in_as(page, f"{server}/data?org=示例区&year=2025{query}", "office", english=lang == "en")
     page.get_by_text("下载模板" if lang == "zh" else "Templates", exact=True).click()
     settle(page)
     assert page.get_by_text("示例区 · 2025 年度（含下拉列表与检查）" if lang == "zh"

@@ -140,16 +140,14 @@ def test_names_full_of_markup_are_shown_as_typed(browser, db, tmp_path):
         cell = page.locator("td", has_text="evil.example").first                # st.table reads cells as markdown
         assert visible(cell.inner_text()) == MARKUP_DESCRIPTION                  # the evidence shows as typed
         assert page.locator('img[src="y"]').count() == 0 and page.locator('a[href^="http://evil.example"]').count() == 0
-        page.goto(f"{server.url}/unit?org=示例区&year=2025&unit={urllib.parse.quote(MARKUP_UNIT)}")
-        settle(page)
+        sign_in_as(page, f"{server.url}/unit?org=示例区&year=2025&unit={urllib.parse.quote(MARKUP_UNIT)}", "office")
         assert errors(page) == 0
         assert visible(page.locator("h1").first.inner_text()) == MARKUP_UNIT
         assert page.get_by_text(MARKUP_SERIES + " · 2025").count() == 1
         assert page.locator('a[href^="http://evil.example"]').count() == 0
         assert page.locator('img[src="x"]').count() == 0 and page.title() != "pwned"
         shoot(page, "unit_markup_zh")
-        page.goto(f"{server.url}/movement?org=示例区&year=2025")
-        settle(page)
+        sign_in_as(page, f"{server.url}/movement?org=示例区&year=2025", "office")
         assert errors(page) == 0 and page.title() != "pwned"
     finally:
         server.stop()
