@@ -143,15 +143,6 @@ def _forced(cents: np.ndarray, res: pd.DataFrame, scheme, groups: np.ndarray, ve
     return grades
 
 
-def quantile_ranks(ranks: np.ndarray, qs=(0.05, 0.5, 0.95)) -> np.ndarray:
-    """Per unit (column), the ranks at the given quantiles over the draws (inverted empirical CDF:
-    the smallest rank at least that share of draws reach), as an array qs × units."""
-    d = ranks.shape[0]
-    ordered = np.sort(ranks.T, axis=1, kind="stable")
-    at = [max(int(np.ceil(q * d)) - 1, 0) for q in qs]
-    return ordered[:, at].T.astype(int)
-
-
 def shares(grades: np.ndarray, n_grades: int) -> np.ndarray:
     """Per unit, the share of draws in each grade (units × grades)."""
     d = grades.shape[0]

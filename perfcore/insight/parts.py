@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine import events as events_mod
+from ..engine import trace
 from ..engine.results import YearScore
 from ..engine.scoring import evaluation_sums, round_half_up
 from ..errors import NotFound, PerfcoreError
@@ -152,6 +153,19 @@ def _limit_note(target: dict, gap: float, pool_cap) -> tuple[str, str]:
             f"{target['points']:g} points (raw {target['raw']:.2f})")
 
 
+def _trimmed(records: list, target: dict, zh: str, en: str) -> tuple[str, str]:
+    """The limit's note with the records it trims, as the trace says (the latest first: trace.contributions)."""
+    if not records:
+        return zh, en
+    frame = pd.DataFrame(records)
+    counted = trace.contributions(frame, target)
+    cut = [(r["event_id"], c - float(r["final"])) for r, c in zip(records, counted) if abs(c - float(r["final"])) > 1e-9]
+    if not cut:
+        return zh, en
+    return (zh + "（" + "、".join(f"{e} {v:+.2f}" for e, v in cut) + "）",
+            en + " (" + ", ".join(f"{e} {v:+.2f}" for e, v in cut) + ")")
+
+
 START_WORDS = {"full": ("满分起扣", "starts from full points"), "zero": ("从零累加", "accumulates from zero"),
                "direct": ("数据采集单位评分", "score given by the data-collection unit"),
                "provisional": ("尚未评分，暂按满分", "not yet scored; full points for now")}
@@ -218,6 +232,7 @@ def composite_parts(year: YearScore, unit: str) -> pd.DataFrame:
                 if abs(gap) > 1e-12:
                     pool_cap = scheme.pool(name).cap if t["is_pool"] and scheme.pool(name) is not None else None
                     zh, en = _limit_note(t, gap, pool_cap)
+                    zh, en = _trimmed(by_target.get(name, []), t, zh, en)
                     # in a pool the limit moves its size; in the composite that is × weight (factor / direction)
                     add(comp, "limit", name, raw=gap * (direction if t["is_pool"] else 1.0), factor=factor, note=zh, note_en=en)
             capped = comp.weight * float(comp_values[comp.key])

@@ -36,6 +36,7 @@ def _words(lang: str) -> dict:
     return {
         "title": "{org}{year}年度绩效考评分析简报" if zh else "{org}: performance evaluation briefing {year}",
         "made": "生成于 {d}" if zh else "Made {d}",
+        "live": "（按当前数据计算）" if zh else " (from the data as it is now)",
         "s1": "一、排名与等次" if zh else "1. Ranking and grades",
         "s2": "二、变化最大的单位及原因" if zh else "2. The biggest movers and why",
         "s3": "三、排名的稳健性" if zh else "3. How robust the places are",
@@ -121,7 +122,7 @@ def briefing_pdf(scores, year: int, lang: str = "zh", today: dt.date | None = No
     scored = scores.year(year)
     today = today or dt.date.today()
     doc = _Doc(w["title"].format(org=scores.org, year=year), w["title"].format(org=scores.org, year=year))
-    doc.text(f"{scored.scheme.issuer} {scored.scheme.document_no}    " + w["made"].format(d=today.isoformat()), size=9)
+    doc.text(f"{scored.scheme.issuer} {scored.scheme.document_no}    " + w["made"].format(d=today.isoformat()) + w["live"], size=9)
     grade_label = {g.name: label(g.name, g.label_en, lang) for g in scored.scheme.grades}
     _ranking(doc, scored, grade_label, lang, w)
     _movers(doc, scores, scored, lang, w)
