@@ -120,6 +120,8 @@ def test_change_with_a_floor_a_cap_and_a_de_duplication(org):
         ("正向激励", "limit", "new", None): -1.0,           # 6 capped at 5
     }
     assert result.lines["contribution"].sum() == pytest.approx(-10.0, abs=1e-9)
+    limits = result.lines[result.lines["kind"] == "limit"].set_index("indicator")["note"]
+    assert "A25-1 +2.00" in limits["值班"] and "A25-5 -1.00" in limits["正向激励"]     # the latest record is trimmed
     de_dup = result.lines.set_index("event_id").loc["A25-2", "note"]
     assert "就高不就低" in de_dup and "A25-3" in de_dup
 
