@@ -136,21 +136,52 @@ config = {"rank": st.column_config.NumberColumn(state.tr("rank"), width="small",
           "veto": st.column_config.TextColumn(state.tr("veto"), help=state.bi("一票否决的情形与依据", "Why the unit was vetoed"))}
 for key, name in components:
     config[key] = st.column_config.NumberColumn(name, format="%.2f")
-st.caption(state.bi(f"共 {len(display)} 个单位。点击一行左侧的方框，查看该单位画像。",
-                    f"{len(display)} units. Tick a row to open the unit's profile."))
+analyses = state.may("analysis")
+if analyses:
+    st.caption(state.bi(f"共 {len(display)} 个单位。勾选一行左侧的方框：单位画像、为何变化、还差多少；勾选两行：对比两个单位。",
+                        f"{len(display)} units. Tick a row for its profile, why it changed and what it would take; tick two "
+                        "rows to compare them."))
+else:
+    st.caption(state.bi(f"共 {len(display)} 个单位。点击一行左侧的方框，查看该单位画像。",
+                        f"{len(display)} units. Tick a row to open the unit's profile."))
 if data.results_visibility(org, year) == "all":
-    n1, n2, _ = st.columns([1, 1, 3])
+    n1, n2, n3, n4 = st.columns([1, 1, 1, 1])
     draft = "" if published is not None else state.bi("（征求意见稿）", " (draft)")
     n1.download_button(state.bi("排名通报（Excel）", "Ranking notice (Excel)") + draft, lambda: data.notice(org, year, "xlsx", lang),
                        file_name=f"{org}{year}年度排名通报.xlsx", key="rank_notice_xlsx", icon=":material/table_view:")
     n2.download_button(state.bi("排名通报（PDF）", "Ranking notice (PDF)") + draft, lambda: data.notice(org, year, "pdf", lang),
                        file_name=f"{org}{year}年度排名通报.pdf", key="rank_notice_pdf", icon=":material/picture_as_pdf:")
+    if analyses:       # how sure the ranking is, and who is heading for trouble: one click from here
+        n3.button(state.bi("名次稳健性 →", "How sure the ranking is →"), key="to_robustness", icon=":material/stacked_line_chart:",
+                  on_click=state.link, args=("analysis", {"analysis": "robustness"}, {"analysis": "robustness"}))
+        n4.button(state.bi("预警 →", "Early warning →"), key="to_forecast", icon=":material/warning:",
+                  on_click=state.link, args=("analysis", {"analysis": "forecast"}, {"analysis": "forecast"}))
 event = st.dataframe(display, hide_index=True, width="stretch", height=min(38 * len(display) + 40, 760),
-                     column_config=config, on_select="rerun", selection_mode="single-row", key="league")
-if event.selection.rows:
-    picked = display["unit"].iloc[event.selection.rows[0]]
-    if state.may("unit") and picked in data.visible_units(org, year):
-        state.go_to("unit", unit=picked)
+                     column_config=config, on_select="rerun", selection_mode="multi-row" if analyses else "single-row",
+                     key="league")
+picked = [display["unit"].iloc[i] for i in event.selection.rows]
+if analyses and picked:
+    if len(picked) == 1:
+        unit = picked[0]
+        st.markdown(f"**{state.md(unit)}**")
+        b = st.columns(4)
+        b[0].button(state.bi("单位画像 →", "Profile →"), key="to_unit", icon=":material/account_balance:",
+                    on_click=state.link, args=("unit", {"unit": unit}, {"unit": unit}))
+        b[1].button(state.bi("为何变化 →", "Why it changed →"), key="to_change", type="primary", icon=":material/trending_down:",
+                    on_click=state.link, args=("analysis", {"unit": unit, "analysis": "change"}, {"unit": unit, "analysis": "change"}))
+        b[2].button(state.bi("还差多少 →", "What it would take →"), key="to_gap", icon=":material/flag:",
+                    on_click=state.link, args=("analysis", {"unit": unit, "analysis": "gap"}, {"unit": unit, "analysis": "gap"}))
+    elif len(picked) == 2:
+        a, b_unit = sorted(picked, key=lambda u: int(table.set_index("unit").loc[u, "rank"]))
+        st.button(state.bi(f"对比「{state.md(a)}」与「{state.md(b_unit)}」 →", f"Compare {state.md(a)} with {state.md(b_unit)} →"),
+                  key="to_compare", type="primary", icon=":material/compare_arrows:", on_click=state.link,
+                  args=("analysis", {"unit": a, "unit_b": b_unit, "analysis": "compare"},
+                        {"unit": a, "unit_b": b_unit, "analysis": "compare"}))
     else:
-        st.caption(state.bi(f"该账号不能查看「{state.md(picked)}」的单位画像。", f"This account cannot open the profile of "
-                            f"{state.md(picked)}."))
+        st.caption(state.bi("请勾选一个或两个单位。", "Tick one or two units."))
+elif picked:
+    if state.may("unit") and picked[0] in data.visible_units(org, year):
+        state.go_to("unit", unit=picked[0])
+    else:
+        st.caption(state.bi(f"该账号不能查看「{state.md(picked[0])}」的单位画像。", f"This account cannot open the profile of "
+                            f"{state.md(picked[0])}."))

@@ -10,6 +10,8 @@ Its subpackages follow the data one way:
     engine/    the scheme, the event pipeline, scoring, grading, results, traces, what-if
     ingest/    the offices' tables: reading, checking, loading, importing, recording events
     workflow/  publishing a year, saved what-if scenarios
+    insight/   the analyses: why a result changed, why one unit is above another, what it would take,
+               how sure the ranking is, who is at risk (built on engine results, never SQL of their own)
     present/   frames, figures, exports and wording for screens and files
 
 A module imports only from its own package, from the packages before it in that list

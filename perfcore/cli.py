@@ -1,4 +1,4 @@
-"""Command line: python -m perfcore init | score | explain.
+"""Command line: python -m perfcore init | score | explain | … (the analyses are in cli_analysis.py).
 
 A bad call or bad input prints a clear message (Chinese and English) to
 stderr and exits non-zero.
@@ -104,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     us.add_argument("--password-stdin", action="store_true", help="read the password from standard input (never an argument)")
     us.add_argument("--why", help="reason recorded in the audit log (disable, enable)")
     us.add_argument("--db")
+    from .cli_analysis import add_parsers
+    add_parsers(sub)
     au = sub.add_parser("audit", help="check the audit log's hash chain / 校验操作日志")
     au.add_argument("action", choices=["verify"])
     au.add_argument("--db")
@@ -170,6 +172,10 @@ def run(args) -> int:
         return _user(con, args)
     if args.command == "whatif":
         return _whatif(con, args)
+    from .cli_analysis import COMMANDS
+    if args.command in COMMANDS:
+        from .cli_analysis import run as run_analysis
+        return run_analysis(con, args)
     if args.command == "export":
         return _export(con, args)
     if args.command == "publish":

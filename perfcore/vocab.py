@@ -58,6 +58,10 @@ APPEAL_DECISIONS = {"upheld": ("维持", "Upheld"), "revoked": ("撤销", "Revok
 APPEAL_STATUS_AFTER = {"upheld": "已审定", "adjusted": "已审定"}     # "revoked": the record is revoked
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
+# Early warning (预警): a unit is flagged when the forecast gives an outcome (the lowest grade, a worse grade
+# than last year, a consecutive-years consequence again) at least this probability.
+RISK_PROBABILITY = 0.25
+
 # When each progress report (工作进度表) is due (month, day) in the evaluated year (R29, S4).
 PERIOD_DUE = {"一季度": (3, 31), "上半年": (6, 30), "前三季度": (9, 30), "全年": (12, 31)}
 

@@ -59,6 +59,8 @@ def test_click_from_a_rank_to_a_unit_to_its_deductions(page, server):
     box = grid.bounding_box()
     # tick the first data row's selection box (left edge of the grid, below the header row)
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    settle(page)
+    page.get_by_role("button", name="单位画像 →").click()       # the office ticks a row, then picks what to open
     page.wait_for_url("**/unit**", timeout=60_000)
     settle(page)
     assert errors(page) == 0

@@ -84,11 +84,9 @@ def test_a_unit_sees_only_itself_whatever_the_url_says(page, server):
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert "示效〔2025〕22号" in body         # 区委编办's own 档案工作 record (2025-0081), not 区委办's
     assert "2025-0001" not in body and f"unit={urllib.parse.quote(other)}" not in page.url
-    page.goto(f"{server.url}/unit?org=示例区&year=2025&unit={urllib.parse.quote(other)}")
-    settle(page)
+    sign_in_as(page, f"{server.url}/unit?org=示例区&year=2025&unit={urllib.parse.quote(other)}", "unit")
     assert errors(page) == 0 and other not in page.locator("h1").first.inner_text()
-    page.goto(f"{server.url}/data?org=示例区&year=2025")
-    settle(page)
+    sign_in_as(page, f"{server.url}/data?org=示例区&year=2025", "unit")
     assert page.locator("h1").count() == 0 or page.locator("h1").first.inner_text() != "数据管理"
     shoot(page, "unit_account_deductions_zh")
 

@@ -169,3 +169,52 @@ def test_whatif_on_a_hand_worked_organisation(tmp_path):
     assert {r["unit"]: r["composite"] for r in out}["丙"] == 80.0
     bad = run("whatif", "--org", "测试单位", "--year", "2025", "--weight", "public", db=db, check=False)
     assert bad.returncode == 2 and "名称=数值" in bad.stderr
+
+
+# ---------------------------------------------------------------- the analyses (docs/analyses.md)
+
+def test_change_json_adds_up_to_the_difference(sample_db_path):
+    out = json.loads(run("change", "--org", "示例区", "--year", "2025", "--unit", "区委编办", "--format", "json",
+                         db=sample_db_path).stdout)
+    assert {"composite_from", "composite_to", "lines", "rank", "overtakes"} <= set(out)
+    assert {"component", "indicator", "event_id", "contribution", "note"} <= set(out["lines"][0])
+    total = round(sum(line["contribution"] for line in out["lines"]) * 100)
+    assert total == round((out["composite_to"] - out["composite_from"]) * 100)
+    table = run("change", "--org", "示例区", "--year", "2025", "--unit", "区委编办", "--from", "2023", db=sample_db_path).stdout
+    assert "2023 → 2025" in table and "合计 total" in table
+
+
+def test_compare_and_gap_json(sample_db_path):
+    out = json.loads(run("compare", "--org", "示例区", "--year", "2025", "--unit", "区委办", "--unit", "区委组织部",
+                         "--format", "json", db=sample_db_path).stdout)
+    assert round(out["composite_a"] - out["composite_b"], 2) == out["gap"]
+    assert round(sum(line["contribution"] for line in out["lines"]) * 100) == round(out["gap"] * 100)
+    need = json.loads(run("gap", "--org", "示例区", "--year", "2025", "--unit", "区委办", "--format", "json",
+                          db=sample_db_path).stdout)
+    # 区委办 (889.64, 良好): 优秀 from 900 needs 10.36
+    assert need["next_grade"]["to"] == "优秀" and need["next_grade"]["points"] == round(900 - need["composite"], 2)
+    one = run("compare", "--org", "示例区", "--year", "2025", "--unit", "区委办", db=sample_db_path, check=False)
+    assert one.returncode == 2 and "两个单位" in one.stderr
+
+
+def test_robustness_json_with_no_spread_is_the_official_ranking(sample_db_path):
+    out = json.loads(run("robustness", "--org", "示例区", "--year", "2025", "--draws", "300", "--spread", "0", "--seed", "1",
+                         "--format", "json", db=sample_db_path).stdout)
+    assert len(out) == 41 and {"unit", "median_rank", "rank_p05", "rank_p95", "p_grade"} <= set(out[0])
+    assert all(r["median_rank"] == r["rank_p05"] == r["rank_p95"] == r["official_rank"] for r in out)
+    assert all(r["p_grade"][r["official_grade"]] == 1.0 for r in out)
+    bad = run("robustness", "--org", "示例区", "--year", "2025", "--spread", "1.5", db=sample_db_path, check=False)
+    assert bad.returncode == 2 and "扰动幅度" in bad.stderr
+
+
+def test_forecast_json_and_the_briefing(sample_db_path, tmp_path):
+    out = json.loads(run("forecast", "--org", "示例区", "--year", "2026", "--format", "json", db=sample_db_path).stdout)
+    assert out["as_of"].startswith("2026-") and not out["complete"] and len(out["units"]) == 41
+    assert {"unit", "projected", "low", "high", "grade", "p_lowest", "flags"} <= set(out["units"][0])
+    bad = run("forecast", "--org", "示例区", "--year", "2026", "--as-of", "2026/09/30", db=sample_db_path, check=False)
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+    pdf = tmp_path / "简报.pdf"
+    run("briefing", "--org", "示例区", "--year", "2025", "--out", str(pdf), db=sample_db_path)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for heading in ("示例区2025年度绩效考评分析简报", "一、排名与等次", "二、变化最大的单位及原因", "三、排名的稳健性", "四、风险预警"):
+        assert heading in text

@@ -395,3 +395,83 @@ def notice(org: str, year: int, kind: str, lang: str) -> bytes:
     cur = connection(database()).cursor()
     shown, frozen = publish.official(cur, org, year, _year(version(), org, year))
     return visible.notice(cur, account(), shown, lang, kind, publish.stamp(frozen, lang))
+
+
+# ---------------------------------------------------------------- analyses (perfcore.insight, through present.visible)
+
+def _scores(ver, org: str):
+    """The organisation's scored years for an analysis: the cached official years, this session's cursor."""
+    from perfcore.insight.scores import Scores
+    return Scores(cursor(), org, official=lambda y: _year(ver, org, y))
+
+
+@st.cache_data(show_spinner="正在分析… / Analysing…", max_entries=64)
+def _change(ver, scope, org: str, year: int, unit: str, from_year: int | None, _account):
+    return visible.change(cursor(), _account, _scores(ver, org), year, unit, from_year)
+
+
+def change(org: str, year: int, unit: str, from_year: int | None = None):
+    """Why a unit's composite and rank changed since `from_year` (insight.Change), as the account may see it."""
+    signed = account()
+    return _change(version(), signed.scope, org, year, unit, from_year, signed)
+
+
+@st.cache_data(show_spinner="正在分析… / Analysing…", max_entries=64)
+def _compare(ver, scope, org: str, year: int, unit_a: str, unit_b: str, _account):
+    return visible.compare(cursor(), _account, _scores(ver, org), year, unit_a, unit_b)
+
+
+def compare(org: str, year: int, unit_a: str, unit_b: str):
+    """Why one unit is above another (insight.Comparison)."""
+    signed = account()
+    return _compare(version(), signed.scope, org, year, unit_a, unit_b, signed)
+
+
+@st.cache_data(show_spinner="正在计算差距… / Working out the gap…", max_entries=64)
+def _gap(ver, scope, org: str, year: int, unit: str, _account):
+    simulator = _whatif(ver, org, year) if access.sees_everything(_account) else None
+    return visible.gap(cursor(), _account, _scores(ver, org), year, unit, simulator)
+
+
+def gap(org: str, year: int, unit: str):
+    """What a unit would need for its next rank, series rank and grade (insight.Gap)."""
+    signed = account()
+    return _gap(version(), signed.scope, org, year, unit, signed)
+
+
+@st.cache_data(show_spinner="正在抽样… / Drawing…", max_entries=32)
+def _robustness(ver, scope, org: str, year: int, draws: int, spread: float, seed: int, basis: str,
+                evaluation_spread: tuple, _account) -> pd.DataFrame:
+    return visible.robustness(cursor(), _account, _year(ver, org, year), draws=draws, spread=spread, seed=seed, basis=basis,
+                              evaluation_spread=dict(evaluation_spread) or None)
+
+
+def robustness(org: str, year: int, draws: int, spread: float, seed: int = 1, basis: str = "rank",
+               evaluation_spread: dict | None = None) -> pd.DataFrame:
+    """Ranks and grades under uncertain weights (insight.robustness)."""
+    signed = account()
+    return _robustness(version(), signed.scope, org, year, int(draws), float(spread), int(seed), basis,
+                       tuple(sorted((evaluation_spread or {}).items())), signed)
+
+
+@st.cache_data(show_spinner="正在预测… / Projecting…", max_entries=16)
+def _forecast(ver, scope, org: str, year: int, _account):
+    return visible.forecast(cursor(), _account, _scores(ver, org), year)
+
+
+def forecast(org: str, year: int):
+    """The year in progress projected to its end, and who is at risk (insight.Forecast)."""
+    signed = account()
+    return _forecast(version(), signed.scope, org, year, signed)
+
+
+def briefing(org: str, year: int, lang: str) -> bytes:
+    """The leader's briefing PDF (built when downloaded, on a cursor of its own): leaders and the office."""
+    from perfcore.insight.scores import Scores
+    from perfcore.present.briefing import briefing_pdf
+    if not access.sees_everything(account()):
+        raise access.Forbidden("只有领导和效能办可以下载分析简报", "only leaders and the office may download the briefing")
+    access.require_org(account(), org)
+    ver = version()
+    cur = connection(database()).cursor()
+    return briefing_pdf(Scores(cur, org, official=lambda y: _year(ver, org, y)), year, lang)

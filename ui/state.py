@@ -15,6 +15,7 @@ from perfcore.present.figures import grade_colors
 
 PAGES = {
     "rankings": "pages/rankings.py",
+    "analysis": "pages/analysis.py",
     "unit": "pages/unit.py",
     "progress": "pages/progress.py",
     "deductions": "pages/deductions.py",
@@ -32,6 +33,7 @@ CHART = {"displaylogo": False, "modeBarButtons": [["toImage"]], "toImageButtonOp
 DRILL_TAB = {"zh": "单项明细", "en": "One indicator"}
 TITLES = {
     "rankings": ("部门排名", "Rankings", ":material/leaderboard:"),
+    "analysis": ("分析", "Analysis", ":material/insights:"),
     "unit": ("单位画像", "Unit profile", ":material/account_balance:"),
     "progress": ("指标进度", "Indicator progress", ":material/timeline:"),
     "deductions": ("扣分明细", "Deductions", ":material/receipt_long:"),
@@ -44,8 +46,8 @@ TITLES = {
 }
 # The pages each role opens (what each page then shows is the account's own business: perfcore.access).
 ROLE_PAGES = {
-    "leader": ("rankings", "unit", "progress", "deductions", "movement", "whatif"),
-    "office": ("rankings", "unit", "progress", "deductions", "movement", "whatif", "data", "appeals", "accounts"),
+    "leader": ("rankings", "analysis", "unit", "progress", "deductions", "movement", "whatif"),
+    "office": ("rankings", "analysis", "unit", "progress", "deductions", "movement", "whatif", "data", "appeals", "accounts"),
     "collector": ("rankings", "progress", "deductions", "data"),
     "unit": ("rankings", "unit", "progress", "deductions", "movement", "desk"),
 }

@@ -138,8 +138,12 @@ def exhausted(grid: scoring.Grid) -> dict:
     return {grid.units[i]: names[np.flatnonzero(hit[i])].tolist() for i in np.flatnonzero(hit.any(axis=1))}
 
 
-def finish(units: pd.DataFrame, components: pd.DataFrame, vetoes: dict, scheme: Scheme) -> tuple[pd.DataFrame, list]:
-    """Composite, veto, ranks and grades from component values (no history)."""
+def finish(units: pd.DataFrame, components: pd.DataFrame, vetoes: dict, scheme: Scheme,
+           extra: dict | None = None) -> tuple[pd.DataFrame, list]:
+    """Composite, veto, ranks and grades from component values (no history).
+
+    `extra` (unit → composite points) is a what-if: points a unit would gain outside every
+    component, so no tie-break value moves (how far a unit is from the next rank or grade)."""
     facts = ["unit", "series"] + [c for c in UNIT_FACTS if c in units.columns]
     if len(components) == len(units) and (components["unit"].to_numpy() == units["unit"].to_numpy()).all():
         frame = pd.concat([units[facts].reset_index(drop=True),
@@ -147,6 +151,9 @@ def finish(units: pd.DataFrame, components: pd.DataFrame, vetoes: dict, scheme: 
     else:
         frame = units[facts].merge(components, on="unit", how="left")
     frame["composite"] = scoring.composite(frame, scheme)
+    if extra:
+        added = frame["unit"].map(extra).fillna(0.0).to_numpy(dtype=float)
+        frame["composite"] = scoring.round_half_up(frame["composite"].to_numpy() + added, scheme.decimals)
     frame["veto"] = frame["unit"].isin(list(vetoes)) if vetoes else False
     frame["veto_reason"] = frame["unit"].map(vetoes).fillna("") if vetoes else ""
     frame = grading.rank(frame)
@@ -191,14 +198,16 @@ def read_inputs(con, org: str, year: int, scheme: Scheme) -> Inputs:
 
 
 def compute(org: str, year: int, scheme: Scheme, inputs: Inputs, off=None, points: dict | None = None,
-            amounts=None, base: "YearScore | None" = None, changed_units: np.ndarray | None = None) -> YearScore:
+            amounts=None, base: "YearScore | None" = None, changed_units: np.ndarray | None = None,
+            extra: dict | None = None) -> YearScore:
     """Score a year from its inputs: the pipeline, the grid, components, composite, ranks and grades.
 
     `off` (a mask of events switched off) and `points` (indicator → points) are what-if changes,
     as is any change made to the scheme; `amounts` reuses a pipeline result already computed
     for exactly this scheme and mask. With `base` (a year scored from the same inputs under the
     same points) and `changed_units` (row positions), only those units' rows of the grid are
-    computed again; every unit's composite, rank and grade still are.
+    computed again; every unit's composite, rank and grade still are. `extra` (unit → composite
+    points) is passed to `finish`.
     """
     unit_names = inputs.units["unit"].tolist()
     amounts = amounts if amounts is not None else pipeline.run(inputs.events, scheme, inputs.targets, off=off)
@@ -223,7 +232,7 @@ def compute(org: str, year: int, scheme: Scheme, inputs: Inputs, off=None, point
         grid = scoring.target_scores(unit_names, inputs.indicators, scheme, totals, inputs.direct, points, targets=table)
     components = scoring.component_values(grid, inputs.evaluations, scheme)
     vetoes = _veto_reasons(inputs.veto_table, veto_events(inputs.events, amounts, scheme, unit_names))
-    results, notes = finish(inputs.units, components, vetoes, scheme)
+    results, notes = finish(inputs.units, components, vetoes, scheme, extra)
     results = annotate(results, grid, inputs.veto_table)
     waiting = dict(zip(grid.units, (grid.base_source == scoring.PROVISIONAL).any(axis=1)))
     results["provisional"] = results["unit"].map(waiting).fillna(False).astype(bool)

@@ -55,6 +55,12 @@ def _contributions(lines: pd.DataFrame, target_row) -> np.ndarray:
     return finals
 
 
+def contributions(lines: pd.DataFrame, target_row) -> np.ndarray:
+    """What each line of one indicator or pool (date order, a `final` column) finally counts once the target's
+    floor or cap applies: the latest lines are trimmed first, so the counts add up to the score."""
+    return _contributions(lines, target_row)
+
+
 def _note(r, rule, scheme: Scheme, contribution: float) -> tuple[str, str]:
     zh, en = [], []
     if r.get("synthetic"):

@@ -4,11 +4,13 @@
     table = sim.run(weights={"indicator": 0.5, "public": 0.5})
     table = sim.run(events_off=["2025-0042"])          # simulate a successful appeal
     table = sim.run(points={"信息报送": 30}, amounts={"工作落实不力": 3})
+    table = sim.run(extra={"区委办": 2.5})              # a unit 2.5 composite points better (what it would take)
 
 Every kind of change goes through `results.compute`, the function the official result comes
 from, on the year's inputs read once: weights and category weights change the scheme;
 `amounts` changes rules' fixed amounts in the scheme; `points` changes indicators' points;
-`events_off` switches records off. The event pipeline only runs again when the events or the
+`events_off` switches records off; `extra` adds composite points to units outside every component
+(so no tie-break value moves), which is how a gap to the next rank or grade is checked. The event pipeline only runs again when the events or the
 amounts change (and each combination is kept), so every change after the first costs
 milliseconds. Movement and consequences are computed under the simulation too, against the
 earlier years' official results.
@@ -86,20 +88,21 @@ class WhatIf:
         return np.unique(events.unit[reached])
 
     def simulate(self, weights: dict | None = None, category_weights: dict | None = None, points: dict | None = None,
-                 events_off=(), amounts: dict | None = None) -> YearScore:
+                 events_off=(), amounts: dict | None = None, extra: dict | None = None) -> YearScore:
         """The year as it would be scored under the changes, history included."""
         events_off = tuple(sorted(map(str, events_off)))
         amounts_key = tuple(sorted((amounts or {}).items()))
         scheme = self.scheme(weights, category_weights, amounts)
         changed = self._pipeline(scheme, events_off, amounts_key)
         if changed is self.official.amounts and not points and not category_weights:
-            year = self._reweighted(scheme)       # only the weights differ: the same components, a new composite
+            year = self._reweighted(scheme, extra)   # only the weights differ: the same components, a new composite
         elif not points and not category_weights and not self._most(units := self._changed_units(events_off, amounts_key)):
             # records switched off, or rules' amounts changed: only the units they reach change rows of the grid
             year = compute(self.org, self.year, scheme, self.official.inputs, amounts=changed, base=self.official,
-                           changed_units=units)
+                           changed_units=units, extra=extra)
         else:
-            year = compute(self.org, self.year, scheme, self.official.inputs, points=points or None, amounts=changed)
+            year = compute(self.org, self.year, scheme, self.official.inputs, points=points or None, amounts=changed,
+                           extra=extra)
         cur = self.con.cursor()          # a simulator may be shared by sessions: each run reads on its own cursor
         try:
             year.results = with_history(cur, year, self.version)
@@ -107,24 +110,24 @@ class WhatIf:
             cur.close()
         return year
 
-    def _reweighted(self, scheme: Scheme) -> YearScore:
+    def _reweighted(self, scheme: Scheme, extra: dict | None = None) -> YearScore:
         """The official year with another weighting of its (unweighted) components."""
         o = self.official
-        results, notes = finish(o.units, o.components, o.vetoes, scheme)
+        results, notes = finish(o.units, o.components, o.vetoes, scheme, extra)
         results = annotate(results, o.grid, o.inputs.veto_table)
         results["provisional"] = o.results.set_index("unit")["provisional"].reindex(results["unit"]).to_numpy()
         return YearScore(o.org, o.year, scheme, o.units, o.indicators, o.grid, o.components, results, notes, o.vetoes,
                          o.evaluations, o.inputs, o.amounts)
 
     def run(self, weights: dict | None = None, category_weights: dict | None = None, points: dict | None = None,
-            events_off=(), amounts: dict | None = None) -> pd.DataFrame:
+            events_off=(), amounts: dict | None = None, extra: dict | None = None) -> pd.DataFrame:
         """Simulated results beside the official ones.
 
         Returns one row per unit: the components and composite under the simulation, its
         rank, grade, movement and consequences, and `official_composite`, `official_rank`,
         `official_grade`, `rank_delta` (positive = better than official) and `grade_changed`.
         """
-        results = self.simulate(weights, category_weights, points, events_off, amounts).results
+        results = self.simulate(weights, category_weights, points, events_off, amounts, extra).results
         official = self.official.results.set_index("unit")
         results["official_composite"] = results["unit"].map(official["composite"])
         results["official_rank"] = results["unit"].map(official["rank"])

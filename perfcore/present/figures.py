@@ -76,12 +76,59 @@ def waterfall(steps: pd.DataFrame, lang: str, title: str) -> go.Figure:
         increasing={"marker": {"color": UP}}, decreasing={"marker": {"color": DOWN}},
         totals={"marker": {"color": NEUTRAL}}, cliponaxis=False,
         hovertemplate="%{y}<br>%{text}<extra></extra>"))
-    low = float(steps.loc[steps["kind"] != "relative", "value"].min())
-    top = float(steps["value"].iloc[0])
+    low, top = _waterfall_extent(steps)
     span = max(top - low, 1.0)
     fig.update_xaxes(range=[max(0.0, low - span * 0.6), top + span * 0.45], title=t("score", lang))
     fig.update_yaxes(autorange="reversed", tickfont={"size": 12}, automargin=True)
     return _layout(fig, title, height=max(320, 30 * len(steps) + 90), showlegend=False)
+
+
+def _waterfall_extent(steps: pd.DataFrame) -> tuple[float, float]:
+    """The lowest and highest level a waterfall reaches (running total through its steps)."""
+    level, seen = 0.0, []
+    for value, kind in zip(steps["value"], steps["kind"]):
+        level = float(value) if kind in ("absolute", "total") else level + float(value)
+        seen.append(level)
+    return min(seen), max(seen)
+
+
+def bands(frame: pd.DataFrame, lang: str, title: str, low: str, mid: str, high: str, marker: str | None = None,
+          axis_title: str = "", reversed_axis: bool = False, mid_name: str = "", marker_name: str = "",
+          colors: list | None = None) -> go.Figure:
+    """One horizontal band per unit (row order kept, first on top): low–high as a bar, `mid` as a dot,
+    `marker` (e.g. the official rank) as a tick. For rank bands (COINr's uncertainty plot) and forecast intervals."""
+    f = frame.iloc[::-1]
+    names = _esc_all(f["unit"])
+    fig = go.Figure()
+    fig.add_bar(y=names, x=(f[high] - f[low]).to_numpy(dtype=float), base=f[low].to_numpy(dtype=float), orientation="h",
+                marker={"color": colors[::-1] if colors else "#9ecae1", "opacity": 0.55}, showlegend=False,
+                customdata=f[[low, high]].to_numpy(), hovertemplate="%{y}: %{customdata[0]} – %{customdata[1]}<extra></extra>")
+    fig.add_scatter(y=names, x=f[mid], mode="markers", name=esc(mid_name), marker={"color": UP, "size": 9},
+                    hovertemplate="%{y}: %{x}<extra></extra>")
+    if marker:
+        fig.add_scatter(y=names, x=f[marker], mode="markers", name=esc(marker_name),
+                        marker={"color": NEUTRAL, "symbol": "line-ns-open", "size": 14, "line": {"width": 2}},
+                        hovertemplate="%{y}: %{x}<extra></extra>")
+    fig.update_xaxes(title=axis_title, autorange="reversed" if reversed_axis else True)
+    fig.update_yaxes(type="category", tickfont={"size": 11})
+    return _layout(fig, title, height=max(360, 20 * len(f) + 110), legend={"orientation": "h", "y": 1.06, "x": 1,
+                                                                             "xanchor": "right"}, barmode="overlay")
+
+
+def grade_probabilities(frame: pd.DataFrame, grade_names: list, colors: dict, labels: dict, lang: str,
+                        title: str) -> go.Figure:
+    """Per unit (row order kept, first on top), the probability of each grade as one stacked bar."""
+    f = frame.iloc[::-1]
+    names = _esc_all(f["unit"])
+    fig = go.Figure()
+    for g in grade_names:
+        values = [float(d.get(g, 0.0)) for d in f["p_grade"]]
+        fig.add_bar(y=names, x=values, orientation="h", name=esc(labels.get(g, g)), marker_color=colors.get(g, NEUTRAL),
+                    hovertemplate="%{y}: %{x:.0%}<extra>" + esc(labels.get(g, g)) + "</extra>")
+    fig.update_xaxes(tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(type="category", tickfont={"size": 11})
+    return _layout(fig, title, height=max(360, 20 * len(f) + 110), barmode="stack",
+                   legend={"orientation": "h", "y": 1.06, "x": 1, "xanchor": "right"})
 
 
 def indicator_vs_series(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:

@@ -136,3 +136,79 @@ def ledger_xlsx(con, account: Account, org: str, year_: int, unit: str, lang: st
     """A unit's ledger as a workbook, for an account that may see that unit's records."""
     access.require_unit(con, account, org, year_, unit)
     return export.ledger_xlsx(con, org, year_, unit, lang)
+
+
+# ---------------------------------------------------------------- analyses (perfcore.insight)
+
+def _analysis_scope(con, account: Account, org: str, year_: int, unit: str | None = None) -> str:
+    """How much of an analysis of `unit` in `year_` the account may see: 'all' (office, leaders, and a unit's
+    own analyses of a published year) or 'own' (a unit's own, during its feedback window: nothing that names
+    or reveals another unit). Refuses collectors, other units' analyses and years the account may not see."""
+    access.require_org(account, org)
+    if access.sees_everything(account):
+        return "all"
+    if account.role != "unit":
+        raise Forbidden("数据采集单位账号不能查看综合得分分析", "a data-collection account may not see analyses of composites")
+    if unit is not None and unit != account.unit:
+        raise Forbidden(f"该账号只能查看本单位的分析，不能查看「{unit}」", f"this account sees its own unit's analyses only, not '{unit}'")
+    seen = access.results_visibility(con, account, org, year_)
+    if seen == "none":
+        raise Forbidden(f"{year_} 年度结果尚未向本单位公开", f"the {year_} results are not open to this unit yet")
+    return seen
+
+
+def change(con, account: Account, scores, year_: int, unit: str, from_year: int | None = None):
+    """Why a unit's composite changed (insight.change), if the account may see both years of it."""
+    from ..insight.change import OVERTAKE_COLUMNS, change as explain_change
+    seen = _analysis_scope(con, account, scores.org, year_, unit)
+    earlier = year_ - 1 if from_year is None else from_year
+    if scores.has(earlier):
+        _analysis_scope(con, account, scores.org, earlier, unit)
+    result = explain_change(scores, year_, unit, from_year)
+    if seen == "own":      # the feedback window: who overtook whom names other units' results
+        result = dataclasses.replace(result, overtakes=pd.DataFrame(columns=OVERTAKE_COLUMNS))
+    return result
+
+
+def compare(con, account: Account, scores, year_: int, unit_a: str, unit_b: str):
+    """Why one unit is above another (insight.compare): both units' records, so the office and leaders only."""
+    from ..insight.compare import compare as compare_units
+    _analysis_scope(con, account, scores.org, year_, unit_a)
+    _analysis_scope(con, account, scores.org, year_, unit_b)
+    return compare_units(scores, year_, unit_a, unit_b)
+
+
+def gap(con, account: Account, scores, year_: int, unit: str, simulator=None):
+    """What a unit would need (insight.gap). During feedback a unit sees only what names no other unit:
+    the points to a threshold grade."""
+    from ..insight.gap import gap as unit_gap
+    seen = _analysis_scope(con, account, scores.org, year_, unit)
+    result = unit_gap(scores, year_, unit, simulator)
+    if seen == "own":
+        why = ("反馈期内不显示与其他单位的差距", "not shown during the feedback window (it reveals other units' scores)")
+        result.next_rank = result.next_series_rank = None
+        result.reasons.update({"next_rank": why, "next_series_rank": why})
+        if result.next_grade is not None and result.next_grade.get("boundary") == "forced":
+            result.next_grade = None
+            result.reasons["next_grade"] = why
+    return result
+
+
+def robustness(con, account: Account, ys: YearScore, **settings) -> pd.DataFrame:
+    """How sure the ranking is (insight.robustness): every unit for the office and leaders; a unit its own row
+    of a published year."""
+    from ..insight.robustness import robustness as rank_robustness
+    seen = _analysis_scope(con, account, ys.org, ys.year)
+    if seen != "all":
+        raise Forbidden("反馈期内不显示排名稳健性", "ranking robustness is not shown during the feedback window")
+    table = rank_robustness(ys, **settings)
+    return table if access.sees_everything(account) else table[table["unit"] == account.unit].reset_index(drop=True)
+
+
+def forecast(con, account: Account, scores, year_: int, **settings):
+    """Where the year is heading (insight.forecast): the office and leaders (a year in progress is nobody else's yet)."""
+    from ..insight.forecast import forecast as year_forecast
+    access.require_org(account, scores.org)
+    if not access.sees_everything(account):
+        raise Forbidden("只有领导和效能办可以查看预警分析", "only leaders and the office see the early warning")
+    return year_forecast(scores, year_, progress=queries.progress(con, scores.org, year_), **settings)
