@@ -1,4 +1,6 @@
 """部门排名 — the league table of the year, with grade counts, series averages, risers and fallers."""
+import dataclasses
+
 import streamlit as st
 
 from perfcore.present import figures
@@ -64,21 +66,39 @@ table = views.league_table(scored, series)
 if table.empty:
     st.warning(state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
     st.stop()
+provisional = state.in_progress(scored)
+if provisional:      # a year in progress: its grades are provisional, shown in grey, never as a verdict in red
+    labels = {g: state.bi(f"{labels[g]}（暂）", f"{labels[g]} (provisional)") for g in labels}
+    colors = {g: "#9E9E9E" for g in colors}
+# the whole page follows the series chosen on the left: grades, averages, risers and fallers
+shown_year = dataclasses.replace(scored, results=scored.results[scored.results["series"] == series]) if series else scored
+
+# --- on a phone: a card per unit first (rank, name, score, grade, movement), the charts after
+phone = "Mobile" in (st.context.headers.get("User-Agent") or "")
+view_kind = st.segmented_control(state.bi("显示", "Show"), ["table", "cards"], default="cards" if phone else "table",
+                                 required=True, key="rank_view",
+                                 format_func={"table": state.bi("表格", "Table"), "cards": state.bi("卡片", "Cards")}.get)
+if view_kind == "cards":
+    for r in table.itertuples():
+        with st.container(border=True):      # one card: the rank and name on a line, the score, grade and movement below
+            st.markdown(f"**{int(r.series_rank if series else r.rank)}** &nbsp; **{state.md(r.unit)}** · "
+                        f"{state.md(r.series)}  \n{views.fmt2(r.composite)} · {state.md(labels[r.grade])} · "
+                        f"{state.md(r.movement)}")
 
 # --- summary: grades, series, movers
 left, middle, right = st.columns([1, 1.5, 1.1], gap="large")
 with left:
-    st.plotly_chart(figures.grade_bar(views.grade_counts(scored), colors, labels, lang), width="stretch",
+    st.plotly_chart(figures.grade_bar(views.grade_counts(shown_year), colors, labels, lang), width="stretch",
                     config=state.CHART)
 with middle:
     st.markdown("**" + state.bi("各系列平均综合得分", "Average composite by series") + "**")
-    summary = views.series_summary(scored)
+    summary = views.series_summary(shown_year)
     st.dataframe(summary, hide_index=True, width="stretch", column_config={
         "series": state.tr("series"), "units": st.column_config.NumberColumn(state.tr("count")),
         "average": st.column_config.NumberColumn(state.bi("平均", "Average"), format="%.2f"),
         "best": state.bi("第一名", "First"), "best_composite": None})
 with right:
-    risers, fallers = views.risers_fallers(scored)
+    risers, fallers = views.risers_fallers(shown_year)
     st.markdown("**" + state.bi("进步最大", "Biggest risers") + "**")
     if risers.empty:
         st.caption(state.bi("与上年相比无上升单位（或无上年数据）。", "No risers against last year (or no data for last year)."))
@@ -89,8 +109,15 @@ with right:
         st.caption(state.bi("与上年相比无下降单位。", "No fallers against last year."))
     for r in fallers.itertuples():
         st.markdown(f":orange[▼ {int(-r.change)}] &nbsp; {state.md(r.unit)} · {state.md(r.series)}")
+    improved = views.most_improved(shown_year)
+    if not improved.empty:
+        st.markdown("**" + state.bi("得分提高最多", "Most improved by score") + "**")
+        for r in improved.itertuples():
+            st.markdown(f":blue[+{views.fmt2(r.change)}] &nbsp; {state.md(r.unit)} · {state.md(r.series)}")
 
 st.divider()
+if view_kind == "cards":       # the cards above are the list; the table, its filters and selection are the desk view
+    st.stop()
 
 # --- filters
 f1, f2, f3 = st.columns([1.1, 1.5, 1.6])
@@ -115,8 +142,8 @@ table = table.reset_index(drop=True)
 
 # --- the table
 components = views.components(scored.scheme, lang)
-shown = ["series_rank" if series else "rank", "unit", "series", "composite", "grade", "movement"] + \
-        [k for k, _ in components] + ["veto"]
+shown = ["series_rank" if series else "rank", "unit", "series", "composite", "grade", "movement", "prev_composite",
+         "composite_change"] + [k for k, _ in components] + ["veto"]
 display = table[shown].copy()
 # grade and movement as coloured labels (one option per value), so 2,000 rows need no styling pass
 grade_names = scored.scheme.grade_names()
@@ -128,6 +155,8 @@ config = {"rank": st.column_config.NumberColumn(state.tr("rank"), width="small",
           "series_rank": st.column_config.NumberColumn(state.tr("series_rank"), width="small", pinned=True),
           "unit": st.column_config.TextColumn(state.tr("unit"), pinned=True), "series": state.tr("series"),
           "composite": st.column_config.NumberColumn(state.tr("composite"), format="%.2f"),
+          "prev_composite": st.column_config.NumberColumn(state.bi("上年得分", "Last year"), format="%.2f"),
+          "composite_change": st.column_config.NumberColumn(state.bi("得分变化", "Change"), format="%+.2f"),
           "grade": st.column_config.MultiselectColumn(state.tr("grade"), options=grade_names,
                                                       color=[colors[g] for g in grade_names], format_func=labels.get),
           "movement": st.column_config.MultiselectColumn(

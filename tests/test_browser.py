@@ -175,3 +175,27 @@ def test_a_shared_what_if_link_reopens_its_scenario(page, server):
     moved = page.locator('[data-testid="stMetric"]', has_text="名次变化的单位").locator('[data-testid="stMetricValue"]')
     assert moved.inner_text().strip() != "0"
     assert errors(page) == 0
+
+
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_on_a_phone_the_ranking_is_a_list_of_cards(browser, server, lang):
+    from tests import reference
+    top = reference.results(reference.tables(ROOT / "data", "示例区", 2025)).sort_values("rank").iloc[0]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, user_agent=PHONE, locale="zh-CN")
+    page = context.new_page()
+    query = "?org=示例区&year=2025" + ("&lang=English" if lang == "en" else "")
+    open_as_office(page, f"{server}/{query}")
+    assert errors(page) == 0
+    first = page.locator('[data-testid="stMarkdownContainer"]', has_text=top["unit"]).first.inner_text()
+    assert first.split()[0] == "1" and f"{top['composite']:.2f}" in first        # rank, name, score on one card
+    assert page.get_by_placeholder("输入单位名称" if lang == "zh" else "Type a name").count() == 0  # no desk table
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390                                              # nothing wider than the phone
+    shoot(page, f"rankings_phone_{lang}", width=390)
+    page.get_by_text("表格" if lang == "zh" else "Table", exact=True).click()      # the desk view is one tap away
+    settle(page)
+    assert page.get_by_placeholder("输入单位名称" if lang == "zh" else "Type a name").count() == 1
+    context.close()

@@ -600,8 +600,16 @@ def test_r25_competition_ranking_and_rank_change(tmp_path):
           [[f"单位{i:02d}", "业务", 99 - i - 1] for i in range(6, 11)]
     org.year(2024, scheme(year=2024, total=100), [["", "", "业务", 100, "直接评分"]], scores=s24)
     org.year(2025, scheme(year=2025, total=100), [["", "", "业务", 100, "直接评分"]], scores=s25)
-    r = result_of(org.load(), org.name, 2025, "单位11")
+    con = org.load()
+    r = result_of(con, org.name, 2025, "单位11")
     assert (r["prev_rank"], r["rank"], r["rank_change"], r["movement"]) == (12, 7, 5, "上升5位")
+    # and by score: 88 (99 − 11) last year, 92.5 now → +4.50; 单位00–05 are unchanged, 单位06–10 lost a point each
+    from perfcore.present import views
+    table = views.league_table(perfcore.score(con, org.name, 2025)).set_index("unit")
+    assert (table.loc["单位11", "prev_composite"], table.loc["单位11", "composite_change"]) == (88.0, 4.5)
+    assert table.loc["单位07", "composite_change"] == -1.0
+    improved = views.most_improved(perfcore.score(con, org.name, 2025))
+    assert improved[["unit", "change"]].values.tolist() == [["单位11", 4.5]]      # only the one that rose
 
 
 TALK = """

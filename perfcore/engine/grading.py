@@ -181,7 +181,9 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
         same_series = found & (prev["series"].to_numpy()[take] == series)
         cols["prev_series_rank"] = np.where(same_series, prev["series_rank"].to_numpy(dtype=float)[take], np.nan)
         cols["prev_grade"] = np.where(found, prev["grade"].to_numpy(dtype=object)[take], None)
+        cols["prev_composite"] = np.where(found, prev["composite"].to_numpy(dtype=float)[take], np.nan)
     else:
+        cols["prev_composite"] = np.full(n, np.nan)
         cols["prev_rank"] = np.full(n, np.nan)
         cols["prev_series_rank"] = np.full(n, np.nan)
         cols["prev_grade"] = np.full(n, None, dtype=object)

@@ -84,7 +84,20 @@ def league_table(year: YearScore, series: str | None = None) -> pd.DataFrame:
     out["move_value"] = res[change].fillna(0).to_numpy()
     out["veto"] = np.where(res["veto"], "✕ " + res["veto_reason"], "")
     out["prev_rank"] = res["prev_rank"]
+    prev = res["prev_composite"] if "prev_composite" in res else pd.Series(np.nan, index=res.index)   # older publications lack it
+    out["prev_composite"] = prev.to_numpy(dtype=float)
+    out["composite_change"] = np.round(res["composite"].to_numpy(dtype=float) - out["prev_composite"].to_numpy(), 2)
     return out.reset_index(drop=True)
+
+
+def most_improved(year: YearScore, n: int = 3) -> pd.DataFrame:
+    """The n units whose composite rose most against last year (unit, series, change), biggest first."""
+    res = year.results
+    if "prev_composite" not in res:
+        return pd.DataFrame(columns=["unit", "series", "change"])
+    change = (res["composite"] - res["prev_composite"]).round(2)
+    out = res.assign(change=change)[change > 0][["unit", "series", "change", "rank"]]
+    return out.sort_values(["change", "rank"], ascending=[False, True]).head(n)[["unit", "series", "change"]]
 
 
 def grade_counts(year: YearScore) -> pd.DataFrame:

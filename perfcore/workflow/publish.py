@@ -23,7 +23,7 @@ from ..store.connection import VERSIONED_TABLES, transaction
 from . import feedback
 
 FROZEN = ["unit", "series", "composite", "rank", "series_rank", "grade", "veto", "veto_reason", "prev_rank",
-          "prev_series_rank", "rank_change", "series_rank_change", "movement"]
+          "prev_series_rank", "rank_change", "series_rank_change", "movement", "prev_composite"]
 
 
 def _frozen(year: results_mod.YearScore) -> pd.DataFrame:
