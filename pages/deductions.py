@@ -139,6 +139,8 @@ with tab_drill:
                    (f"color: {figures.UP}; font-weight: 600" if isinstance(v, float) and v > 0 else ""),
                    subset=[headers["contribution"]]))
     st.table(styled)
+    state.export_view(table, {}, state.bi(f"{org}{year}年度{unit}{indicator}扣分明细", f"{org} {year} {unit} {indicator} records"),
+                      "deductions_view_xlsx")
     st.caption(state.bi("第一行为起始分；其后每行是一条记录实际计入的分值。灰色删除线为未计分记录（草稿等）。"
                         "触及扣完为止或加分上限时，最后发生的记录先被截去。",
                         "The first line is the starting score; each further line is what one record finally counted. "

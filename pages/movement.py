@@ -58,7 +58,9 @@ with right:
             st.markdown("*" + state.bi("新参加考评或调整系列", "New or moved series") + "*  \n" +
                         "\n".join(f"- {state.md(r.unit)}：{int(r.after)}" for r in new.itertuples()))
     else:                                        # many units: one table, biggest movers first
-        st.dataframe(views.movement_notice(moves, lang), hide_index=True, width="stretch", height=420,
-                     column_config={"unit": state.tr("unit"), "before": st.column_config.NumberColumn(str(first), format="%d"),
-                                    "after": st.column_config.NumberColumn(str(second), format="%d"),
-                                    "words": state.tr("movement")})
+        notice = views.movement_notice(moves, lang)
+        config = {"unit": state.tr("unit"), "before": st.column_config.NumberColumn(str(first), format="%d"),
+                  "after": st.column_config.NumberColumn(str(second), format="%d"), "words": state.tr("movement")}
+        st.dataframe(notice, hide_index=True, width="stretch", height=420, column_config=config)
+        state.export_view(notice, config, state.bi(f"{org}{first}—{second}年度名次变化", f"{org} rank movement {first}-{second}"),
+                          "movement_view_xlsx")

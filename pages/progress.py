@@ -70,12 +70,15 @@ if status:
     detail = detail[detail["status"].isin(status)]
 detail = detail.iloc[sorted(range(len(detail)), key=lambda i: (detail["gap"].iloc[i], pinyin_key(detail["unit"].iloc[i])))]
 detail = detail.assign(status=detail["status"].map(state.tr))
-state.dataframe(detail[["unit", "indicator", "percent", "expected", "gap", "status", "progress", "problems", "next_steps",
-                     "reporter", "report_date"]], hide_index=True, width="stretch", column_config={
+progress_table = detail[["unit", "indicator", "percent", "expected", "gap", "status", "progress", "problems", "next_steps",
+                         "reporter", "report_date"]]
+state.dataframe(progress_table, hide_index=True, width="stretch", column_config=(progress_config := {
     "unit": state.bi("填报组队", "Unit"), "indicator": state.bi("指标名称", "Indicator"),
     "percent": st.column_config.ProgressColumn(state.tr("percent"), format="%.1f%%", min_value=0, max_value=100),
     "expected": st.column_config.NumberColumn(state.tr("expected"), format="%.0f%%"),
     "gap": st.column_config.NumberColumn(state.bi("差距", "Gap"), format="%+.1f"),
     "status": state.tr("status"), "progress": state.bi("指标工作进展情况", "Progress"),
     "problems": state.bi("存在的问题", "Problems"), "next_steps": state.bi("下一步整改措施及完成时限", "Next steps and deadline"),
-    "reporter": state.bi("填报人", "Reporter"), "report_date": st.column_config.DateColumn(state.bi("填报时间", "Filed"))})
+    "reporter": state.bi("填报人", "Reporter"), "report_date": st.column_config.DateColumn(state.bi("填报时间", "Filed"))}))
+state.export_view(progress_table, progress_config, state.bi(f"{org}{year}年度指标进度", f"{org} {year} indicator progress"),
+                  "progress_view_xlsx")

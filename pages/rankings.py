@@ -3,13 +3,13 @@ import dataclasses
 
 import streamlit as st
 
-from perfcore.present import figures
-
-from perfcore.workflow import publish
-
-from perfcore.present import views
 from perfcore.names import pinyin_key
+from perfcore.present import figures, views
+from perfcore.workflow import publish
 from ui import data, state
+
+PAGE_ROWS = 50        # rows shown at once; more units are shown part by part, never in a scroll inside the page
+ROW_PX = 35
 
 org, year, series = state.selected("rankings")
 lang = state.lang()
@@ -142,7 +142,8 @@ table = table.reset_index(drop=True)
 
 # --- the table
 components = views.components(scored.scheme, lang)
-shown = ["series_rank" if series else "rank", "unit", "series", "composite", "grade", "movement", "prev_composite",
+# the key columns first and pinned (they stay in view when the rest scrolls sideways), then the context
+shown = ["series_rank" if series else "rank", "unit", "composite", "grade", "movement", "series", "prev_composite",
          "composite_change"] + [k for k, _ in components] + ["veto"]
 display = table[shown].copy()
 # grade and movement as coloured labels (one option per value), so 2,000 rows need no styling pass
@@ -154,13 +155,13 @@ move_colors = [figures.UP if m.startswith("▲") else figures.DOWN if m.startswi
 config = {"rank": st.column_config.NumberColumn(state.tr("rank"), width="small", pinned=True),
           "series_rank": st.column_config.NumberColumn(state.tr("series_rank"), width="small", pinned=True),
           "unit": st.column_config.TextColumn(state.tr("unit"), pinned=True), "series": state.tr("series"),
-          "composite": st.column_config.NumberColumn(state.tr("composite"), format="%.2f"),
+          "composite": st.column_config.NumberColumn(state.tr("composite"), format="%.2f", pinned=True),
           "prev_composite": st.column_config.NumberColumn(state.bi("上年得分", "Last year"), format="%.2f"),
           "composite_change": st.column_config.NumberColumn(state.bi("得分变化", "Change"), format="%+.2f"),
-          "grade": st.column_config.MultiselectColumn(state.tr("grade"), options=grade_names,
+          "grade": st.column_config.MultiselectColumn(state.tr("grade"), options=grade_names, pinned=True,
                                                       color=[colors[g] for g in grade_names], format_func=labels.get),
           "movement": st.column_config.MultiselectColumn(
-              state.tr("movement"), options=moves, color=move_colors,
+              state.tr("movement"), options=moves, color=move_colors, pinned=True,
               help=state.bi("与上年相比（按系列名次）", "Against last year (series rank)")),
           "veto": st.column_config.TextColumn(state.tr("veto"), help=state.bi("一票否决的情形与依据", "Why the unit was vetoed"))}
 for key, name in components:
@@ -173,22 +174,32 @@ if analyses:
 else:
     st.caption(state.bi(f"共 {len(display)} 个单位。点击一行左侧的方框，查看该单位画像。",
                         f"{len(display)} units. Tick a row to open the unit's profile."))
+bar = st.container(horizontal=True)       # the notices, the analyses a click away and this view as a workbook
 if data.results_visibility(org, year) == "all":
-    n1, n2, n3, n4 = st.columns([1, 1, 1, 1])
     draft = "" if published is not None else state.bi("（征求意见稿）", " (draft)")
-    n1.download_button(state.bi("排名通报（Excel）", "Ranking notice (Excel)") + draft, lambda: data.notice(org, year, "xlsx", lang),
-                       file_name=f"{org}{year}年度排名通报.xlsx", key="rank_notice_xlsx", icon=":material/table_view:")
-    n2.download_button(state.bi("排名通报（PDF）", "Ranking notice (PDF)") + draft, lambda: data.notice(org, year, "pdf", lang),
-                       file_name=f"{org}{year}年度排名通报.pdf", key="rank_notice_pdf", icon=":material/picture_as_pdf:")
+    bar.download_button(state.bi("排名通报（Excel）", "Ranking notice (Excel)") + draft, lambda: data.notice(org, year, "xlsx", lang),
+                        file_name=f"{org}{year}年度排名通报.xlsx", key="rank_notice_xlsx", icon=":material/table_view:")
+    bar.download_button(state.bi("排名通报（PDF）", "Ranking notice (PDF)") + draft, lambda: data.notice(org, year, "pdf", lang),
+                        file_name=f"{org}{year}年度排名通报.pdf", key="rank_notice_pdf", icon=":material/picture_as_pdf:")
     if analyses:       # how sure the ranking is, and who is heading for trouble: one click from here
-        n3.button(state.bi("名次稳健性 →", "How sure the ranking is →"), key="to_robustness", icon=":material/stacked_line_chart:",
-                  on_click=state.link, args=("analysis", {"analysis": "robustness"}, {"analysis": "robustness"}))
-        n4.button(state.bi("预警 →", "Early warning →"), key="to_forecast", icon=":material/warning:",
-                  on_click=state.link, args=("analysis", {"analysis": "forecast"}, {"analysis": "forecast"}))
-event = st.dataframe(display, hide_index=True, width="stretch", height=min(38 * len(display) + 40, 760),
+        bar.button(state.bi("名次稳健性 →", "How sure the ranking is →"), key="to_robustness", icon=":material/stacked_line_chart:",
+                   on_click=state.link, args=("analysis", {"analysis": "robustness"}, {"analysis": "robustness"}))
+        bar.button(state.bi("预警 →", "Early warning →"), key="to_forecast", icon=":material/warning:",
+                   on_click=state.link, args=("analysis", {"analysis": "forecast"}, {"analysis": "forecast"}))
+state.export_view(display, config, state.bi(f"{org}{year}年度部门排名", f"{org} {year} rankings"), "rank_view_xlsx", bar)
+# every row in view without a scroll inside the page: up to PAGE_ROWS at a time, and a clear choice of which
+pages_n = -(-len(display) // PAGE_ROWS)
+start = 0
+if pages_n > 1:
+    part = st.selectbox(state.bi("显示", "Showing"), range(pages_n), key="rank_part", format_func=lambda i: state.bi(
+        f"第 {i * PAGE_ROWS + 1}–{min((i + 1) * PAGE_ROWS, len(display))} 行（共 {len(display)} 行）",
+        f"rows {i * PAGE_ROWS + 1}–{min((i + 1) * PAGE_ROWS, len(display))} of {len(display)}"))
+    start = part * PAGE_ROWS
+view = display.iloc[start:start + PAGE_ROWS]
+event = st.dataframe(view, hide_index=True, width="stretch", row_height=ROW_PX, height=ROW_PX * (len(view) + 1) + 3,
                      column_config=config, on_select="rerun", selection_mode="multi-row" if analyses else "single-row",
                      key="league")
-picked = [display["unit"].iloc[i] for i in event.selection.rows]
+picked = [view["unit"].iloc[i] for i in event.selection.rows if i < len(view)]
 if analyses and picked:
     if len(picked) == 1:
         unit = picked[0]

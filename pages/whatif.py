@@ -174,7 +174,7 @@ def simulator():
         deltas = [f"▲{d}" if d > 0 else (f"▼{-d}" if d < 0 else "–") for d in table["rank_delta"]]
         moves = list(dict.fromkeys(deltas))
         table["rank_delta"] = [[d] for d in deltas]
-        st.dataframe(table, hide_index=True, width="stretch", height=420, column_config={
+        st.dataframe(table, hide_index=True, width="stretch", height=420, column_config=(whatif_config := {
             "rank": st.column_config.NumberColumn(state.bi("模拟名次", "Simulated rank"), width="small", pinned=True),
             "unit": st.column_config.TextColumn(state.tr("unit"), pinned=True), "series": state.tr("series"),
             "composite": st.column_config.NumberColumn(state.bi("模拟得分", "Simulated"), format="%.2f"),
@@ -186,7 +186,8 @@ def simulator():
             "grade": grade_column(state.bi("模拟等次", "Simulated grade"), options=grade_names,
                                   color=[colors[g] for g in grade_names], format_func=labels.get),
             "official_grade": grade_column(state.bi("正式等次", "Official grade"), options=grade_names,
-                                           color=[colors[g] for g in grade_names], format_func=labels.get)})
+                                           color=[colors[g] for g in grade_names], format_func=labels.get)}))
+        state.export_view(table, whatif_config, state.bi(f"{org}{year}年度权重模拟", f"{org} {year} what-if"), "whatif_view_xlsx")
         st.plotly_chart(figures.whatif_scatter(view, colors, labels, lang,
                                                state.bi("正式得分与模拟得分", "Official against simulated composite")),
                         width="stretch", config=state.CHART)

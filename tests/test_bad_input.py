@@ -361,3 +361,16 @@ def test_text_that_looks_like_a_formula_stays_text(con, tmp_path):
     again.write_bytes(text.encode("utf-8-sig"))
     plan = importer.plan_import(con, again, "示例区", 2025)
     assert plan.ok and not plan.has_changes        # the apostrophe comes off on the way back in
+
+
+def test_a_view_exported_from_a_screen_keeps_text_as_text():
+    import pandas as pd
+    from perfcore.present import export
+    frame = pd.DataFrame({"单位": ["=HYPERLINK(\"http://x\",\"点我\")", "区委办"], "等次": [["优秀"], ["良好"]],
+                          "综合得分": [912.345, float("nan")]})
+    ws = openpyxl.load_workbook(io.BytesIO(export.view_xlsx(frame, "示例区2025年度部门排名"))).active
+    assert ws["A1"].value == "示例区2025年度部门排名"
+    assert [c.value for c in ws[2]] == ["单位", "等次", "综合得分"]
+    assert ws["A3"].value.startswith("=HYPERLINK") and ws["A3"].data_type == "s"     # text, not a formula
+    assert (ws["B3"].value, ws["B4"].value) == ("优秀", "良好")                       # a label cell as its text
+    assert ws["C3"].value == 912.345 and ws["C4"].value is None                       # the number, and empty not "nan"

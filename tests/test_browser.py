@@ -199,3 +199,47 @@ def test_on_a_phone_the_ranking_is_a_list_of_cards(browser, server, lang):
     settle(page)
     assert page.get_by_placeholder("输入单位名称" if lang == "zh" else "Type a name").count() == 1
     context.close()
+
+
+def test_the_ranking_as_filtered_exports_as_shown(page, server, tmp_path):
+    import openpyxl
+    from tests import reference
+    ref = reference.results(reference.tables(ROOT / "data", "示例区", 2025))
+    passing = ref[ref["grade"] == "合格"].sort_values("rank")       # the sample's lowest-but-one grade in 2025
+    open_as_office(page, f"{server}/?org=示例区&year=2025")
+    page.get_by_role("button", name="合格", exact=True).click()     # the grade filter
+    settle(page)
+    assert page.get_by_text(f"共 {len(passing)} 个单位").count() == 1
+    with page.expect_download(timeout=60_000) as got:
+        page.get_by_role("button", name="导出当前表格（Excel）").click()
+    path = tmp_path / got.value.suggested_filename
+    got.value.save_as(str(path))
+    assert path.name == "示例区2025年度部门排名.xlsx"
+    ws = openpyxl.load_workbook(path).active
+    rows = [r for r in ws.iter_rows(values_only=True)]
+    header = next(i for i, r in enumerate(rows) if r and r[0] == "名次")
+    assert rows[header][:6] == ("名次", "单位", "综合得分", "等次", "升降", "系列")      # the screen's column names
+    body = rows[header + 1:]
+    assert [r[1] for r in body] == passing["unit"].tolist()                   # the filter and the order as shown
+    assert [r[2] for r in body] == pytest.approx(passing["composite"].tolist())
+    assert {r[3] for r in body} == {"合格"}                                     # a label cell as its text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_key_columns_stay_in_view_at_1440(page, server, lang):
+    """名次, 单位, 综合得分, 等次, 升降 are in view without scrolling sideways, and stay when the rest is scrolled to its end.
+    The grid draws on a canvas and names only the columns in view (role=columnheader), so that list is what a person sees."""
+    key = ["名次", "单位", "综合得分", "等次", "升降"] if lang == "zh" else ["Rank", "Unit", "Composite", "Grade", "Movement"]
+    open_as_office(page, f"{server}/?org=示例区&year=2025" + ("&lang=English" if lang == "en" else ""))
+    grid = page.locator('[data-testid="stDataFrame"]').last
+
+    def in_view():
+        heads = grid.locator('[role="columnheader"]')
+        return [heads.nth(i).inner_text() for i in range(heads.count())]
+
+    assert in_view()[:5] == key
+    grid.locator(".dvn-scroller").first.evaluate("e => { e.scrollLeft = e.scrollWidth; }")       # to the far right
+    time.sleep(1.5)
+    after = in_view()
+    assert after[:5] == key and after[-1] == ("一票否决" if lang == "zh" else "Veto")            # the last column, keys still there
+    assert ("系列" if lang == "zh" else "Series") not in after                                 # the unpinned ones scrolled away

@@ -141,6 +141,21 @@ def dataframe(frame, **kwargs):
     return st.dataframe(frame, **kwargs)
 
 
+def export_view(frame, config: dict, title: str, key: str, container=st) -> None:
+    """A button that downloads the table as shown (its filter, order and column names) as a printable workbook.
+    `config` is the st.dataframe column_config: a column configured None is hidden, so it is left out too."""
+    from perfcore.present.export import view_xlsx
+
+    def label(column):
+        conf = config.get(column, column)
+        return conf if isinstance(conf, str) else (conf or {}).get("label") or column
+
+    columns = [c for c in frame.columns if not (c in config and config[c] is None)]
+    container.download_button(bi("导出当前表格（Excel）", "Export this view (Excel)"),
+                              lambda: view_xlsx(frame[columns].rename(columns={c: label(c) for c in columns}), title),
+                              file_name=f"{title}.xlsx", key=key, icon=":material/download:")
+
+
 def lang() -> str:
     return st.session_state.get("lang") or "zh"
 

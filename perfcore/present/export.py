@@ -248,3 +248,20 @@ def table_xlsx(con, kind: str, org: str, year: int | None) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def view_xlsx(frame: pd.DataFrame, title: str, subtitle: str | None = None) -> bytes:
+    """A table as it is shown on a screen (its filter, order and column names) as a printable workbook.
+    List cells (a grade or a movement shown as a label) become their text; text stays text."""
+    from openpyxl import Workbook
+    shown = frame.copy()
+    for col in shown.columns:
+        if shown[col].dtype == object:
+            shown[col] = [", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v for v in shown[col]]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "表格"
+    print_setup(ws, table_sheet(ws, shown, title, subtitle), footer=title)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
