@@ -316,3 +316,22 @@ def test_unit_profile_states_the_reward_amount(app, sample_db):
     app.selectbox(key="unit").set_value(top).run()
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["基准奖"] == "8,800.00 元"
+
+
+def test_a_long_ranking_is_shown_fifty_rows_at_a_time(tmp_path, monkeypatch):
+    from bench import scaled
+    db = tmp_path / "long.duckdb"
+    scaled.build(db, units=120, events=3000, years=2, indicators=10)
+    at = open_app(db, monkeypatch)
+    table = at.dataframe[-1].value
+    assert len(table) == 50 and list(table["rank"])[:1] == [1]            # rows 1–50, no scroll inside the page
+    part = at.selectbox(key="rank_part")
+    assert part.options == ["第 1–50 行（共 120 行）", "第 51–100 行（共 120 行）", "第 101–120 行（共 120 行）"]
+    seen = [table]
+    for i in (1, 2):
+        at.selectbox(key="rank_part").set_value(i).run()
+        seen.append(at.dataframe[-1].value)
+    assert [len(t) for t in seen] == [50, 50, 20]
+    ranks = [r for t in seen for r in t["rank"]]
+    units = [u for t in seen for u in t["unit"]]
+    assert len(set(units)) == 120 and ranks == sorted(ranks)       # every unit once, in rank order across the parts
