@@ -50,7 +50,7 @@ def line_table(lines, analysis: str, key: str, unit_of_side: dict, year_of_side:
         lines = lines.iloc[lines["contribution"].abs().sort_values(ascending=False, kind="mergesort").index] \
             .reset_index(drop=True)
     table = frames.line_table(lines, lang, analysis)
-    event = st.dataframe(table, hide_index=True, width="stretch", height=min(36 * len(table) + 40, 520), key=key,
+    event = state.dataframe(table, hide_index=True, width="stretch", height=min(36 * len(table) + 40, 520), key=key,
                          on_select="rerun", selection_mode="single-row", column_config={
                              "what": state.bi("指标/组成部分", "Indicator / component"), "kind": state.bi("类型", "Kind"),
                              "event_id": state.bi("记录编号", "Record"), "date": state.bi("日期", "Date"),
@@ -116,7 +116,7 @@ if view == "change":
         relation = {"overtook": state.bi("超过了本单位", "overtook it"), "overtaken": state.bi("被本单位超过", "overtaken by it"),
                     "joined": state.bi("新进入本单位之前", "joined above"), "left": state.bi("原在前、今年不在", "left from above")}
         shown = result.overtakes.assign(relation=result.overtakes["relation"].map(relation))
-        st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        state.dataframe(shown, hide_index=True, width="stretch", column_config={
             "unit": state.tr("unit"), "relation": state.bi("关系", "Relation"),
             "composite_from": st.column_config.NumberColumn(state.bi(f"{from_year}年得分", f"{from_year}"), format="%.2f"),
             "composite_to": st.column_config.NumberColumn(state.bi(f"{year}年得分", f"{year}"), format="%.2f"),
@@ -162,7 +162,7 @@ elif view == "gap":
     if result.vetoed:
         st.error(state.bi("一票否决：无论得分多少，等次均为最低。", "Vetoed: the lowest grade whatever the score."), icon=":material/block:")
     rows = frames.gap_rows(result, lang)
-    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+    state.dataframe(rows, hide_index=True, width="stretch", column_config={
         "target": state.bi("目标", "Target"), "points": st.column_config.NumberColumn(state.bi("还需综合得分", "Points needed"),
                                                                                      format="%+.2f"),
         "reach": st.column_config.NumberColumn(state.bi("达到", "Reach"), format="%.2f"), "to": state.bi("可达", "Gives"),
@@ -178,7 +178,7 @@ elif view == "gap":
     goal = result.next_grade or result.next_rank
     if goal:
         st.markdown("**" + state.bi("换算到各组成部分（各自的分值）", "The same need in each component's own points") + "**")
-        st.dataframe(frames.equivalents_table(goal, lang), hide_index=True, width="stretch", column_config={
+        state.dataframe(frames.equivalents_table(goal, lang), hide_index=True, width="stretch", column_config={
             "component": state.bi("组成部分", "Component"),
             "points": st.column_config.NumberColumn(state.bi("需提高（或少扣）", "Needed (or fewer deductions)"), format="%.2f"),
             "room": st.column_config.NumberColumn(state.bi("尚有空间（同一分值）", "Room left (same points)"), format="%.2f"),
@@ -188,7 +188,7 @@ elif view == "gap":
         st.caption(state.bi("该单位本年度没有申诉中的记录。", "This unit has no record under appeal this year."))
     else:
         appeals = result.appeals.assign(grade=result.appeals["grade"].map(grade_word))
-        st.dataframe(appeals, hide_index=True, width="stretch", column_config={
+        state.dataframe(appeals, hide_index=True, width="stretch", column_config={
             "event_id": state.bi("记录编号", "Record"), "indicator": state.tr("indicator"), "rule": state.bi("情形", "Rule"),
             "contribution": st.column_config.NumberColumn(state.bi("综合得分变化", "Composite change"), format="%+.2f"),
             "composite": st.column_config.NumberColumn(state.tr("composite"), format="%.2f"), "rank": state.tr("rank"),
@@ -242,7 +242,7 @@ elif view == "robustness":
                                                                   min_value=0, max_value=1)}
     for g in scored.scheme.grade_names():
         config[f"p_{g}"] = st.column_config.NumberColumn(f"P({grade_word(g)})", format="percent")
-    st.dataframe(listing[columns], hide_index=True, width="stretch", height=min(36 * len(listing) + 40, 560), column_config=config)
+    state.dataframe(listing[columns], hide_index=True, width="stretch", height=min(36 * len(listing) + 40, 560), column_config=config)
 
 else:   # forecast
     running = sorted(data.in_progress_years(org))
@@ -289,7 +289,7 @@ else:   # forecast
                                      zip(table["progress_percent"], table["progress_expected"])],
                            flags=table["flags"].map(lambda f: frames.flags_text(f, lang)))
     listing = listing.assign(_n=table["flags"].map(len)).sort_values(["_n", "projected"], ascending=[False, True]).drop(columns="_n")
-    st.dataframe(listing[["unit", "series", "so_far", "projected", "interval", "grade", "last_grade", "p_lowest", "p_down",
+    state.dataframe(listing[["unit", "series", "so_far", "projected", "interval", "grade", "last_grade", "p_lowest", "p_down",
                           "repeat", "progress", "flags"]], hide_index=True, width="stretch",
                  height=min(36 * len(listing) + 40, 560), column_config={
                      "unit": state.tr("unit"), "series": state.tr("series"),

@@ -61,6 +61,6 @@ with right:
         notice = views.movement_notice(moves, lang)
         config = {"unit": state.tr("unit"), "before": st.column_config.NumberColumn(str(first), format="%d"),
                   "after": st.column_config.NumberColumn(str(second), format="%d"), "words": state.tr("movement")}
-        st.dataframe(notice, hide_index=True, width="stretch", height=420, column_config=config)
+        state.dataframe(notice, hide_index=True, width="stretch", height=420, column_config=config)
         state.export_view(notice, config, state.bi(f"{org}{first}—{second}年度名次变化", f"{org} rank movement {first}-{second}"),
                           "movement_view_xlsx")

@@ -42,7 +42,7 @@ if data.results_visibility(org, year) == "own":      # the feedback window: the 
     m[1].metric(state.tr("rank"), f"{int(own['rank'])} / {len(scored.units)}")
     m[2].metric(state.tr("grade"), labels[own["grade"]])
     m[3].metric(state.tr("movement"), own["movement"])
-    st.dataframe(views.league_table(scored)[[k for k, _ in views.components(scored.scheme, lang)]], hide_index=True,
+    state.dataframe(views.league_table(scored)[[k for k, _ in views.components(scored.scheme, lang)]], hide_index=True,
                  column_config={k: st.column_config.NumberColumn(name, format="%.2f") for k, name in views.components(scored.scheme, lang)})
     st.stop()
 
@@ -55,7 +55,7 @@ if published is not None:
     if changed is not None and not changed.empty:
         with st.expander(state.bi(f"发布后数据有变化：{len(changed)} 个单位的得分、名次或等次与发布时不同", 
                                   f"The data changed since publication: {len(changed)} units differ"), expanded=False):
-            st.dataframe(changed, hide_index=True, width="stretch", column_config={
+            state.dataframe(changed, hide_index=True, width="stretch", column_config={
                 "unit": state.tr("unit"),
                 "published_composite": st.column_config.NumberColumn(state.bi("发布得分", "Published"), format="%.2f"),
                 "live_composite": st.column_config.NumberColumn(state.bi("当前得分", "Now"), format="%.2f"),
@@ -93,7 +93,7 @@ with left:
 with middle:
     st.markdown("**" + state.bi("各系列平均综合得分", "Average composite by series") + "**")
     summary = views.series_summary(shown_year)
-    st.dataframe(summary, hide_index=True, width="stretch", column_config={
+    state.dataframe(summary, hide_index=True, width="stretch", column_config={
         "series": state.tr("series"), "units": st.column_config.NumberColumn(state.tr("count")),
         "average": st.column_config.NumberColumn(state.bi("平均", "Average"), format="%.2f"),
         "best": state.bi("第一名", "First"), "best_composite": None})
@@ -196,7 +196,7 @@ if pages_n > 1:
         f"rows {i * PAGE_ROWS + 1}–{min((i + 1) * PAGE_ROWS, len(display))} of {len(display)}"))
     start = part * PAGE_ROWS
 view = display.iloc[start:start + PAGE_ROWS]
-event = st.dataframe(view, hide_index=True, width="stretch", row_height=ROW_PX, height=ROW_PX * (len(view) + 1) + 3,
+event = state.dataframe(view, hide_index=True, width="stretch", row_height=ROW_PX, height=ROW_PX * (len(view) + 1) + 3,
                      column_config=config, on_select="rerun", selection_mode="multi-row" if analyses else "single-row",
                      key="league")
 picked = [view["unit"].iloc[i] for i in event.selection.rows if i < len(view)]

@@ -95,7 +95,7 @@ else:
     shown = events[["date", "target", "rule", "source_level", "count", "status", "evidence"]].copy()
     shown[["source_level", "status", "evidence"]] = shown[["source_level", "status", "evidence"]].fillna("")   # never "None"
     shown.insert(5, "counted", views.amount_words(events, lang))      # "−3.00", "免予" for a waived record, "不计分"
-    st.dataframe(shown, hide_index=True, width="stretch", height=min(36 * len(shown) + 40, 420), column_config={
+    state.dataframe(shown, hide_index=True, width="stretch", height=min(36 * len(shown) + 40, 420), column_config={
         "date": st.column_config.DateColumn(state.bi("日期", "Date"), width="small"), "target": state.tr("indicator"),
         "rule": state.bi("情形", "Rule"), "source_level": state.tr("source_level"),
         "count": st.column_config.NumberColumn(state.bi("次数", "Count"), format="%g"),

@@ -174,7 +174,7 @@ def simulator():
         deltas = [f"▲{d}" if d > 0 else (f"▼{-d}" if d < 0 else "–") for d in table["rank_delta"]]
         moves = list(dict.fromkeys(deltas))
         table["rank_delta"] = [[d] for d in deltas]
-        st.dataframe(table, hide_index=True, width="stretch", height=420, column_config=(whatif_config := {
+        state.dataframe(table, hide_index=True, width="stretch", height=420, column_config=(whatif_config := {
             "rank": st.column_config.NumberColumn(state.bi("模拟名次", "Simulated rank"), width="small", pinned=True),
             "unit": st.column_config.TextColumn(state.tr("unit"), pinned=True), "series": state.tr("series"),
             "composite": st.column_config.NumberColumn(state.bi("模拟得分", "Simulated"), format="%.2f"),
@@ -228,6 +228,6 @@ if len(saved := data.scenario_names(org, year)) >= 1:
         compare[s + "·" + state.tr("rank")] = compare["unit"].map(r["rank"])
     if series:
         compare = compare[compare["series"] == series]
-    st.dataframe(compare, hide_index=True, width="stretch", height=360,
+    state.dataframe(compare, hide_index=True, width="stretch", height=360,
                  column_config={c: st.column_config.NumberColumn(c, format="%.2f") for c in compare.columns
                                 if compare[c].dtype.kind == "f"})

@@ -335,3 +335,18 @@ def test_a_long_ranking_is_shown_fifty_rows_at_a_time(tmp_path, monkeypatch):
     ranks = [r for t in seen for r in t["rank"]]
     units = [u for t in seen for u in t["unit"]]
     assert len(set(units)) == 120 and ranks == sorted(ranks)       # every unit once, in rank order across the parts
+
+
+@pytest.mark.parametrize("year", [2024, 2025])
+def test_no_grid_on_any_page_has_a_missing_cell(app, year):
+    """A grid draws a missing value as a grey "None": every table on every page fills its gaps with text."""
+    from ui.state import ROLE_PAGES
+    app.selectbox(key="year").set_value(year).run()
+    for key in ROLE_PAGES["office"]:
+        page(app, key)
+        for grid in app.dataframe:
+            frame = grid.value
+            if hasattr(frame, "data"):       # a Styler (the import preview): its frame
+                frame = frame.data
+            gaps = [c for c in frame.columns if frame[c].isna().any()]
+            assert not gaps, (key, gaps)

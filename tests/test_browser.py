@@ -165,6 +165,9 @@ def test_the_chinese_ui_shows_no_english_widget_text_and_no_none(page, server, p
         settle(page)
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert not [w for w in ENGLISH_WIDGET_TEXT if w in text], path
+    cells = page.locator('[data-testid="stMain"] [role="gridcell"]')       # a grid draws on a canvas; these name its cells
+    shown = {cells.nth(i).inner_text().strip() for i in range(cells.count())}
+    assert cells.count() == 0 or not shown & {"None", "nan", "NaN", "NaT", "<NA>"}, path
     assert "None" not in text and "nan" not in text.split(), path
 
 
@@ -243,3 +246,21 @@ def test_the_key_columns_stay_in_view_at_1440(page, server, lang):
     after = in_view()
     assert after[:5] == key and after[-1] == ("一票否决" if lang == "zh" else "Veto")            # the last column, keys still there
     assert ("系列" if lang == "zh" else "Series") not in after                                 # the unpinned ones scrolled away
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_fits_a_phone(browser, server, lang):
+    """Each page at 390 px, reached through the sidebar as on a phone: no error and nothing wider than the screen."""
+    from ui.state import ROLE_PAGES, TITLES
+    context = browser.new_context(viewport={"width": 390, "height": 844}, user_agent=PHONE, locale="zh-CN")
+    page = context.new_page()
+    open_as_office(page, f"{server}/?org=示例区&year=2025" + ("&lang=English" if lang == "en" else ""))
+    for key in ROLE_PAGES["office"]:
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text(TITLES[key][0 if lang == "zh" else 1], exact=True).click()
+        settle(page)
+        assert errors(page) == 0, key
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, key
+        shoot(page, f"phone_{key}_{lang}", width=390)
+    context.close()

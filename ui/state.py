@@ -133,11 +133,30 @@ def widget_language() -> None:
 
 
 def dataframe(frame, **kwargs):
-    """st.dataframe of a frame whose empty text cells read as empty, never as "None" or "nan"."""
+    """st.dataframe of a frame whose empty cells read as empty, never as "None" or "nan": text as it is, and a date
+    or time column with gaps as text in the format its column config asks for (a grid shows a missing time as None)."""
     import pandas as pd
+    config = dict(kwargs.get("column_config") or {})
     text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
     if text:
         frame = frame.assign(**{c: frame[c].astype(object).where(frame[c].notna(), "") for c in text})
+    for c in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) and frame[c].isna().any():
+            conf = config.get(c)
+            conf = conf if isinstance(conf, dict) else {"label": conf} if isinstance(conf, str) else {}
+            pattern = (conf.get("type_config") or {}).get("format")
+            frame = frame.assign(**{c: [_number_text(v, pattern) for v in frame[c]]})
+            config[c] = st.column_config.TextColumn(conf.get("label"), help=conf.get("help"), width=conf.get("width"),
+                                                    pinned=conf.get("pinned"), alignment="right")
+        elif pd.api.types.is_datetime64_any_dtype(frame[c]) and frame[c].isna().any():
+            conf = config.get(c)
+            kind = (conf or {}).get("type_config", {}).get("type") if isinstance(conf, dict) else None
+            pattern = "%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M"
+            frame = frame.assign(**{c: frame[c].dt.strftime(pattern).fillna("")})
+            if isinstance(conf, dict):
+                config[c] = st.column_config.TextColumn(conf.get("label"), help=conf.get("help"), width=conf.get("width"))
+    if config:
+        kwargs["column_config"] = config
     return st.dataframe(frame, **kwargs)
 
 
@@ -154,6 +173,21 @@ def export_view(frame, config: dict, title: str, key: str, container=st) -> None
     container.download_button(bi("导出当前表格（Excel）", "Export this view (Excel)"),
                               lambda: view_xlsx(frame[columns].rename(columns={c: label(c) for c in columns}), title),
                               file_name=f"{title}.xlsx", key=key, icon=":material/download:")
+
+
+def _number_text(value, pattern) -> str:
+    """A number as its column would print it (printf-style formats, "percent"); empty when missing."""
+    import pandas as pd
+    if pd.isna(value):
+        return ""
+    if pattern == "percent":
+        return f"{value * 100:.2f}%"
+    if isinstance(pattern, str) and pattern.startswith("%"):
+        try:
+            return pattern % value
+        except (TypeError, ValueError):
+            pass
+    return f"{value:.2f}" if isinstance(value, float) and value != int(value) else f"{value:g}"
 
 
 def lang() -> str:
