@@ -151,7 +151,8 @@ grade_names = scored.scheme.grade_names()
 display["grade"] = [[g] for g in display["grade"]]
 moves = list(dict.fromkeys(display["movement"]))
 display["movement"] = [[m] for m in display["movement"]]
-move_colors = [figures.UP if m.startswith("▲") else figures.DOWN if m.startswith("▼") else "#999999" for m in moves]
+move_colors = [figures.label_color(figures.UP if m.startswith("▲") else figures.DOWN if m.startswith("▼") else "#999999")
+               for m in moves]
 config = {"rank": st.column_config.NumberColumn(state.tr("rank"), width="small", pinned=True),
           "series_rank": st.column_config.NumberColumn(state.tr("series_rank"), width="small", pinned=True),
           "unit": st.column_config.TextColumn(state.tr("unit"), pinned=True), "series": state.tr("series"),
@@ -159,7 +160,7 @@ config = {"rank": st.column_config.NumberColumn(state.tr("rank"), width="small",
           "prev_composite": st.column_config.NumberColumn(state.bi("上年得分", "Last year"), format="%.2f"),
           "composite_change": st.column_config.NumberColumn(state.bi("得分变化", "Change"), format="%+.2f"),
           "grade": st.column_config.MultiselectColumn(state.tr("grade"), options=grade_names, pinned=True,
-                                                      color=[colors[g] for g in grade_names], format_func=labels.get),
+                                                      color=[figures.label_color(colors[g]) for g in grade_names], format_func=labels.get),
           "movement": st.column_config.MultiselectColumn(
               state.tr("movement"), options=moves, color=move_colors, pinned=True,
               help=state.bi("与上年相比（按系列名次）", "Against last year (series rank)")),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -101,3 +102,22 @@ def test_switching_off_a_deduction_never_lowers_a_composite(sample_db, data):
 
 
 _sims: dict = {}
+
+
+def test_white_on_black_and_white_contrast():
+    from perfcore.present import figures
+    assert figures.contrast_with_white("#FFFFFF") == pytest.approx(1.0)      # WCAG: (1 + 0.05) / (1 + 0.05)
+    assert figures.contrast_with_white("#000000") == pytest.approx(21.0)     # (1 + 0.05) / (0 + 0.05)
+    assert figures.label_color("#000000") == "#000000"                        # already readable: unchanged
+
+
+@given(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255))
+def test_a_label_colour_keeps_white_text_readable_and_its_hue(r, g, b):
+    from perfcore.present import figures
+    colour = f"#{r:02X}{g:02X}{b:02X}"
+    shade = figures.label_color(colour)
+    assert figures.contrast_with_white(shade) >= 4.5                        # WCAG AA for white text
+    sr, sg, sb = (int(shade[i:i + 2], 16) for i in (1, 3, 5))
+    assert sr <= r and sg <= g and sb <= b                                  # only ever darker
+    if figures.contrast_with_white(colour) >= 4.5:
+        assert shade == colour

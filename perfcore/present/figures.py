@@ -49,6 +49,31 @@ def grade_colors(grade_names: list[str]) -> dict[str, str]:
     return {g: palette[i % len(palette)] for i, g in enumerate(grade_names)}
 
 
+def _luminance(hex_color: str) -> float:
+    """WCAG relative luminance of a #RRGGBB colour."""
+    channels = [int(hex_color.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_with_white(hex_color: str) -> float:
+    """WCAG contrast ratio of white text on this colour (1 to 21)."""
+    return 1.05 / (_luminance(hex_color) + 0.05)
+
+
+def label_color(hex_color: str, contrast: float = 4.5) -> str:
+    """The colour darkened (same hue, towards black) until white text on it reaches `contrast` (WCAG AA):
+    a grade's label in a table keeps its grade's colour and stays readable."""
+    r, g, b = [int(hex_color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]
+    factor = 1.0
+    while factor > 0:
+        shade = "#{:02X}{:02X}{:02X}".format(*(round(c * factor) for c in (r, g, b)))
+        if contrast_with_white(shade) >= contrast:
+            return shade
+        factor -= 0.02
+    return "#000000"
+
+
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
     kw.setdefault("margin", {"l": 10, "r": 10, "t": 50, "b": 10})
     fig.update_layout(title={"text": esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
