@@ -130,3 +130,16 @@ def sign_in(page, url: str, name: str, password: str, english: bool = False) -> 
 def sign_in_as(page, url: str, role: str, english: bool = False) -> None:
     """Sign in with the sample's demo account of a role (data/demo.toml)."""
     sign_in(page, url, *DEMO[role], english=english)
+
+
+def tick_row(page, grid, row: int = 0) -> None:
+    """Tick a data row's selection box in a grid (row 0 the first), as a person clicks it: the grid's top
+    scrolled into view first (a grid showing every row is taller than the window)."""
+    grid.evaluate("e => e.scrollIntoView({block: 'start'})")
+    box = grid.bounding_box()
+    page.mouse.move(box["x"] - 40, 450)         # beside the grid, so the wheel scrolls the page
+    page.mouse.wheel(0, -200)                   # clear of the app's sticky header
+    time.sleep(0.8)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17 + 35 * row)
+    settle(page)

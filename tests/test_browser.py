@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.browser import ROOT, Server, errors, require_chromium, settle, shoot, sign_in_as
+from tests.browser import ROOT, Server, errors, require_chromium, settle, shoot, sign_in_as, tick_row
 
 require_chromium()
 
@@ -54,12 +54,7 @@ def test_every_page_renders_in_both_languages(page, server, path, lang):
 
 def test_click_from_a_rank_to_a_unit_to_its_deductions(page, server):
     open_as_office(page, server + "/")
-    grid = page.locator('[data-testid="stDataFrame"]').last
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    # tick the first data row's selection box (left edge of the grid, below the header row)
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
-    settle(page)
+    tick_row(page, page.locator('[data-testid="stDataFrame"]').last, 0)     # the first data row's selection box
     page.get_by_role("button", name="单位画像 →").click()       # the office ticks a row, then picks what to open
     page.wait_for_url("**/unit**", timeout=60_000)
     settle(page)

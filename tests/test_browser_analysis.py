@@ -11,7 +11,7 @@ import pytest
 from perfcore.insight.change import change
 from perfcore.insight.compare import compare
 from perfcore.insight.scores import Scores
-from tests.browser import Server, errors, require_chromium, settle, shoot, sign_in_as
+from tests.browser import Server, errors, require_chromium, settle, shoot, sign_in_as, tick_row
 
 require_chromium()
 
@@ -38,10 +38,7 @@ def page(browser):
 
 
 def _tick_first_row(page, grid) -> None:
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)      # the first data row's selection box
-    settle(page)
+    tick_row(page, grid, 0)
 
 
 @pytest.mark.parametrize("english", [False, True], ids=["zh", "en"])
@@ -85,12 +82,8 @@ def test_two_ticked_rows_compare(page, server, sample_db):
     expected = compare(Scores(sample_db, "示例区"), 2025, "新港街道", "马山镇")     # ranks 1 and 2 of 2025
     sign_in_as(page, server.url + "/", "office")
     grid = page.locator('[data-testid="stDataFrame"]').last
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
-    settle(page)
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17 + 35)           # the second row too
-    settle(page)
+    tick_row(page, grid, 0)
+    tick_row(page, grid, 1)            # the second row too
     page.get_by_role("button", name="对比", exact=False).click()
     page.wait_for_url("**/analysis**", timeout=60_000)
     settle(page)
