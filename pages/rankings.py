@@ -151,8 +151,6 @@ grade_names = scored.scheme.grade_names()
 display["grade"] = [[g] for g in display["grade"]]
 moves = list(dict.fromkeys(display["movement"]))
 display["movement"] = [[m] for m in display["movement"]]
-move_colors = [figures.label_color(figures.UP if m.startswith("▲") else figures.DOWN if m.startswith("▼") else "#999999")
-               for m in moves]
 config = {"rank": st.column_config.NumberColumn(state.tr("rank"), width="small", pinned=True),
           "series_rank": st.column_config.NumberColumn(state.tr("series_rank"), width="small", pinned=True),
           "unit": st.column_config.TextColumn(state.tr("unit"), pinned=True), "series": state.tr("series"),
@@ -162,7 +160,7 @@ config = {"rank": st.column_config.NumberColumn(state.tr("rank"), width="small",
           "grade": st.column_config.MultiselectColumn(state.tr("grade"), options=grade_names, pinned=True,
                                                       color=[figures.label_color(colors[g]) for g in grade_names], format_func=labels.get),
           "movement": st.column_config.MultiselectColumn(
-              state.tr("movement"), options=moves, color=move_colors, pinned=True,
+              state.tr("movement"), options=moves, color=figures.movement_label_colors(moves), pinned=True,
               help=state.bi("与上年相比（按系列名次）", "Against last year (series rank)")),
           "veto": st.column_config.TextColumn(state.tr("veto"), help=state.bi("一票否决的情形与依据", "Why the unit was vetoed"))}
 for key, name in components:

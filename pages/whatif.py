@@ -182,8 +182,7 @@ def simulator():
             "official_rank": st.column_config.NumberColumn(state.bi("正式名次", "Official rank"), width="small"),
             "rank_delta": st.column_config.MultiselectColumn(
                 state.tr("rank_delta"), options=moves,
-                color=[figures.label_color(figures.UP if m.startswith("▲") else figures.DOWN if m.startswith("▼") else "#BBBBBB")
-                       for m in moves]),
+                color=figures.movement_label_colors(moves)),
             "grade": grade_column(state.bi("模拟等次", "Simulated grade"), options=grade_names,
                                   color=[figures.label_color(colors[g]) for g in grade_names], format_func=labels.get),
             "official_grade": grade_column(state.bi("正式等次", "Official grade"), options=grade_names,

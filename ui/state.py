@@ -141,23 +141,34 @@ def dataframe(frame, **kwargs):
     if text:
         frame = frame.assign(**{c: frame[c].astype(object).where(frame[c].notna(), "") for c in text})
     for c in frame.columns:
+        if c in config and config[c] is None:         # a hidden column stays hidden
+            continue
         if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) and frame[c].isna().any():
-            conf = config.get(c)
-            conf = conf if isinstance(conf, dict) else {"label": conf} if isinstance(conf, str) else {}
-            pattern = (conf.get("type_config") or {}).get("format")
+            conf = _column_conf(config.get(c))
+            pattern = conf["type_config"].get("format")
             frame = frame.assign(**{c: [_number_text(v, pattern) for v in frame[c]]})
-            config[c] = st.column_config.TextColumn(conf.get("label"), help=conf.get("help"), width=conf.get("width"),
-                                                    pinned=conf.get("pinned"), alignment="right")
+            config[c] = _as_text(conf, alignment="right")
         elif pd.api.types.is_datetime64_any_dtype(frame[c]) and frame[c].isna().any():
-            conf = config.get(c)
-            kind = (conf or {}).get("type_config", {}).get("type") if isinstance(conf, dict) else None
-            pattern = "%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M"
+            conf = _column_conf(config.get(c))
+            pattern = "%Y-%m-%d" if conf["type_config"].get("type") == "date" else "%Y-%m-%d %H:%M"
             frame = frame.assign(**{c: frame[c].dt.strftime(pattern).fillna("")})
-            if isinstance(conf, dict):
-                config[c] = st.column_config.TextColumn(conf.get("label"), help=conf.get("help"), width=conf.get("width"))
+            config[c] = _as_text(conf)
     if config:
         kwargs["column_config"] = config
     return st.dataframe(frame, **kwargs)
+
+
+def _column_conf(conf) -> dict:
+    """A column_config entry (a column config, a bare label or nothing) as a dict with a type_config."""
+    if isinstance(conf, dict):
+        return {**conf, "type_config": conf.get("type_config") or {}}
+    return {"label": conf if isinstance(conf, str) else None, "type_config": {}}
+
+
+def _as_text(conf: dict, alignment=None):
+    """The same column (label, help, width, pinned) shown as text."""
+    return st.column_config.TextColumn(conf.get("label"), help=conf.get("help"), width=conf.get("width"),
+                                       pinned=conf.get("pinned"), alignment=alignment)
 
 
 def export_view(frame, config: dict, title: str, key: str, container=st) -> None:

@@ -74,6 +74,11 @@ def label_color(hex_color: str, contrast: float = 4.5) -> str:
     return "#000000"
 
 
+def movement_label_colors(moves: list[str]) -> list[str]:
+    """A table label's colour for each movement word (▲ up, ▼ down, anything else unchanged), white text readable."""
+    return [label_color(UP if m.startswith("▲") else DOWN if m.startswith("▼") else "#999999") for m in moves]
+
+
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
     kw.setdefault("margin", {"l": 10, "r": 10, "t": 50, "b": 10})
     fig.update_layout(title={"text": esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},

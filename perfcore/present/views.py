@@ -84,18 +84,21 @@ def league_table(year: YearScore, series: str | None = None) -> pd.DataFrame:
     out["move_value"] = res[change].fillna(0).to_numpy()
     out["veto"] = np.where(res["veto"], "✕ " + res["veto_reason"], "")
     out["prev_rank"] = res["prev_rank"]
-    prev = res["prev_composite"] if "prev_composite" in res else pd.Series(np.nan, index=res.index)   # older publications lack it
-    out["prev_composite"] = prev.to_numpy(dtype=float)
-    out["composite_change"] = np.round(res["composite"].to_numpy(dtype=float) - out["prev_composite"].to_numpy(), 2)
+    out["prev_composite"], out["composite_change"] = _composite_change(res)
     return out.reset_index(drop=True)
+
+
+def _composite_change(res: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Last year's composite and the change to this year's, to the cent (NaN where there is no last year;
+    a publication frozen before last year's composite was kept has none)."""
+    prev = res["prev_composite"].to_numpy(dtype=float) if "prev_composite" in res else np.full(len(res), np.nan)
+    return prev, np.round(res["composite"].to_numpy(dtype=float) - prev, 2)
 
 
 def most_improved(year: YearScore, n: int = 3) -> pd.DataFrame:
     """The n units whose composite rose most against last year (unit, series, change), biggest first."""
     res = year.results
-    if "prev_composite" not in res:
-        return pd.DataFrame(columns=["unit", "series", "change"])
-    change = (res["composite"] - res["prev_composite"]).round(2)
+    change = _composite_change(res)[1]
     out = res.assign(change=change)[change > 0][["unit", "series", "change", "rank"]]
     return out.sort_values(["change", "rank"], ascending=[False, True]).head(n)[["unit", "series", "change"]]
 
