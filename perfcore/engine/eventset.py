@@ -1,16 +1,16 @@
 """A year's recorded events as compact arrays: what the event pipeline reads.
 
-One query per organisation-year turns the ledger into integer codes and numbers: the unit's
-and target's grid positions, the rule's position in the scheme, the status, role, source
-level and aggravation, and codes for problem and matter keys. Only integers and numbers
-cross from DuckDB, which is what keeps this near the cost of a bare aggregate.
+One scan per organisation-year reads the ledger's columns into Arrow, and Arrow's compute
+kernels turn them into integer codes and numbers: the unit's and target's grid positions, the
+rule's position in the scheme, the status, role, source level and aggravation, and codes for
+problem and matter keys (equal codes for equal keys, exactly: 0 for none, else one more than
+the key's position among the year's keys). Only the year's rows are read, once, which is what
+keeps this near the cost of a bare aggregate.
 
 Rows come in storage order; where order matters (ties broken by date, then id, as the rules
 say), `chronological` sorts by the day and fetches ids only for the few events still tied on
-the same day. Problem and matter keys travel as DuckDB's 64-bit hashes; two different keys
-sharing a hash within one organisation-year is about as likely as one in 10^11 for the largest
-ledgers (see docs/decisions.md). All ids are fetched only when a trace or a what-if needs them
-(`ids()`), aligned by row id.
+the same day. All ids are fetched only when a trace or a what-if needs them (`ids()`), aligned
+by row id.
 
     events = load(con, scheme, org, year, units, targets)
     len(events), events.unit, events.target, events.rule, …
@@ -48,8 +48,8 @@ class EventSet:
     mitigation_mode: np.ndarray   # 0 none, 1 exempt (免予), 2 reduce (减轻)
     mitigation_code: np.ndarray   # -1 for none
     day: np.ndarray           # days since 1970-01-01
-    problem: np.ndarray       # 0 for none, else a hash equal for equal problem keys
-    matter: np.ndarray        # 0 for none, else a hash equal for equal matter keys
+    problem: np.ndarray       # 0 for none, else a code equal for equal problem keys (within this load)
+    matter: np.ndarray        # 0 for none, else a code equal for equal matter keys (within this load)
     aggravations: tuple = ()
     _ids: np.ndarray | None = field(default=None, repr=False)
     _some_ids: dict = field(default_factory=dict, repr=False)   # position -> id, for events fetched one by one
@@ -181,64 +181,66 @@ class _registered:
             self.con.unregister(name)
 
 
-def _frame(values, **extra):
-    import pyarrow as pa
-    values = list(values)
-    return pa.table({"name": pa.array(values, type=pa.string()), "pos": pa.array(range(len(values)), type=pa.int32()),
-                     **{k: pa.array(v) for k, v in extra.items()}})
-
-
-def _case(column: str, values) -> str:
-    """Position of a text in a short vocabulary, in SQL (-1 if absent)."""
-    values = list(values)
-    if not values:
-        return "-1"
-    whens = " ".join(f"WHEN '{str(v).replace(chr(39), chr(39) * 2)}' THEN {i}" for i, v in enumerate(values))
-    return f"CASE {column} {whens} ELSE -1 END"
-
-
-def _column(raw, name: str, dtype, fill=0):
-    values = raw[name]
-    if np.ma.isMaskedArray(values):
-        values = values.astype(dtype).filled(fill)
-    return np.asarray(values, dtype=dtype)
-
-
 def _aligned(want: np.ndarray, rowid: np.ndarray, values: np.ndarray) -> np.ndarray:
     """`values` (keyed by `rowid`) in the order of `want`."""
     order = np.argsort(rowid)
     return values[order[np.searchsorted(rowid[order], want)]]
 
 
+COLUMNS = ("rowid", "unit", "target", "rule", "status", "count", "base_amount", "role", "source_level", "instruction_level",
+           "aggravation", "accountable", "mitigation_mode", "mitigation_code", "date", "problem_key", "matter_key")
+MITIGATION_MODES = ("exempt", "reduce")   # stored words → mitigation_mode 1, 2 (0 for none)
+
+
+def _position(column, values, missing: int = -1) -> np.ndarray:
+    """Each text's position in `values` (`missing` where absent or empty), as int32."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    at = pc.index_in(column, value_set=pa.array([str(v) for v in values], type=pa.string()))
+    return pc.fill_null(at, missing).to_numpy().astype(np.int32, copy=False)
+
+
+def _codes(column) -> np.ndarray:
+    """A code per row, equal for equal texts: 0 for none, else 1 + the text's position among the year's keys."""
+    import pyarrow.compute as pc
+    coded = pc.dictionary_encode(column).combine_chunks()
+    return pc.fill_null(coded.indices, -1).to_numpy().astype(np.int64) + 1
+
+
+def _numbers(column, dtype, fill) -> np.ndarray:
+    import pyarrow.compute as pc
+    if column.null_count:
+        column = pc.fill_null(column, fill)
+    return column.to_numpy().astype(dtype, copy=False)
+
+
 def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | None = None) -> EventSet:
-    """The year's events with a rule of the scheme, for the given units and targets (grid order)."""
+    """The year's events with a rule of the scheme, for the given units and targets (grid order).
+
+    DuckDB scans the year's rows once into Arrow; the texts become positions in Arrow's
+    compute kernels (a hash lookup per column), the keys exact codes.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
     aggravations = tuple(sorted({a for m in scheme.multipliers for a in m.aggravation}))
-    lookups = {"_ev_units": _frame(units), "_ev_targets": _frame(targets), "_ev_rules": _frame([r.name for r in scheme.rules])}
     where = "WHERE e.org = ? AND e.year = ?" + (" AND e.unit = ?" if unit is not None else "")
     params = [org, year] + ([unit] if unit is not None else [])
-    source = ("FROM events e JOIN _ev_units u ON e.unit = u.name JOIN _ev_targets t ON e.target = t.name "
-              f"JOIN _ev_rules r ON e.rule = r.name {where}")
-    sql = f"""
-    SELECT e.rowid AS rowid, u.pos AS unit, t.pos AS target, r.pos AS rule, {_case('e.status', STATUSES)} AS status,
-           e.count, e.base_amount, {_case('e.role', scheme.roles)} AS role, {_case('e.source_level', SOURCE_LEVELS)} AS level,
-           {_case('e.instruction_level', SOURCE_LEVELS)} AS instruction,
-           {_case('e.aggravation', aggravations)} AS aggravation, coalesce(e.accountable, 0) AS accountable,
-           CASE e.mitigation_mode WHEN 'exempt' THEN 1 WHEN 'reduce' THEN 2 ELSE 0 END AS mitigation_mode,
-           coalesce(e.mitigation_code, -1) AS mitigation_code, date_diff('day', DATE '1970-01-01', e.date) AS day,
-           CASE WHEN e.problem_key IS NULL THEN 0 ELSE hash(e.problem_key) END AS problem,
-           CASE WHEN e.matter_key IS NULL THEN 0 ELSE hash(e.matter_key) END AS matter
-    {source}
-    """
-    with _registered(con, lookups):
-        raw = con.execute(sql, params).fetchnumpy()
-    return EventSet(org=org, year=year, rowid=_column(raw, "rowid", np.int64), unit=_column(raw, "unit", np.int32),
-                    target=_column(raw, "target", np.int32), rule=_column(raw, "rule", np.int32),
-                    status=_column(raw, "status", np.int8), count=_column(raw, "count", float, np.nan),
-                    base_amount=_column(raw, "base_amount", float, np.nan), role=_column(raw, "role", np.int32),
-                    level=_column(raw, "level", np.int16), instruction=_column(raw, "instruction", np.int16),
-                    aggravation=_column(raw, "aggravation", np.int32),
-                    accountable=_column(raw, "accountable", np.int64),
-                    mitigation_mode=_column(raw, "mitigation_mode", np.int8),
-                    mitigation_code=_column(raw, "mitigation_code", np.int64), day=_column(raw, "day", np.int64),
-                    problem=_column(raw, "problem", np.uint64), matter=_column(raw, "matter", np.uint64),
-                    aggravations=aggravations, _query=(con, source, params, lookups))
+    source = f"FROM events e {where}"
+    raw = con.execute(f"SELECT {', '.join('e.' + c for c in COLUMNS)} {source}", params).to_arrow_table()
+    u, t = _position(raw["unit"], units), _position(raw["target"], targets)
+    r = _position(raw["rule"], [x.name for x in scheme.rules])
+    keep = (u >= 0) & (t >= 0) & (r >= 0)
+    if not keep.all():
+        raw, u, t, r = raw.filter(pa.array(keep)), u[keep], t[keep], r[keep]
+    return EventSet(org=org, year=year, rowid=_numbers(raw["rowid"], np.int64, 0), unit=u, target=t, rule=r,
+                    status=_position(raw["status"], STATUSES).astype(np.int8),
+                    count=_numbers(raw["count"], float, np.nan), base_amount=_numbers(raw["base_amount"], float, np.nan),
+                    role=_position(raw["role"], scheme.roles), level=_position(raw["source_level"], SOURCE_LEVELS).astype(np.int16),
+                    instruction=_position(raw["instruction_level"], SOURCE_LEVELS).astype(np.int16),
+                    aggravation=_position(raw["aggravation"], aggravations),
+                    accountable=_numbers(raw["accountable"], np.int64, 0),
+                    mitigation_mode=(_position(raw["mitigation_mode"], MITIGATION_MODES) + 1).astype(np.int8),
+                    mitigation_code=_numbers(raw["mitigation_code"], np.int64, -1),
+                    day=_numbers(pc.cast(raw["date"], "int32"), np.int64, 0),
+                    problem=_codes(raw["problem_key"]), matter=_codes(raw["matter_key"]),
+                    aggravations=aggravations, _query=(con, source, params, {}))

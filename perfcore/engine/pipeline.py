@@ -28,7 +28,7 @@ from ..vocab import SOURCE_LEVELS, STATUSES
 from .eventset import EventSet
 from .scheme import Scheme
 
-MIX = np.uint64(0x9E3779B97F4A7C15)   # spreads a unit's position over 64 bits before it meets a key's hash
+MIX = np.uint64(0x9E3779B97F4A7C15)   # mixes several keys into one 64-bit value (a false match only costs a sort)
 
 MODE_FIXED, MODE_RANGE, MODE_THRESHOLD = 0, 1, 2
 DEDUP_NONE, DEDUP_PROBLEM, DEDUP_MATTER = 0, 1, 2
@@ -202,7 +202,7 @@ def _mitigation(events: EventSet, scheme: Scheme, names: list, counted, sign, ha
         in_auto_pool = np.array([t in auto_pools for t in names], dtype=bool)[events.target]
         candidate = np.flatnonzero(counted & in_auto_pool & has_problem)
         if len(candidate):
-            key = (events.unit.astype(np.uint64) * MIX) ^ events.problem
+            key = events.unit.astype(np.int64) * (int(events.problem.max()) + 1) + events.problem   # unit × problem, exact
             inside = counted & ~is_pool[events.target] & (sign < 0) & has_problem
             auto[candidate] = np.isin(key[candidate], key[inside])
     mm = events.mitigation_mode
