@@ -94,19 +94,6 @@ class EventSet:
                 self._some_ids.update(zip(missing.tolist(), _aligned(self.rowid[missing], rowid, ids)))
             return np.array([self._some_ids[p] for p in pos.tolist()], dtype=object)
 
-    def ties(self, rows: np.ndarray, *keys) -> np.ndarray:
-        """The rows that share all `keys` and the date with another row: only their ids can order them."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) < 2:
-            return rows[:0]
-        columns = [np.asarray(k) for k in keys] + [self.day[rows]]
-        order = np.lexsort(tuple(reversed(columns)))
-        same = np.ones(len(rows) - 1, dtype=bool)
-        for c in columns:
-            c = c[order]
-            same &= c[1:] == c[:-1]
-        return rows[order[np.r_[same, False] | np.r_[False, same]]]
-
     def _fetch_ids(self, rowids):
         con, source, params, lookups = self._query
         cur = con.cursor()
@@ -114,37 +101,30 @@ class EventSet:
             if rowids is None:
                 with _registered(cur, lookups):
                     got = cur.execute(f"SELECT e.rowid AS rowid, e.event_id AS id {source}", params).fetchnumpy()
-            else:   # a few rows: a semi-join on their row ids within the year
-                import pyarrow as pa
-                cur.register("_ev_rowids", pa.table({"rid": pa.array(np.asarray(rowids, dtype=np.int64))}))
-                try:
-                    got = cur.execute("SELECT e.rowid AS rowid, e.event_id AS id FROM events e WHERE e.org = ? AND e.year = ? "
-                                      "AND e.rowid IN (SELECT rid FROM _ev_rowids)", params[:2]).fetchnumpy()
-                finally:
-                    cur.unregister("_ev_rowids")
+            else:   # a few rows: those row ids within the year
+                got = cur.execute("SELECT e.rowid AS rowid, e.event_id AS id FROM events e WHERE e.org = ? AND e.year = ? "
+                                  "AND e.rowid = ANY(?)", params[:2] + [np.asarray(rowids, dtype=np.int64).tolist()]).fetchnumpy()
         finally:
             cur.close()
         return np.asarray(got["rowid"], dtype=np.int64), np.asarray(got["id"], dtype=object)
 
-    def chronological(self, rows: np.ndarray, *keys) -> np.ndarray:
-        """`rows` (positions) sorted by `keys` (most significant first), then date, then id."""
+    def ordering(self, rows: np.ndarray, *keys) -> "Ordering":
+        """`rows` (positions) sorted by `keys` (most significant first), then date; ties still to be
+        broken by id (see Ordering)."""
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) < 2:
-            return rows
+            return Ordering(self, rows, np.arange(len(rows)), np.zeros(max(len(rows) - 1, 0), dtype=bool))
         columns = [np.asarray(k) for k in keys] + [self.day[rows]]
         order = np.lexsort(tuple(reversed(columns)))
         same = np.ones(len(rows) - 1, dtype=bool)
         for c in columns:
             c = c[order]
             same &= c[1:] == c[:-1]
-        if not same.any():
-            return rows[order]
-        tied = np.r_[same, False] | np.r_[False, same]
-        id_rank = np.zeros(len(rows), dtype=np.int64)
-        tied_at = order[tied]
-        ids = self.ids_of(rows[tied_at]).astype("U")
-        id_rank[tied_at] = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
-        return rows[np.lexsort((id_rank,) + tuple(reversed(columns)))]
+        return Ordering(self, rows[order], order, same)
+
+    def chronological(self, rows: np.ndarray, *keys) -> np.ndarray:
+        """`rows` (positions) sorted by `keys` (most significant first), then date, then id."""
+        return self.ordering(rows, *keys).rows()
 
     def positions(self, event_ids) -> np.ndarray:
         """A mask of the events with the given ids (ids not in this set are ignored)."""
@@ -160,6 +140,33 @@ class EventSet:
     def dates(self, pos) -> np.ndarray:
         """The events' dates (datetime64)."""
         return (np.datetime64("1970-01-01") + self.day[pos].astype("timedelta64[D]")).astype("datetime64[ns]")
+
+
+class Ordering:
+    """Events sorted by some keys, then date. Neighbours equal on all of them (`tied`) are ordered by
+    id, as the rules say, only when asked: their ids are fetched then, for those rows alone."""
+
+    def __init__(self, events: EventSet, sorted_rows: np.ndarray, order: np.ndarray, same: np.ndarray):
+        self.events, self.sorted, self.order = events, sorted_rows, order   # order: input position of each sorted row
+        self.same = same                                # sorted row i+1 ties with row i
+        self.tied = np.r_[same, False] | np.r_[False, same] if len(sorted_rows) else np.zeros(0, dtype=bool)
+
+    def tied_rows(self, need: np.ndarray | None = None) -> np.ndarray:
+        """The tied rows (positions in the event set), or those of them where `need` (in sorted order) holds."""
+        return self.sorted[self.tied if need is None else self.tied & need]
+
+    def rows(self, need: np.ndarray | None = None) -> np.ndarray:
+        """The rows in order, ties broken by id (only where `need`, in sorted order, holds: elsewhere the
+        order of tied rows is left as found)."""
+        tied = self.tied if need is None else self.tied & need
+        if not tied.any():
+            return self.sorted
+        run = np.cumsum(np.r_[True, ~self.same])        # one number per run of tied neighbours
+        at = np.flatnonzero(tied)
+        ids = self.events.ids_of(self.sorted[at]).astype("U")
+        out = self.sorted.copy()
+        out[at] = self.sorted[at][np.lexsort((ids, run[at]))]
+        return out
 
 
 ARRAYS = ("rowid", "unit", "target", "rule", "status", "count", "base_amount", "role", "level", "instruction", "aggravation",
@@ -189,6 +196,10 @@ def _aligned(want: np.ndarray, rowid: np.ndarray, values: np.ndarray) -> np.ndar
 
 COLUMNS = ("rowid", "unit", "target", "rule", "status", "count", "base_amount", "role", "source_level", "instruction_level",
            "aggravation", "accountable", "mitigation_mode", "mitigation_code", "date", "problem_key", "matter_key")
+# the columns in two halves of about equal cost, scanned at once on two threads (each with the row id, to align them)
+HALVES = (("rowid", "unit", "target", "rule", "status", "count", "base_amount", "source_level"),
+          ("rowid", "role", "instruction_level", "aggravation", "accountable", "mitigation_mode", "mitigation_code", "date",
+           "problem_key", "matter_key"))
 MITIGATION_MODES = ("exempt", "reduce")   # stored words → mitigation_mode 1, 2 (0 for none)
 
 
@@ -214,33 +225,100 @@ def _numbers(column, dtype, fill) -> np.ndarray:
     return column.to_numpy().astype(dtype, copy=False)
 
 
-def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | None = None) -> EventSet:
-    """The year's events with a rule of the scheme, for the given units and targets (grid order).
-
-    DuckDB scans the year's rows once into Arrow; the texts become positions in Arrow's
-    compute kernels (a hash lookup per column), the keys exact codes.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    aggravations = tuple(sorted({a for m in scheme.multipliers for a in m.aggravation}))
+def _source(org: str, year: int, unit: str | None) -> tuple[str, list]:
     where = "WHERE e.org = ? AND e.year = ?" + (" AND e.unit = ?" if unit is not None else "")
-    params = [org, year] + ([unit] if unit is not None else [])
-    source = f"FROM events e {where}"
-    raw = con.execute(f"SELECT {', '.join('e.' + c for c in COLUMNS)} {source}", params).to_arrow_table()
-    u, t = _position(raw["unit"], units), _position(raw["target"], targets)
-    r = _position(raw["rule"], [x.name for x in scheme.rules])
-    keep = (u >= 0) & (t >= 0) & (r >= 0)
+    return f"FROM events e {where}", [org, year] + ([unit] if unit is not None else [])
+
+
+def _aggravations(scheme: Scheme) -> tuple:
+    return tuple(sorted({a for m in scheme.multipliers for a in m.aggravation}))
+
+
+def _scan(con, scheme: Scheme, org: str, year: int, unit: str | None, columns) -> dict:
+    """Some columns of the year's rows, coded: every text a position (or, for keys, an exact code),
+    except the unit and target names, which need the year's units and targets (see `load`).
+
+    DuckDB scans the rows into Arrow through a cursor of its own; the texts become positions by
+    Arrow's compute kernels (a hash lookup per column). DuckDB and Arrow let go of the interpreter
+    while they work, so this runs on a thread of its own."""
+    import pyarrow.compute as pc
+    source, params = _source(org, year, unit)
+    cur = con.cursor()
+    try:
+        raw = cur.execute(f"SELECT {', '.join('e.' + c for c in columns)} {source}", params).to_arrow_table()
+    finally:
+        cur.close()
+    coders = {
+        "rowid": lambda c: _numbers(c, np.int64, 0), "unit": lambda c: c, "target": lambda c: c,
+        "rule": lambda c: _position(c, [x.name for x in scheme.rules]),
+        "status": lambda c: _position(c, STATUSES).astype(np.int8),
+        "count": lambda c: _numbers(c, float, np.nan), "base_amount": lambda c: _numbers(c, float, np.nan),
+        "role": lambda c: _position(c, scheme.roles),
+        "source_level": lambda c: _position(c, SOURCE_LEVELS).astype(np.int16),
+        "instruction_level": lambda c: _position(c, SOURCE_LEVELS).astype(np.int16),
+        "aggravation": lambda c: _position(c, _aggravations(scheme)),
+        "accountable": lambda c: _numbers(c, np.int64, 0),
+        "mitigation_mode": lambda c: (_position(c, MITIGATION_MODES) + 1).astype(np.int8),
+        "mitigation_code": lambda c: _numbers(c, np.int64, -1),
+        "date": lambda c: _numbers(pc.cast(c, "int32"), np.int64, 0),
+        "problem_key": _codes, "matter_key": _codes}
+    return {RENAMED.get(c, c): coders[c](raw[c]) for c in columns}
+
+
+RENAMED = {"unit": "unit_names", "target": "target_names", "source_level": "level", "instruction_level": "instruction",
+           "date": "day", "problem_key": "problem", "matter_key": "matter"}
+
+
+def _joined(halves: list[dict]) -> dict:
+    """The halves' columns side by side, rows aligned by row id (DuckDB returns a table's rows in
+    the order stored, so they normally align already)."""
+    first, second = halves
+    if len(first["rowid"]) != len(second["rowid"]) or not np.array_equal(first["rowid"], second["rowid"]):
+        at = np.argsort(second["rowid"])
+        at = at[np.searchsorted(second["rowid"][at], first["rowid"])]
+        second = {k: (v.take(at) if hasattr(v, "take") else v[at]) for k, v in second.items()}
+    return {**second, **first}
+
+
+def read(con, scheme: Scheme, org: str, year: int, unit: str | None = None) -> dict:
+    """The year's rows (or one unit's), coded as far as they can be without the grid (see `_scan`)."""
+    return _joined([_scan(con, scheme, org, year, unit, half) for half in HALVES])
+
+
+_BACKGROUND = None
+_BACKGROUND_LOCK = threading.Lock()
+
+
+class Pending:
+    """A `read` under way on two background threads, one per half of the columns."""
+
+    def __init__(self, futures):
+        self.futures = futures
+
+    def result(self) -> dict:
+        return _joined([f.result() for f in self.futures])
+
+
+def read_soon(con, scheme: Scheme, org: str, year: int) -> Pending:
+    """`read` started on two background threads: the caller reads the year's other, small tables
+    meanwhile, and the machine's cores scan the ledger's two halves."""
+    global _BACKGROUND
+    with _BACKGROUND_LOCK:
+        if _BACKGROUND is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="perfcore-events")
+    return Pending([_BACKGROUND.submit(_scan, con, scheme, org, year, None, half) for half in HALVES])
+
+
+def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | None = None, rows: dict | None = None) -> EventSet:
+    """The year's events with a rule of the scheme, for the given units and targets (grid order).
+    `rows` is what `read` returned, when the caller started it already."""
+    rows = dict(rows if rows is not None else read(con, scheme, org, year, unit))
+    u, t = _position(rows.pop("unit_names"), units), _position(rows.pop("target_names"), targets)
+    source, params = _source(org, year, unit)
+    keep = (u >= 0) & (t >= 0) & (rows["rule"] >= 0)
     if not keep.all():
-        raw, u, t, r = raw.filter(pa.array(keep)), u[keep], t[keep], r[keep]
-    return EventSet(org=org, year=year, rowid=_numbers(raw["rowid"], np.int64, 0), unit=u, target=t, rule=r,
-                    status=_position(raw["status"], STATUSES).astype(np.int8),
-                    count=_numbers(raw["count"], float, np.nan), base_amount=_numbers(raw["base_amount"], float, np.nan),
-                    role=_position(raw["role"], scheme.roles), level=_position(raw["source_level"], SOURCE_LEVELS).astype(np.int16),
-                    instruction=_position(raw["instruction_level"], SOURCE_LEVELS).astype(np.int16),
-                    aggravation=_position(raw["aggravation"], aggravations),
-                    accountable=_numbers(raw["accountable"], np.int64, 0),
-                    mitigation_mode=(_position(raw["mitigation_mode"], MITIGATION_MODES) + 1).astype(np.int8),
-                    mitigation_code=_numbers(raw["mitigation_code"], np.int64, -1),
-                    day=_numbers(pc.cast(raw["date"], "int32"), np.int64, 0),
-                    problem=_codes(raw["problem_key"]), matter=_codes(raw["matter_key"]),
-                    aggravations=aggravations, _query=(con, source, params, {}))
+        u, t = u[keep], t[keep]
+        rows = {k: v[keep] for k, v in rows.items()}
+    return EventSet(org=org, year=year, unit=u, target=t, aggravations=_aggravations(scheme), _query=(con, source, params, {}),
+                    **rows)

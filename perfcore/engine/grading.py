@@ -159,8 +159,11 @@ def movement_text(change, new: bool) -> str:
 def movement_texts(change: np.ndarray, previous: np.ndarray) -> list[str]:
     """movement_text for whole columns: 上升N位 / 下降N位 / 持平 / 新."""
     new = np.isnan(previous) | np.isnan(change)
-    steps = np.where(new, 0, np.abs(np.nan_to_num(change))).astype(int).astype(str).astype(object)
-    return np.where(new, "新", np.where(change > 0, "上升" + steps + "位", np.where(change < 0, "下降" + steps + "位", "持平"))).tolist()
+    steps = np.where(new, 0, np.nan_to_num(change)).astype(int)
+    words: dict[int, str] = {}         # few distinct steps: each worded once
+    for step in np.unique(steps).tolist():
+        words[step] = "持平" if step == 0 else f"上升{step}位" if step > 0 else f"下降{-step}位"
+    return ["新" if n else words[s] for n, s in zip(new.tolist(), steps.tolist())]
 
 
 def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Scheme) -> pd.DataFrame:
@@ -205,17 +208,20 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
             at = pd.Index(year_frame["unit"]).get_indexer(units) if k else np.arange(n)
             hit &= np.where(at >= 0, cond[np.where(at >= 0, at, 0)], False)
         hits.append(hit)
-    details = [[] for _ in range(n)]
+    details, texts = np.empty(n, dtype=object), np.empty(n, dtype=object)   # a list per unit
+    for i in range(n):
+        details[i], texts[i] = [], []
     for c, hit in zip(scheme.consequences, hits):
         for i in np.flatnonzero(hit):
             details[i].append(consequence_detail(c, current.iloc[i]))
+            texts[i].append(consequence_text(details[i][-1]))
     cols["consequence_details"] = details
-    cols["consequences"] = [[consequence_text(d) for d in ds] for ds in details]
+    cols["consequences"] = texts
     reward = {g.name: g.reward for g in scheme.grades}
     cols["reward"] = [reward.get(g) for g in current["grade"].to_numpy()]
     cols["reward_base"], cols["reward_amount"] = reward_amounts(current, cols["reward"], scheme)
-    drop = [c for c in cols if c in current.columns]
-    return pd.concat([current.drop(columns=drop).reset_index(drop=True), pd.DataFrame(cols)], axis=1)
+    kept = {c: current[c].to_numpy() for c in current.columns if c not in cols}
+    return pd.DataFrame({**kept, **cols})
 
 
 def reward_amounts(frame: pd.DataFrame, factors: list, scheme: Scheme) -> tuple[list, list]:

@@ -23,12 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from ..vocab import SOURCE_LEVELS, STATUSES
 from .eventset import EventSet
 from .scheme import Scheme
-
-MIX = np.uint64(0x9E3779B97F4A7C15)   # mixes several keys into one 64-bit value (a false match only costs a sort)
 
 MODE_FIXED, MODE_RANGE, MODE_THRESHOLD = 0, 1, 2
 DEDUP_NONE, DEDUP_PROBLEM, DEDUP_MATTER = 0, 1, 2
@@ -77,9 +76,9 @@ class Amounts:
         live = self.counted
         final = self.final[live]
         at = cell[live]
-        return {"net": np.bincount(at, weights=final, minlength=size),
-                "deducted": np.bincount(at, weights=np.where(final < 0, -final, 0.0), minlength=size),
-                "added": np.bincount(at, weights=np.where(final > 0, final, 0.0), minlength=size),
+        # one pass for both signs: slot 2·cell holds the cell's deductions (and zeros), 2·cell + 1 its bonuses
+        signs = np.bincount(2 * at + (final > 0), weights=final, minlength=2 * size).reshape(size, 2)
+        return {"net": signs[:, 0] + signs[:, 1], "deducted": -signs[:, 0], "added": signs[:, 1].copy(),
                 "events": np.bincount(at, minlength=size).astype(float)}
 
 
@@ -106,28 +105,46 @@ def _lookup(size: int, hits) -> np.ndarray:
     return table
 
 
-def _shared(rows: np.ndarray, *keys) -> np.ndarray:
-    """The rows whose group (equal keys) has at least two members: only their order can matter."""
+def _combined(*parts) -> np.ndarray:
+    """One exact int64 code per row for several non-negative integer codes, equal exactly where every
+    part is equal (mixed radix; compacted by factorising whenever the radix would grow too large)."""
+    code = np.zeros(len(parts[0]), dtype=np.int64)
+    size = 1
+    for values in parts:
+        values = np.asarray(values).astype(np.int64, copy=False)
+        radix = int(values.max()) + 1 if len(values) else 1
+        if size * radix >= 1 << 62:
+            code, uniques = pd.factorize(code)
+            size = len(uniques)
+        code = code * radix + values
+        size *= radix
+    return code
+
+
+def _shared(rows: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """The rows whose group code (one per row of `rows`) is shared by another row: only their order can matter."""
     if len(rows) < 2:
         return rows[:0]
-    mixed = np.zeros(len(rows), dtype=np.uint64)
-    for k in keys:
-        mixed = (mixed * MIX) ^ np.asarray(k[rows]).astype(np.uint64)
-    _, inverse, counts = np.unique(mixed, return_inverse=True, return_counts=True)
-    return rows[counts[inverse] > 1]
+    return rows[pd.Series(group).duplicated(keep=False).to_numpy()]
 
 
-def _groups(sorted_rows: np.ndarray, *keys) -> tuple[np.ndarray, np.ndarray]:
-    """For rows already sorted so that each group (equal keys) is together: each row's rank in its
-    group (0 = first) and the position of its group's first row."""
-    starts = np.ones(len(sorted_rows), dtype=bool)
-    for k in keys:
-        k = k[sorted_rows]
-        starts[1:] &= k[1:] == k[:-1]
-    starts = ~starts
-    starts[0] = True
-    start_at = np.maximum.accumulate(np.where(starts, np.arange(len(sorted_rows)), 0))
-    return np.arange(len(sorted_rows)) - start_at, sorted_rows[start_at]
+def _groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For group codes of rows already sorted so that each group is together: each row's rank in its
+    group (0 = first) and the (sorted) position of its group's first row."""
+    starts = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
+    start_at = np.maximum.accumulate(np.where(starts, np.arange(len(group)), 0))
+    return np.arange(len(group)) - start_at, start_at
+
+
+def _binding(order, group: np.ndarray, size: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Of a rule's capped events (`group` their unit and rule, `size` at most what each can count), a
+    mask in `order`'s sorted order of those in groups that together could pass the cap: only there
+    does the order of events tied on the same day change an amount."""
+    if not order.tied.any():
+        return np.zeros(len(group), dtype=bool)
+    _, at = np.unique(group, return_inverse=True)
+    total = np.bincount(at, weights=size)
+    return (total[at] > cap - 1e-9)[order.order]
 
 
 def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None, like: Amounts | None = None) -> Amounts:
@@ -158,15 +175,17 @@ def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None
     signed = np.where(counted, sign * base * role_factor * mitigation_factor * multiplier, 0.0)
     dedup = _Dedup(events, scheme, counted, sign, has_problem)
     capped_rows = np.flatnonzero(counted & ~np.isnan(r["cap"][rule]))
-    # ids are needed only where events tie on everything else, same day included: fetch them once, for both steps
-    tied = [events.ties(capped_rows, events.unit[capped_rows], rule[capped_rows])]
-    if len(dedup.keyed):
-        tied.append(events.ties(dedup.keyed, *dedup.key_of(dedup.keyed), -np.abs(signed[dedup.keyed])))
-    tied = np.concatenate(tied)
-    if len(tied):
-        events.ids_of(tied)
-    step, superseded_by, after_dedup = dedup.apply(signed)
-    final = _rule_caps(events, r, sign, after_dedup, capped_rows)
+    caps_group = _combined(events.unit[capped_rows], rule[capped_rows])
+    # each ordering sorted once; ids are needed only where events tie on everything else, same day
+    # included, and (for caps) only in groups whose amounts could reach the cap: fetched once, for both
+    by_caps = events.ordering(capped_rows, caps_group)
+    binding = _binding(by_caps, caps_group, np.abs(signed[capped_rows]), r["cap"][rule[capped_rows]])
+    by_dedup = events.ordering(dedup.keyed, dedup.group[dedup.keyed], -np.abs(signed[dedup.keyed]))
+    events.ids_of(np.concatenate([by_caps.tied_rows(binding), by_dedup.tied_rows()]))
+    step, superseded_by, after_dedup = dedup.apply(signed, by_dedup.rows())
+    group = np.zeros(n, dtype=np.int64)
+    group[capped_rows] = caps_group
+    final = _rule_caps(sign, after_dedup, by_caps.rows(binding), group, r["cap"][rule])
     rule_capped = np.abs(final - after_dedup) > 1e-12
     veto = counted & r["veto"][rule] & (mitigation_factor > 0)
     final = np.where(counted, final, 0.0)
@@ -181,12 +200,16 @@ def _base_amounts(events: EventSet, r: dict) -> tuple[np.ndarray, np.ndarray]:
     tiered by count), and the amount of one count."""
     rule, count = events.rule, events.count
     mode = r["mode"][rule]
-    upto, upto_amount, beyond = r["upto"][rule], r["upto_amount"][rule], r["each_beyond"][rule]
-    threshold = np.where(count <= upto, upto_amount, np.where(r["all"][rule], count * beyond,
-                                                               upto_amount + (count - upto) * beyond))
-    base = np.select([mode == MODE_FIXED, mode == MODE_RANGE], [r["amount"][rule] * count, events.base_amount * count],
-                     threshold)
-    unit_amount = np.select([mode == MODE_FIXED, mode == MODE_RANGE], [r["amount"][rule], events.base_amount], upto_amount)
+    unit_amount = r["amount"][rule]                 # fixed rules (NaN for the others, filled below)
+    ranged = np.flatnonzero(mode == MODE_RANGE)
+    unit_amount[ranged] = events.base_amount[ranged]
+    base = unit_amount * count
+    tiered = np.flatnonzero(mode == MODE_THRESHOLD)
+    if len(tiered):
+        tr, tc = rule[tiered], count[tiered]
+        upto, upto_amount, beyond = r["upto"][tr], r["upto_amount"][tr], r["each_beyond"][tr]
+        base[tiered] = np.where(tc <= upto, upto_amount, np.where(r["all"][tr], tc * beyond, upto_amount + (tc - upto) * beyond))
+        unit_amount[tiered] = upto_amount
     return np.nan_to_num(base), unit_amount       # a missing entered amount counts nothing (validated never to happen)
 
 
@@ -204,7 +227,7 @@ def _mitigation(events: EventSet, scheme: Scheme, names: list, counted, sign, ha
         if len(candidate):
             key = events.unit.astype(np.int64) * (int(events.problem.max()) + 1) + events.problem   # unit × problem, exact
             inside = counted & ~is_pool[events.target] & (sign < 0) & has_problem
-            auto[candidate] = np.isin(key[candidate], key[inside])
+            auto[candidate] = pd.Index(key[candidate]).isin(key[inside])
     mm = events.mitigation_mode
     factor = np.where(auto | (mm == 1), scheme.exempt_factor, np.where(mm == 2, scheme.reduce_factor, 1.0))
     code = np.where(auto, -1 if scheme.auto_exempt_code is None else scheme.auto_exempt_code, events.mitigation_code)
@@ -229,32 +252,33 @@ def _multipliers(events: EventSet, scheme: Scheme, names: list) -> tuple[np.ndar
         if m.targets:
             cond &= _lookup(len(names), [names.index(t) for t in m.targets if t in names])[events.target + 1]
         hits[:, j] = cond
-    if not scheme.multipliers:
-        return hits, np.ones(n)
-    factors = np.where(hits, np.array([m.factor for m in scheme.multipliers], dtype=float), 1.0)
-    return hits, (factors.max(axis=1) if scheme.multiplier_combine == "max" else factors.prod(axis=1))
+    combined = np.ones(n)
+    for j, m in enumerate(scheme.multipliers):   # a factor per multiplier (1 where not met): their product, or the largest
+        met = np.where(hits[:, j], float(m.factor), 1.0)
+        combined = met if j == 0 else np.maximum(combined, met) if scheme.multiplier_combine == "max" else combined * met
+    return hits, combined
 
 
 class _Dedup:
     """R13, R16: one problem counts once at its highest amount; one matter at its highest (or by
-    diminishing steps). Groups are unit, target, kind and key; within a group the largest amount
-    comes first, then the earlier (date, then id)."""
+    diminishing steps). Groups are unit, target, kind and key (one exact code each, `group`); within
+    a group the largest amount comes first, then the earlier (date, then id)."""
 
     def __init__(self, events: EventSet, scheme: Scheme, counted, sign, has_problem):
         n = len(events)
-        self.events, self.scheme = events, scheme
+        self.scheme = scheme
         problem_rows = counted & (sign < 0) & has_problem if scheme.problem_dedup == "highest" else np.zeros(n, dtype=bool)
         self.matter_rows = counted & (sign > 0) & (events.matter != 0) if scheme.matter_dedup != "none" else np.zeros(n, dtype=bool)
-        self.key = np.where(self.matter_rows, events.matter, events.problem)
         keyed = np.flatnonzero(problem_rows | self.matter_rows)
+        self.group = np.zeros(n, dtype=np.int64)
+        if len(keyed):
+            key = np.where(self.matter_rows[keyed], events.matter[keyed], events.problem[keyed])
+            self.group[keyed] = _combined(events.unit[keyed], events.target[keyed], self.matter_rows[keyed], key)
         self.alone = keyed
-        self.keyed = _shared(keyed, *self.key_of()) if len(keyed) else keyed   # a key used once is first in its group
+        self.keyed = _shared(keyed, self.group[keyed])   # a key used once is first in its group
 
-    def key_of(self, rows=None):
-        group = (self.events.unit, self.events.target, self.matter_rows, self.key)
-        return group if rows is None else tuple(g[rows] for g in group)
-
-    def apply(self, signed: np.ndarray):
+    def apply(self, signed: np.ndarray, keyed: np.ndarray):
+        """Amounts after de-duplication; `keyed` are the shared keys' rows in group order (largest, then earliest first)."""
         n = len(signed)
         step = np.zeros(n, dtype=np.int8)
         superseded_by = np.full(n, -1, dtype=np.int64)
@@ -264,11 +288,10 @@ class _Dedup:
             alone = np.setdiff1d(self.alone, self.keyed)
             alone = alone[self.matter_rows[alone]]
             after[alone] = signed[alone] * float(steps[0] if len(steps) else 0.0)
-        keyed = self.keyed
         if not len(keyed):
             return step, superseded_by, after
-        keyed = self.events.chronological(keyed, *self.key_of(keyed), -np.abs(signed[keyed]))
-        rank, first = _groups(keyed, *self.key_of())
+        rank, first = _groups(self.group[keyed])
+        first = keyed[first]
         is_matter = self.matter_rows[keyed]
         later = rank > 0
         step[keyed[later]] = np.where(is_matter[later], DEDUP_MATTER, DEDUP_PROBLEM)
@@ -282,16 +305,16 @@ class _Dedup:
         return step, superseded_by, after
 
 
-def _rule_caps(events: EventSet, r: dict, sign, after_dedup, capped_rows) -> np.ndarray:
-    """A rule's own cap per unit and year; earlier events (date, then id) use the cap first."""
+def _rule_caps(sign, after_dedup, rows: np.ndarray, group: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """A rule's own cap per unit and year; earlier events (date, then id) use the cap first. `rows`
+    are the capped events sorted by unit and rule, then date and id; `group` (unit and rule) and
+    `cap` are per event."""
     final = after_dedup.copy()
-    if len(capped_rows):
-        rule = events.rule
-        rows = events.chronological(capped_rows, events.unit[capped_rows], rule[capped_rows])
-        rank, _ = _groups(rows, events.unit, rule)
+    if len(rows):
+        rank, _ = _groups(group[rows])
         size = np.abs(after_dedup[rows])
         running = np.cumsum(size)
         before_group = np.maximum.accumulate(np.where(rank == 0, running - size, 0.0))
         used = running - size - before_group
-        final[rows] = sign[rows] * np.maximum(0.0, np.minimum(size, r["cap"][rule[rows]] - used))
+        final[rows] = sign[rows] * np.maximum(0.0, np.minimum(size, cap[rows] - used))
     return final

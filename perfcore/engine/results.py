@@ -115,8 +115,15 @@ def annotate(results: pd.DataFrame, grid: scoring.Grid, veto_table: pd.DataFrame
             for name in split_names(names):
                 if name not in people.setdefault(unit, []):
                     people[unit].append(name)
-    return results.assign(exhausted=[used_up.get(u, []) for u in results["unit"]],
-                          veto_people=[people.get(u, []) for u in results["unit"]])
+    return results.assign(exhausted=_lists(results["unit"], used_up), veto_people=_lists(results["unit"], people))
+
+
+def _lists(units: pd.Series, found: dict) -> np.ndarray:
+    """A column of lists, one per unit: found[unit], or an empty list."""
+    out = np.empty(len(units), dtype=object)
+    for i, unit in enumerate(units.tolist()):
+        out[i] = found.get(unit, [])
+    return out
 
 
 def split_names(text) -> list[str]:
@@ -135,7 +142,12 @@ def exhausted(grid: scoring.Grid) -> dict:
     reached = (np.asarray(grid.deducted) > 1e-12) | ((np.asarray(grid.base_source) == scoring.DIRECT) & (np.asarray(grid.base) <= 1e-12))
     hit = is_indicator[None, :] & (score <= 1e-9) & reached
     names = grid.targets["target"].to_numpy()
-    return {grid.units[i]: names[np.flatnonzero(hit[i])].tolist() for i in np.flatnonzero(hit.any(axis=1))}
+    rows, columns = np.nonzero(hit)                       # row-major: each unit's indicators together, in grid order
+    if not len(rows):
+        return {}
+    units, starts = np.unique(rows, return_index=True)
+    flat, bounds = names[columns].tolist(), np.r_[starts, len(rows)].tolist()
+    return {unit: flat[a:b] for unit, a, b in zip(grid.units[units].tolist(), bounds[:-1], bounds[1:])}
 
 
 def finish(units: pd.DataFrame, components: pd.DataFrame, vetoes: dict, scheme: Scheme,
@@ -188,13 +200,15 @@ class Inputs:
 
 def read_inputs(con, org: str, year: int, scheme: Scheme) -> Inputs:
     """Read a year's units, indicators, events, task-item lines, direct scores, evaluations and vetoes."""
+    rows = eventset.read_soon(con, scheme, org, year)      # the ledger, scanned meanwhile
     units = scoring.active_units(con, org, year)
     indicators = scoring.indicator_table(con, org, year)
     table = scoring.target_frame(indicators, scheme)
     targets = table["target"].tolist()
-    events = eventset.load(con, scheme, org, year, units["unit"].tolist(), targets)
-    return Inputs(units, indicators, targets, table, scheme.pools, events, synthetic_lines(con, scheme, org, year), direct_scores(con, org, year),
-                  _evaluations(con, org, year), _veto_table(con, org, year))
+    rest = (synthetic_lines(con, scheme, org, year), direct_scores(con, org, year), _evaluations(con, org, year),
+            _veto_table(con, org, year))
+    events = eventset.load(con, scheme, org, year, units["unit"].tolist(), targets, rows=rows.result())
+    return Inputs(units, indicators, targets, table, scheme.pools, events, *rest)
 
 
 def compute(org: str, year: int, scheme: Scheme, inputs: Inputs, off=None, points: dict | None = None,
@@ -234,8 +248,9 @@ def compute(org: str, year: int, scheme: Scheme, inputs: Inputs, off=None, point
     vetoes = _veto_reasons(inputs.veto_table, veto_events(inputs.events, amounts, scheme, unit_names))
     results, notes = finish(inputs.units, components, vetoes, scheme, extra)
     results = annotate(results, grid, inputs.veto_table)
-    waiting = dict(zip(grid.units, (grid.base_source == scoring.PROVISIONAL).any(axis=1)))
-    results["provisional"] = results["unit"].map(waiting).fillna(False).astype(bool)
+    waiting = (grid.base_source == scoring.PROVISIONAL).any(axis=1)
+    at = pd.Index(grid.units).get_indexer(results["unit"])
+    results["provisional"] = np.where(at >= 0, waiting[np.maximum(at, 0)], False)
     return YearScore(org, year, scheme, inputs.units, inputs.indicators, grid, components, results, notes, vetoes,
                      inputs.evaluations, inputs, amounts)
 
