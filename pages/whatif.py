@@ -54,7 +54,7 @@ def load_saved(name: str) -> None:
 if f"w_{scheme.components[0].key}" not in st.session_state:
     known = {"weights": [c.key for c in scheme.components], "category_weights": categories,
              "points": list(scored.indicators["indicator"]), "amounts": [r.name for r in fixed_rules],
-             "events_off": list(data.ledger(org, year)["event_id"])}
+             "events_off": sim.event_ids()}
     apply(scenarios.from_query(st.query_params.to_dict(), official_spec, known))   # a shared link reopens its scenario
 
 

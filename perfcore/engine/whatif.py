@@ -38,6 +38,13 @@ class WhatIf:
         self.version = data_version(con)
         self._amounts: OrderedDict = OrderedDict()     # (events off, rule amounts) -> pipeline.Amounts
         self._lock = threading.Lock()
+        self._ids: frozenset | None = None
+
+    def event_ids(self) -> frozenset:
+        """The ids of the year's records a simulation can switch off (those the official year was scored from)."""
+        if self._ids is None:
+            self._ids = frozenset(self.official.events.ids().tolist())
+        return self._ids
 
     def scheme(self, weights: dict | None = None, category_weights: dict | None = None,
                amounts: dict | None = None) -> Scheme:

@@ -269,7 +269,7 @@ def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: b
     g = pd.DataFrame({by: frame[by].to_numpy(), "deducted": np.where(final < 0, -final, 0.0),
                       "added": np.where(final > 0, final, 0.0)}).groupby(by, sort=True).sum().reset_index()
     if by == "source_level" and "level_order" in frame:
-        g = g.assign(_o=g[by].map(frame.groupby(by)["level_order"].first())).sort_values("_o").drop(columns="_o")
+        g = g.assign(_o=g[by].map(frame.groupby(by, observed=True)["level_order"].first())).sort_values("_o").drop(columns="_o")
     if horizontal:
         g = g.sort_values("deducted")
     fig = go.Figure()

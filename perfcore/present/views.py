@@ -272,25 +272,63 @@ def unit_progress(progress: pd.DataFrame) -> pd.DataFrame:
 
 
 def event_history(year: YearScore) -> pd.DataFrame:
-    """Every counted event of the year with the amount it counted and its category."""
-    amounts = year.event_lines()
-    amounts = amounts[~amounts["synthetic"].astype(bool)].copy()
+    """Every counted event of the year with the amount it counted and its category: the columns the
+    overview of deductions and bonuses reads (event id, date, unit, target, rule, source level, count,
+    final amount, category, month, level order, direction, rule kind), by unit, target, date and id.
+
+    Built straight from the pipeline's arrays; the repeated texts are categories, so a year of a
+    large organisation stays a few megabytes (it is cached and copied per rerun)."""
+    from ..vocab import SOURCE_LEVELS
+    events, amounts = year.events, year.amounts
+    pos = np.flatnonzero(amounts.counted)
+    unit_names = np.asarray(year.units["unit"], dtype=object)
+    targets = np.asarray(year.inputs.targets, dtype=object)
+    ids = events.ids_of(pos) if len(pos) else np.zeros(0, dtype=object)
+    keys = pd.DataFrame({"unit": _lexical_rank(unit_names)[events.unit[pos]], "target": _lexical_rank(targets)[events.target[pos]],
+                         "day": events.day[pos], "id": ids})
+    at = keys.sort_values(["unit", "target", "day", "id"], kind="mergesort").index.to_numpy()
+    pos, ids = pos[at], ids[at]
     cats = year.indicators.set_index("indicator")["category"].to_dict()
     firsts = year.indicators.set_index("indicator")["first_level"].to_dict()
     # the first-level indicator (科学/依法/高效/廉洁 …) says most; else the category; pools by name
-    label = {tg: firsts.get(tg) or cats.get(tg) or tg for tg in amounts["target"].unique()}
-    amounts["category"] = amounts["target"].map(label)
-    amounts["month"] = pd.to_datetime(amounts["date"]).to_numpy().astype("datetime64[M]").astype(str)
-    amounts["level_order"] = amounts["source_level"].map({lv: i for i, lv in enumerate(LEVEL_ORDER)}).fillna(99)
-    amounts["direction"] = np.where(amounts["final"] < 0, "deducted", np.where(amounts["final"] > 0, "added", "zero"))
-    kinds = {r.name: r.kind for r in year.scheme.rules}
-    amounts["kind"] = amounts["rule"].map(kinds)
-    return amounts.reset_index(drop=True)
+    label = [firsts.get(tg) or cats.get(tg) or tg for tg in targets]
+    order = {lv: i for i, lv in enumerate(LEVEL_ORDER)}
+    level_order = np.array([order.get(lv, 99) for lv in SOURCE_LEVELS] + [99], dtype=float)
+    final = amounts.final[pos]
+    dates = events.dates(pos)
+    months, month_at = np.unique(dates.astype("datetime64[M]"), return_inverse=True)
+    rules = year.scheme.rules
+    return pd.DataFrame({
+        "event_id": ids, "date": dates,
+        "unit": pd.Categorical.from_codes(events.unit[pos], categories=list(unit_names)),
+        "target": pd.Categorical.from_codes(events.target[pos], categories=list(targets)),
+        "rule": pd.Categorical.from_codes(events.rule[pos], categories=[r.name for r in rules]),
+        "source_level": pd.Categorical.from_codes(events.level[pos], categories=list(SOURCE_LEVELS)),
+        "count": events.count[pos], "final": final,
+        "category": _category_of(label, events.target[pos]),
+        "month": pd.Categorical.from_codes(month_at.ravel(), categories=months.astype(str).tolist()),
+        "level_order": level_order[events.level[pos]],
+        "direction": pd.Categorical.from_codes(np.where(final < 0, 0, np.where(final > 0, 1, 2)),
+                                               categories=["deducted", "added", "zero"]),
+        "kind": _category_of([r.kind for r in rules], events.rule[pos])})
+
+
+def _lexical_rank(names: np.ndarray) -> np.ndarray:
+    """Each name's place in text order."""
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(names.astype(str), kind="stable")] = np.arange(len(names))
+    return rank
+
+
+def _category_of(values: list, at: np.ndarray) -> pd.Categorical:
+    """values[at] as a categorical column (values may repeat)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    return pd.Categorical.from_codes(codes[at], categories=list(uniques))
 
 
 def most_deducted(events: pd.DataFrame, n: int = 15) -> list:
     """The n units with the most points deducted among these events."""
-    deducted = (-events["final"].clip(upper=0.0)).groupby(events["unit"]).sum()
+    deducted = (-events["final"].clip(upper=0.0)).groupby(events["unit"], observed=True).sum()
     return list(deducted[deducted > 0].nlargest(n).index)
 
 
