@@ -121,3 +121,17 @@ def test_a_label_colour_keeps_white_text_readable_and_its_hue(r, g, b):
     assert sr <= r and sg <= g and sb <= b                                  # only ever darker
     if figures.contrast_with_white(colour) >= 4.5:
         assert shade == colour
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2**40), st.integers(0, 1), st.integers(0, 2**31)),
+                min_size=1, max_size=60))
+def test_combined_group_codes_are_equal_exactly_when_every_part_is(rows):
+    # the pipeline's groups (unit, target, kind, key …) as one code: no two different groups may share
+    # one, however large the parts (past 2**62 the codes are compacted and must stay exact)
+    import numpy as np
+    from perfcore.engine.pipeline import _combined
+    parts = [np.array([r[i] for r in rows], dtype=np.int64) for i in range(4)]
+    code = _combined(*parts).tolist()
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            assert (code[i] == code[j]) == (rows[i] == rows[j])

@@ -437,6 +437,40 @@ cap = 10
     assert score_of(org.load(), org.name, 2025, "甲", "机关效能建设") == pytest.approx(10)
 
 
+def test_r18_same_day_records_use_the_cap_in_id_order(tmp_path):
+    # cap 10, 1 per person: B-2 (6) and B-1 (6) on the same day, recorded B-2 first. Ties go to the
+    # earlier id: B-1 counts 6, B-2 the 4 left. B-3 and B-4 (1 each, another unit) never reach the cap.
+    extra = """
+[[rule]]
+name = "自行察访核验问责"
+kind = "加分"
+amount = 1
+unit = "人次"
+cap = 10
+"""
+    events = [event("B-2", "甲", "机关效能建设", "自行察访核验问责", count=6, date="2025-03-01"),
+              event("B-1", "甲", "机关效能建设", "自行察访核验问责", count=6, date="2025-03-01"),
+              event("B-4", "乙", "机关效能建设", "自行察访核验问责", date="2025-03-01"),
+              event("B-3", "乙", "机关效能建设", "自行察访核验问责", date="2025-03-01")]
+    org = Org(tmp_path).year(2025, scheme(total=20, extra=extra), [["", "", "机关效能建设", 20, "累加制"]], events=events)
+    con = org.load()
+    lines = perfcore.explain(con, org.name, 2025, "甲", "机关效能建设").set_index("event_id")
+    assert lines.loc["B-1", "contribution"] == pytest.approx(6)
+    assert lines.loc["B-2", "contribution"] == pytest.approx(4)
+    assert score_of(con, org.name, 2025, "乙", "机关效能建设") == pytest.approx(2)
+
+
+def test_r13_same_day_same_amount_the_earlier_id_is_the_one_charged(tmp_path):
+    # one problem, 5 points each, both on 1 July, recorded P-B first: P-A (the earlier id) is charged,
+    # P-B is the duplicate and names P-A
+    con = _inspection_org(tmp_path, [event("P-B", "甲", "察访核验", "工作落实不力", problem="P1", date="2025-07-01"),
+                                     event("P-A", "甲", "察访核验", "工作落实不力", problem="P1", date="2025-07-01")])
+    assert result_of(con, "测试单位", 2025, "甲")["inspection"] == pytest.approx(5)
+    lines = perfcore.explain(con, "测试单位", 2025, "甲", "察访核验").set_index("event_id")
+    assert lines.loc["P-A", "contribution"] == pytest.approx(-5)
+    assert lines.loc["P-B", "contribution"] == 0 and "P-A" in lines.loc["P-B", "note"]
+
+
 def test_r19_praise_and_criticism_in_one_indicator(tmp_path):
     # 1 praise (+0.5) and 2 criticisms (−0.5 each) on a 4-point indicator → 3.5
     events = [event("P1", "甲", "效能督查", "通报表扬"), event("C1", "甲", "效能督查", "通报批评", count=2)]
