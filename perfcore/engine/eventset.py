@@ -234,16 +234,15 @@ def _aggravations(scheme: Scheme) -> tuple:
     return tuple(sorted({a for m in scheme.multipliers for a in m.aggravation}))
 
 
-def _scan(con, scheme: Scheme, org: str, year: int, unit: str | None, columns) -> dict:
+def _scan(cur, scheme: Scheme, org: str, year: int, unit: str | None, columns) -> dict:
     """Some columns of the year's rows, coded: every text a position (or, for keys, an exact code),
     except the unit and target names, which need the year's units and targets (see `load`).
 
-    DuckDB scans the rows into Arrow through a cursor of its own; the texts become positions by
-    Arrow's compute kernels (a hash lookup per column). DuckDB and Arrow let go of the interpreter
-    while they work, so this runs on a thread of its own."""
+    DuckDB scans the rows into Arrow through `cur`, a cursor of its own (made by the calling thread,
+    closed here); the texts become positions by Arrow's compute kernels (a hash lookup per column).
+    DuckDB and Arrow let go of the interpreter while they work, so this runs on a thread of its own."""
     import pyarrow.compute as pc
     source, params = _source(org, year, unit)
-    cur = con.cursor()
     try:
         raw = cur.execute(f"SELECT {', '.join('e.' + c for c in columns)} {source}", params).to_arrow_table()
     finally:
@@ -281,8 +280,10 @@ def _joined(halves: list[dict]) -> dict:
 
 
 def read(con, scheme: Scheme, org: str, year: int, unit: str | None = None) -> dict:
-    """The year's rows (or one unit's), coded as far as they can be without the grid (see `_scan`)."""
-    return _joined([_scan(con, scheme, org, year, unit, half) for half in HALVES])
+    """The year's rows (or one unit's), coded as far as they can be without the grid (see `_scan`).
+    Read through cursors of their own, so what is committed (every caller scores outside its write
+    transactions, as the ids fetched later are read too)."""
+    return _joined([_scan(con.cursor(), scheme, org, year, unit, half) for half in HALVES])
 
 
 _BACKGROUND = None
@@ -307,7 +308,7 @@ def read_soon(con, scheme: Scheme, org: str, year: int) -> Pending:
         if _BACKGROUND is None:
             from concurrent.futures import ThreadPoolExecutor
             _BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="perfcore-events")
-    return Pending([_BACKGROUND.submit(_scan, con, scheme, org, year, None, half) for half in HALVES])
+    return Pending([_BACKGROUND.submit(_scan, con.cursor(), scheme, org, year, None, half) for half in HALVES])
 
 
 def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | None = None, rows: dict | None = None) -> EventSet:
