@@ -1,14 +1,14 @@
 """A year's recorded events as compact arrays: what the event pipeline reads.
 
-One scan per organisation-year reads the ledger's columns into Arrow, and Arrow's compute
-kernels turn them into integer codes and numbers: the unit's and target's grid positions, the
-rule's position in the scheme, the status, role, source level and aggravation, and codes for
-problem and matter keys (equal codes for equal keys, exactly: 0 for none, else one more than
-the key's position among the year's keys). Only the year's rows are read, once, which is what
-keeps this near the cost of a bare aggregate.
+The year's rows are scanned once into Arrow (the columns in two halves, on two threads, while
+the caller reads the year's small tables: `read_soon`), and Arrow's compute kernels turn them
+into integer codes and numbers: the unit's and target's grid positions, the rule's position in
+the scheme, the status, role, source level and aggravation, and codes for problem and matter
+keys (equal codes for equal keys, exactly: 0 for none, else one more than the key's position
+among the year's keys). No text crosses into Python objects.
 
 Rows come in storage order; where order matters (ties broken by date, then id, as the rules
-say), `chronological` sorts by the day and fetches ids only for the few events still tied on
+say), `ordering` sorts by the day and fetches ids only for the few events still tied on
 the same day. All ids are fetched only when a trace or a what-if needs them (`ids()`), aligned
 by row id.
 
@@ -54,7 +54,7 @@ class EventSet:
     _ids: np.ndarray | None = field(default=None, repr=False)
     _some_ids: dict = field(default_factory=dict, repr=False)   # position -> id, for events fetched one by one
     _where: dict | None = field(default=None, repr=False)          # id -> position, built once when needed
-    _query: tuple | None = field(default=None, repr=False)   # (connection, FROM … WHERE …, parameters, lookups)
+    _query: tuple | None = field(default=None, repr=False)   # (connection, FROM … WHERE …, parameters)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __len__(self) -> int:
@@ -95,12 +95,11 @@ class EventSet:
             return np.array([self._some_ids[p] for p in pos.tolist()], dtype=object)
 
     def _fetch_ids(self, rowids):
-        con, source, params, lookups = self._query
+        con, source, params = self._query
         cur = con.cursor()
         try:
             if rowids is None:
-                with _registered(cur, lookups):
-                    got = cur.execute(f"SELECT e.rowid AS rowid, e.event_id AS id {source}", params).fetchnumpy()
+                got = cur.execute(f"SELECT e.rowid AS rowid, e.event_id AS id {source}", params).fetchnumpy()
             else:   # a few rows: those row ids within the year
                 got = cur.execute("SELECT e.rowid AS rowid, e.event_id AS id FROM events e WHERE e.org = ? AND e.year = ? "
                                   "AND e.rowid = ANY(?)", params[:2] + [np.asarray(rowids, dtype=np.int64).tolist()]).fetchnumpy()
@@ -121,10 +120,6 @@ class EventSet:
             c = c[order]
             same &= c[1:] == c[:-1]
         return Ordering(self, rows[order], order, same)
-
-    def chronological(self, rows: np.ndarray, *keys) -> np.ndarray:
-        """`rows` (positions) sorted by `keys` (most significant first), then date, then id."""
-        return self.ordering(rows, *keys).rows()
 
     def positions(self, event_ids) -> np.ndarray:
         """A mask of the events with the given ids (ids not in this set are ignored)."""
@@ -171,21 +166,6 @@ class Ordering:
 
 ARRAYS = ("rowid", "unit", "target", "rule", "status", "count", "base_amount", "role", "level", "instruction", "aggravation",
           "accountable", "mitigation_mode", "mitigation_code", "day", "problem", "matter")
-
-
-class _registered:
-    """Register small lookup frames on a connection for one query."""
-
-    def __init__(self, con, frames: dict):
-        self.con, self.frames = con, frames
-
-    def __enter__(self):
-        for name, frame in self.frames.items():
-            self.con.register(name, frame)
-
-    def __exit__(self, *exc):
-        for name in self.frames:
-            self.con.unregister(name)
 
 
 def _aligned(want: np.ndarray, rowid: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -321,5 +301,5 @@ def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | N
     if not keep.all():
         u, t = u[keep], t[keep]
         rows = {k: v[keep] for k, v in rows.items()}
-    return EventSet(org=org, year=year, unit=u, target=t, aggravations=_aggravations(scheme), _query=(con, source, params, {}),
+    return EventSet(org=org, year=year, unit=u, target=t, aggravations=_aggravations(scheme), _query=(con, source, params),
                     **rows)
