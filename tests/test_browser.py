@@ -175,6 +175,14 @@ def test_a_shared_what_if_link_reopens_its_scenario(page, server):
     assert errors(page) == 0
 
 
+def test_a_shared_what_if_link_switches_off_its_records_and_ignores_unknown_ones(page, server):
+    # 2025-0006 is one of 区委办's recorded deductions in the sample; "2025-9999" is no record at all
+    open_as_office(page, f"{server}/whatif?org=示例区&year=2025&off=2025-0006,2025-9999")
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "共 1 条不计入：2025-0006" in main and "2025-9999" not in main
+    assert errors(page) == 0
+
+
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
 
 
