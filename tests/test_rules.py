@@ -423,8 +423,7 @@ def test_r16_same_matter_counts_once_at_its_highest_and_r17_cap(tmp_path):
     assert lines.loc["D2", "contribution"] == 0        # same matter: only the highest counts
 
 
-def test_r18_accountability_bonus_capped_per_rule(tmp_path):
-    extra = """
+ACCOUNTABILITY = """
 [[rule]]
 name = "自行察访核验问责"
 kind = "加分"
@@ -432,6 +431,10 @@ amount = 1
 unit = "人次"
 cap = 10
 """
+
+
+def test_r18_accountability_bonus_capped_per_rule(tmp_path):
+    extra = ACCOUNTABILITY
     org = Org(tmp_path).year(2025, scheme(total=20, extra=extra), [["", "", "机关效能建设", 20, "累加制"]],
                              events=[event("A1", "甲", "机关效能建设", "自行察访核验问责", count=11)])
     assert score_of(org.load(), org.name, 2025, "甲", "机关效能建设") == pytest.approx(10)
@@ -440,14 +443,7 @@ cap = 10
 def test_r18_same_day_records_use_the_cap_in_id_order(tmp_path):
     # cap 10, 1 per person: B-2 (6) and B-1 (6) on the same day, recorded B-2 first. Ties go to the
     # earlier id: B-1 counts 6, B-2 the 4 left. B-3 and B-4 (1 each, another unit) never reach the cap.
-    extra = """
-[[rule]]
-name = "自行察访核验问责"
-kind = "加分"
-amount = 1
-unit = "人次"
-cap = 10
-"""
+    extra = ACCOUNTABILITY
     events = [event("B-2", "甲", "机关效能建设", "自行察访核验问责", count=6, date="2025-03-01"),
               event("B-1", "甲", "机关效能建设", "自行察访核验问责", count=6, date="2025-03-01"),
               event("B-4", "乙", "机关效能建设", "自行察访核验问责", date="2025-03-01"),
