@@ -248,14 +248,14 @@ RENAMED = {"unit": "unit_names", "target": "target_names", "source_level": "leve
            "date": "day", "problem_key": "problem", "matter_key": "matter"}
 
 
-def _joined(halves: list[dict]) -> dict:
-    """The halves' columns side by side, rows aligned by row id (DuckDB returns a table's rows in
-    the order stored, so they normally align already)."""
+def _joined(halves: list[dict], again) -> dict:
+    """The halves' columns side by side. Each half was scanned on a cursor of its own, so a record
+    written between the two scans would leave them with different rows: then `again()` reads every
+    column in one scan instead (DuckDB returns a table's rows in the order stored, so equal row ids
+    in the same order are the normal case)."""
     first, second = halves
-    if len(first["rowid"]) != len(second["rowid"]) or not np.array_equal(first["rowid"], second["rowid"]):
-        at = np.argsort(second["rowid"])
-        at = at[np.searchsorted(second["rowid"][at], first["rowid"])]
-        second = {k: (v.take(at) if hasattr(v, "take") else v[at]) for k, v in second.items()}
+    if not np.array_equal(first["rowid"], second["rowid"]):
+        return again()
     return {**second, **first}
 
 
@@ -263,7 +263,8 @@ def read(con, scheme: Scheme, org: str, year: int, unit: str | None = None) -> d
     """The year's rows (or one unit's), coded as far as they can be without the grid (see `_scan`).
     Read through cursors of their own, so what is committed (every caller scores outside its write
     transactions, as the ids fetched later are read too)."""
-    return _joined([_scan(con.cursor(), scheme, org, year, unit, half) for half in HALVES])
+    return _joined([_scan(con.cursor(), scheme, org, year, unit, half) for half in HALVES],
+                   lambda: _scan(con.cursor(), scheme, org, year, unit, COLUMNS))
 
 
 _BACKGROUND = None
@@ -273,11 +274,11 @@ _BACKGROUND_LOCK = threading.Lock()
 class Pending:
     """A `read` under way on two background threads, one per half of the columns."""
 
-    def __init__(self, futures):
-        self.futures = futures
+    def __init__(self, futures, again):
+        self.futures, self.again = futures, again
 
     def result(self) -> dict:
-        return _joined([f.result() for f in self.futures])
+        return _joined([f.result() for f in self.futures], self.again)
 
 
 def read_soon(con, scheme: Scheme, org: str, year: int) -> Pending:
@@ -288,7 +289,8 @@ def read_soon(con, scheme: Scheme, org: str, year: int) -> Pending:
         if _BACKGROUND is None:
             from concurrent.futures import ThreadPoolExecutor
             _BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="perfcore-events")
-    return Pending([_BACKGROUND.submit(_scan, con.cursor(), scheme, org, year, None, half) for half in HALVES])
+    return Pending([_BACKGROUND.submit(_scan, con.cursor(), scheme, org, year, None, half) for half in HALVES],
+                   lambda: _scan(con.cursor(), scheme, org, year, None, COLUMNS))
 
 
 def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | None = None, rows: dict | None = None) -> EventSet:

@@ -116,6 +116,9 @@ def _combined(*parts) -> np.ndarray:
         if size * radix >= 1 << 62:
             code, uniques = pd.factorize(code)
             size = len(uniques)
+            if size * radix >= 1 << 62:      # the part's own codes are sparse: their distinct values do as well
+                values, kinds = pd.factorize(values)
+                radix = len(kinds)
         code = code * radix + values
         size *= radix
     return code
