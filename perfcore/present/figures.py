@@ -23,6 +23,21 @@ NEUTRAL = "#4D4D4D"
 UP, DOWN = "#0072B2", "#D55E00"
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 
+# plotly_white, only the parts these figures use, built once. Naming a template ("plotly_white")
+# makes plotly build and validate the whole template (every trace type's defaults) for every
+# figure: 11 ms each, against under 5 ms with this object; a page draws up to six figures per run.
+_AXIS = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "ticks": "", "title": {"standoff": 15},
+         "zerolinecolor": "#EBF0F8", "automargin": True, "zerolinewidth": 2}
+TEMPLATE = go.layout.Template(
+    layout={"autotypenumbers": "strict", "colorway": OKABE_ITO, "hovermode": "closest", "hoverlabel": {"align": "left"},
+            "paper_bgcolor": "white", "plot_bgcolor": "white", "xaxis": _AXIS, "yaxis": _AXIS,
+            "coloraxis": {"colorbar": {"outlinewidth": 0, "ticks": ""}},
+            "shapedefaults": {"line": {"color": "#2a3f5f"}},
+            "annotationdefaults": {"arrowcolor": "#2a3f5f", "arrowhead": 0, "arrowwidth": 1}},
+    data={"bar": [{"marker": {"line": {"color": "white", "width": 0.5},
+                               "pattern": {"fillmode": "overlay", "size": 10, "solidity": 0.2}}}],
+          "heatmap": [{"colorbar": {"outlinewidth": 0, "ticks": ""}}]})
+
 
 GRADE_BADGES = {2: ["blue", "red"], 3: ["blue", "orange", "red"], 4: ["blue", "green", "orange", "red"],
                 5: ["blue", "violet", "green", "orange", "red"]}
@@ -82,7 +97,7 @@ def movement_label_colors(moves: list[str]) -> list[str]:
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
     kw.setdefault("margin", {"l": 10, "r": 10, "t": 50, "b": 10})
     fig.update_layout(title={"text": esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
-                      font={"family": FONT, "size": 13, "color": "#262730"}, template="plotly_white",
+                      font={"family": FONT, "size": 13, "color": "#262730"}, template=TEMPLATE,
                       height=height, hoverlabel={"font": {"family": FONT}}, **kw)
     return fig
 
