@@ -350,3 +350,20 @@ def test_no_grid_on_any_page_has_a_missing_cell(app, year):
                 frame = frame.data
             gaps = [c for c in frame.columns if frame[c].isna().any()]
             assert not gaps, (key, gaps)
+
+
+def test_no_page_relies_on_streamlit_magic():
+    """.streamlit/config.toml turns magic off (it costs a page's first visit): so no page may hold a bare
+    expression that magic would have shown, which would silently vanish from the screen."""
+    import ast
+    import tomllib
+    assert tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["runner"]["magicEnabled"] is False
+    shown = []
+    for path in [ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            for stmts in (getattr(node, field, None) for field in ("body", "orelse", "finalbody")):
+                for i, stmt in enumerate(stmts if isinstance(stmts, list) else []):
+                    docstring = i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                    if isinstance(stmt, ast.Expr) and not isinstance(stmt.value, (ast.Call, ast.Await)) and not docstring:
+                        shown.append(f"{path.name}:{stmt.lineno}")
+    assert shown == []
