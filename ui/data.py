@@ -18,6 +18,7 @@ cached for an account that sees more.
 """
 from __future__ import annotations
 
+import logging
 import threading
 
 import pandas as pd
@@ -115,15 +116,26 @@ def all_results(org: str) -> dict:
     return _all_results(version(), org)
 
 
-def default_year(org: str) -> int:
-    """The year to open: the newest whose results are complete (else the newest). Scores the
-    years newest first only as far as needed, not every year of the organisation."""
-    years = sorted(org_years(org), reverse=True)
-    for year in years:
-        if not results_mod.in_progress(_year(version(), org, year).results):
-            return year
-    return years[0]
+def _default_year(results: dict) -> int:
+    years = sorted(results, reverse=True)
+    return next((y for y in years if not results_mod.in_progress(results[y])), years[0])
 
+
+def default_year(org: str) -> int:
+    """The year to open: the newest whose results are complete (else the newest), decided on the
+    years' small result frames: no year is fully scored only to find that it is still in progress."""
+    return _default_year(all_results(org))
+
+
+class _WarmUpThreads(logging.Filter):
+    """The warm-up threads fill the app's caches outside any session, by design: Streamlit's warning
+    that such a thread has no session is not logged for them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.args and str(record.args[0]).startswith("perfcore-warm"))
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_WarmUpThreads())
 
 _WARMED: set = set()
 _WARM_LOCK = threading.Lock()
@@ -132,8 +144,9 @@ _STARTED = threading.Event()
 
 def warm_up() -> None:
     """While someone is on the sign-in screen: load what the first page needs and only a first use
-    loads (plotly's figure machinery, the pinyin dictionaries), and every year's results (kept in
-    the database, so usually a read). Once per process, in the background; nothing is shown."""
+    loads (plotly's figure machinery, the pinyin dictionaries), every year's results (kept in the
+    database, so usually a read) and the full scoring of the year the first organisation opens on.
+    Once per process, in the background; nothing is shown."""
     if _STARTED.is_set():
         return
     _STARTED.set()
@@ -149,9 +162,13 @@ def warm_up() -> None:
         cur = base.cursor()
         try:
             ver = storage.data_version(cur)
-            for org in results_mod.orgs(cur):
+            orgs = results_mod.orgs(cur)
+            for org in orgs:
                 for year in sorted(results_mod.years(cur, org), reverse=True):
                     results_mod.base_results(cur, org, year, ver)
+            if orgs:          # the first page's year, as an account that may open every organisation is shown it
+                org = orgs[0]
+                _year(ver, org, _default_year(_all_results(ver, org)))
         finally:
             cur.close()
     threading.Thread(target=run, name="perfcore-warm-up", daemon=True).start()

@@ -86,6 +86,28 @@ def form() -> None:
             st.dataframe(demo.assign(role=demo["role"].map(words)), hide_index=True, width="stretch", column_config={
                 "name": state.bi("账号", "Account"), "role": state.bi("角色", "Role"), "where": state.bi("范围", "Scope"),
                 "password": state.bi("密码", "Password")})
+    _preload_chart_code()          # last: its empty slot is below everything shown
+
+
+# The browser fetches the code that draws a chart, a table or a widget the first time a page shows
+# one: for charts, 4.7 MB of plotly.js, whose loading and compiling held the first page after signing
+# in for about a second. One of each kind the first page shows, never shown here, makes the browser
+# do that while the person types. Static CSS only.
+_HIDDEN = "<style>.st-key-preload-chart-code {display: none}</style>"
+
+
+def _preload_chart_code() -> None:
+    import plotly.graph_objects as go
+    import pandas as pd
+    from perfcore.present import figures
+    with st.container(key="preload-chart-code"):
+        st.plotly_chart(go.Figure(layout={"template": figures.TEMPLATE, "height": 60}), key="preload_chart",
+                        config={"staticPlot": True})
+        st.dataframe(pd.DataFrame({"": [""]}), key="preload_table", hide_index=True)
+        st.selectbox("preload", [""], key="preload_select", label_visibility="collapsed")
+        st.button("preload", key="preload_button")
+        st.download_button("preload", b"", key="preload_download", mime="text/plain")
+        st.html(_HIDDEN)
 
 
 def _single_sign_on() -> None:
