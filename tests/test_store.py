@@ -311,3 +311,27 @@ def test_a_read_only_connection_never_writes_the_cache(db_copy):
         assert ro.execute(kept).fetchone()[0] == 0
     finally:
         ro.close()
+
+
+def test_the_commit_count_moves_with_every_data_change(con):
+    """The app keeps the data version it last read while perfcore.store.connection.committed() stays
+    the same: every data change must move it, after its commit; a refused change or an account change
+    (data=False) moves no data version, so it need not."""
+    from perfcore.store import connection
+    before, version = connection.committed(), connection.data_version(con)[1]
+    ledger.add_event(con, "示例区", 2025, another(), who="测试")
+    assert connection.committed() > before and connection.data_version(con)[1] == version + 1
+    before = connection.committed()
+    with pytest.raises(RuntimeError):
+        with connection.transaction(con):
+            con.execute("UPDATE meta SET value = value WHERE key = 'data_version'")
+            during = connection.committed()
+            raise RuntimeError("refused")
+    assert during == before and connection.committed() == before      # refused: nothing to count
+    assert connection.data_version(con)[1] == version + 1
+    connection.touch(con)                       # a program's own SQL, outside perfcore's transactions
+    assert connection.committed() > before and connection.data_version(con)[1] == version + 2
+    after = connection.committed()
+    with connection.transaction(con, data=False):
+        pass
+    assert connection.committed() == after and connection.data_version(con)[1] == version + 2

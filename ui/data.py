@@ -66,9 +66,19 @@ def cursor():
     return st.session_state[key]
 
 
+_VERSIONS: dict = {}
+
+
 def version() -> tuple:
-    """The database file and its data version: part of every cache key below."""
-    return storage.data_version(cursor())
+    """The database file and its data version: part of every cache key below. Asked of the database
+    again only after this process committed a change (a page asks for it a dozen times a run)."""
+    db, seen = database(), storage.committed()
+    known = _VERSIONS.get(db)
+    if known is not None and known[0] == seen:
+        return known[1]
+    ver = storage.data_version(cursor())
+    _VERSIONS[db] = (seen, ver)
+    return ver
 
 
 def account() -> access.Account:

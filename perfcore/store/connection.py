@@ -123,6 +123,14 @@ MIGRATIONS = (("events", "version", "INTEGER DEFAULT 1"), ("events", "revoked_re
 
 # One writer at a time in this process; DuckDB's file lock keeps other processes out.
 WRITE_LOCK = threading.RLock()
+_COMMITTED = [0]
+
+
+def committed() -> int:
+    """A count that moves on after every data change this process commits, on any connection (and
+    at every `touch`). While it stays the same, no data version has moved (DuckDB's file lock makes this process the only writer of
+    the files it has open), so a caller may keep the version it last read instead of asking again."""
+    return _COMMITTED[0]
 
 
 @contextmanager
@@ -144,6 +152,8 @@ def transaction(con, data: bool = True):
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
+        if data:
+            _COMMITTED[0] += 1         # after the commit: a version read before it is asked for again
 
 
 def touch(con) -> None:
@@ -153,6 +163,8 @@ def touch(con) -> None:
     writes the tables with its own SQL must call it too, or cached scores stay as they were.
     """
     con.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+    with WRITE_LOCK:
+        _COMMITTED[0] += 1
 
 
 def data_version(con) -> tuple:
