@@ -52,17 +52,18 @@ with tab_overview:
         k[1].metric(state.bi("合计扣分", "Total deducted"), views.fmt2(-view.loc[view['final'] < 0, 'final'].sum()))
         k[2].metric(state.bi("合计加分", "Total added"), views.fmt2(view.loc[view['final'] > 0, 'final'].sum()))
         k[3].metric(state.bi("减免或去重后不计", "Waived or merged"), f"{int(((view['final'] == 0)).sum())}")
+        shown = (org, year, series, tuple(levels), direction, lang)      # everything `view` and the titles depend on
         a, b = st.columns(2, gap="large")
-        a.plotly_chart(figures.events_by(view, "month", lang, state.bi("按月份", "By month")), width="stretch",
-                       config=state.CHART)
-        b.plotly_chart(figures.events_by(view, "source_level", lang, state.bi("按来源层级", "By source level")),
-                       width="stretch", config=state.CHART)
+        a.plotly_chart(data.chart("events_by_month", shown, lambda: figures.events_by(
+            view, "month", lang, state.bi("按月份", "By month"))), width="stretch", config=state.CHART)
+        b.plotly_chart(data.chart("events_by_level", shown, lambda: figures.events_by(
+            view, "source_level", lang, state.bi("按来源层级", "By source level"))), width="stretch", config=state.CHART)
         a, b = st.columns(2, gap="large")
-        a.plotly_chart(figures.events_by(view, "category", lang, state.bi("按类别", "By category"), horizontal=True),
-                       width="stretch", config=state.CHART)
-        top = views.most_deducted(view, 15)
-        b.plotly_chart(figures.events_by(view[view["unit"].isin(top)], "unit", lang,
-                                         state.bi("扣分最多的单位（前15）", "Units with most deductions (top 15)"), horizontal=True),
+        a.plotly_chart(data.chart("events_by_category", shown, lambda: figures.events_by(
+            view, "category", lang, state.bi("按类别", "By category"), horizontal=True)), width="stretch", config=state.CHART)
+        b.plotly_chart(data.chart("events_by_unit", shown, lambda: figures.events_by(
+            view[view["unit"].isin(views.most_deducted(view, 15))], "unit", lang,
+            state.bi("扣分最多的单位（前15）", "Units with most deductions (top 15)"), horizontal=True)),
                        width="stretch", config=state.CHART)
 
 with tab_drill:

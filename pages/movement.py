@@ -26,7 +26,8 @@ highlight = st.multiselect(state.bi("突出显示的单位（不选则显示本�
                                     "Units to highlight (none: the series' current top three and bottom three)"),
                            units_here, key="movement_highlight", max_selections=8,
                            placeholder=state.bi("选择单位", "Choose units"))
-st.plotly_chart(figures.bump(part, lang, state.bi(f"{chosen}：历年系列名次", f"{chosen}: series rank by year"), highlight),
+st.plotly_chart(data.chart("bump", (org, chosen, tuple(highlight), lang), lambda: figures.bump(
+    part, lang, state.bi(f"{chosen}：历年系列名次", f"{chosen}: series rank by year"), highlight)),
                 width="stretch", config=state.CHART)
 if data.in_progress_years(org):
     st.caption(state.bi("尚在进行的年度不计入排名变化。", "Years still in progress are not part of the movement."))
@@ -42,7 +43,8 @@ moves = views.movement_between(history, first, second)
 moves = moves[moves["series"] == chosen]
 left, right = st.columns([1.4, 1], gap="large")
 with left:
-    st.plotly_chart(figures.slope(moves, first, second, lang, state.bi(f"{first} → {second} 系列名次", f"Series rank {first} → {second}")),
+    st.plotly_chart(data.chart("slope", (org, chosen, first, second, lang), lambda: figures.slope(
+        moves, first, second, lang, state.bi(f"{first} → {second} 系列名次", f"Series rank {first} → {second}"))),
                     width="stretch", config=state.CHART)
 with right:
     st.markdown("**" + state.bi(f"{second}年度排名升降通报（{state.md(chosen)}）", f"{second} movement notice ({state.md(chosen)})") + "**")

@@ -57,16 +57,16 @@ if n_series == 1:
 
 left, right = st.columns(2, gap="large")
 with left:
-    st.plotly_chart(figures.waterfall(data.waterfall(org, year, unit, lang), lang,
-                                      state.bi("从满分到综合得分", "From full points to the composite")),
+    st.plotly_chart(data.chart("unit_waterfall", (org, year, unit, lang), lambda: figures.waterfall(
+        data.waterfall(org, year, unit, lang), lang, state.bi("从满分到综合得分", "From full points to the composite"))),
                     width="stretch", config=state.CHART)
 with right:
     history = views.unit_history(data.rank_history(org), unit)
     if not history.empty:
-        st.plotly_chart(figures.history_composite(history, lang, state.bi("历年综合得分", "Composite over the years")),
-                        width="stretch", config=state.CHART)
-        st.plotly_chart(figures.history_rank(history, lang, state.bi("历年系列名次（名次 / 系列单位数）",
-                                                                     "Series rank over the years (rank / units in the series)")),
+        st.plotly_chart(data.chart("unit_composites", (org, unit, lang), lambda: figures.history_composite(
+            history, lang, state.bi("历年综合得分", "Composite over the years"))), width="stretch", config=state.CHART)
+        st.plotly_chart(data.chart("unit_ranks", (org, unit, lang), lambda: figures.history_rank(
+            history, lang, state.bi("历年系列名次（名次 / 系列单位数）", "Series rank over the years (rank / units in the series)"))),
                         width="stretch", config=state.CHART)
     if len(history) < 2:
         st.caption(state.bi("该单位仅有一个年度的完整考评结果。", "This unit has complete results for one year only."))
@@ -79,8 +79,9 @@ short = short.assign(_gap=short["score"] - short["series_avg"]).sort_values("_ga
 if short.empty:
     st.success(state.bi("全部指标均为满分。", "Full points on every indicator."))
 else:
-    st.plotly_chart(figures.indicator_vs_series(short, lang, state.bi("失分指标得分率与系列平均（低于系列平均的在前）",
-                                                                      "Indicators with lost points against the series average (furthest below first)")),
+    st.plotly_chart(data.chart("unit_indicators", (org, year, unit, lang), lambda: figures.indicator_vs_series(
+        short, lang, state.bi("失分指标得分率与系列平均（低于系列平均的在前）",
+                              "Indicators with lost points against the series average (furthest below first)"))),
                     width="stretch", config=state.CHART)
     full = len(comparison) - len(short)
     if full:

@@ -211,11 +211,31 @@ def in_progress_years(org: str) -> set[int]:
     return {y for y, frame in all_results(org).items() if results_mod.in_progress(frame)}
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _rank_history(ver, scope, org: str, complete_only: bool, _account) -> pd.DataFrame:
+    results = _all_results(ver, org)
+    seen = visible.results_by_year(cursor(), _account, org, results)
+    return views.rank_history(seen, {y for y, f in results.items() if results_mod.in_progress(f)} if complete_only else ())
+
+
 def rank_history(org: str, complete_only: bool = True) -> pd.DataFrame:
     """Long frame of every (complete) year's ranks the account may see: year, unit, series, rank,
     series_rank, composite, grade."""
-    seen = visible.results_by_year(cursor(), account(), org, all_results(org))
-    return views.rank_history(seen, in_progress_years(org) if complete_only else ())
+    signed = account()
+    return _rank_history(version(), signed.scope, org, complete_only, signed)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _chart(ver, scope, name: str, key: tuple, _build):
+    return _build()
+
+
+def chart(name: str, key: tuple, build):
+    """A page's figure, built once per data version, account scope, figure name and `key` and shared
+    (read-only: Streamlit copies a figure to send it). `key` must hold everything besides the stored
+    data and the account that `build` (called without arguments) reads: the selections and the language."""
+    signed = account()
+    return _chart(version(), signed.scope, name, key, build)
 
 
 # ---------------------------------------------------------------- one year
