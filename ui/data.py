@@ -13,11 +13,12 @@ is all the sidebar, the movement page and the history charts need; a year's full
 
 What an account may see is decided by perfcore (present.visible, access): every frame of
 records, results, traces and progress is asked for with the signed-in account, and cached
-under its scope (role, organisation, unit, collector), so no session is handed a frame
-cached for an account that sees more.
+under its scope (role, organisation, unit, collector) and the day, so no session is handed a
+frame cached for an account that sees more, nor one cached before a feedback window closed.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 
@@ -79,6 +80,13 @@ def version() -> tuple:
     ver = storage.data_version(cursor())
     _VERSIONS[db] = (seen, ver)
     return ver
+
+
+def scope(signed: access.Account) -> tuple:
+    """What a frame cached for an account depends on besides the data: its scope (role, organisation,
+    unit, collector) and the day, since what a unit sees moves with the calendar too (a feedback
+    window's closing day passes without any stored change)."""
+    return signed.scope, dt.date.today()
 
 
 def account() -> access.Account:
@@ -222,7 +230,7 @@ def rank_history(org: str, complete_only: bool = True) -> pd.DataFrame:
     """Long frame of every (complete) year's ranks the account may see: year, unit, series, rank,
     series_rank, composite, grade."""
     signed = account()
-    return _rank_history(version(), signed.scope, org, complete_only, signed)
+    return _rank_history(version(), scope(signed), org, complete_only, signed)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -235,7 +243,7 @@ def chart(name: str, key: tuple, build):
     (read-only: Streamlit copies a figure to send it). `key` must hold everything besides the stored
     data and the account that `build` (called without arguments) reads: the selections and the language."""
     signed = account()
-    return _chart(version(), signed.scope, name, key, build)
+    return _chart(version(), scope(signed), name, key, build)
 
 
 # ---------------------------------------------------------------- one year
@@ -253,7 +261,7 @@ def _year_seen(ver, scope, org: str, year: int, _account):
 def year_score(org: str, year: int):
     """A year's official result with history, as the signed-in account may see it (shared, read-only)."""
     signed = account()
-    return _year_seen(version(), signed.scope, org, year, signed)
+    return _year_seen(version(), scope(signed), org, year, signed)
 
 
 def visible_units(org: str, year: int) -> list[str]:
@@ -288,7 +296,7 @@ def _explain(ver, scope, org: str, year: int, unit: str, indicator: str | None, 
 def explain(org: str, year: int, unit: str, indicator: str | None = None) -> pd.DataFrame:
     """The lines behind a unit's score on one indicator or pool (or all), if the account may see them."""
     signed = account()
-    return _explain(version(), signed.scope, org, year, unit, indicator, signed)
+    return _explain(version(), scope(signed), org, year, unit, indicator, signed)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -299,7 +307,7 @@ def _event_history(ver, scope, org: str, year: int, _account) -> pd.DataFrame:
 def event_history(org: str, year: int) -> pd.DataFrame:
     """Every counted event of the year the account may see, with the amount it counted."""
     signed = account()
-    return _event_history(version(), signed.scope, org, year, signed)
+    return _event_history(version(), scope(signed), org, year, signed)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -310,7 +318,7 @@ def _ledger(ver, scope, org: str, year: int, unit: str | None, _account) -> pd.D
 def ledger(org: str, year: int, unit: str | None = None) -> pd.DataFrame:
     """The year's records as recorded (every status), of one unit or all, as the account may see them."""
     signed = account()
-    return _ledger(version(), signed.scope, org, year, unit, signed)
+    return _ledger(version(), scope(signed), org, year, unit, signed)
 
 
 def unit_ledger(org: str, year: int, unit: str) -> pd.DataFrame:
@@ -326,7 +334,7 @@ def _progress(ver, scope, org: str, year: int, _account) -> pd.DataFrame:
 def progress(org: str, year: int) -> pd.DataFrame:
     """The year's progress reports the account may see."""
     signed = account()
-    return _progress(version(), signed.scope, org, year, signed)
+    return _progress(version(), scope(signed), org, year, signed)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -337,7 +345,7 @@ def _attainment(ver, scope, org: str, year: int, series: str | None, _account) -
 def attainment(org: str, year: int, series: str | None) -> pd.DataFrame:
     """Units × indicators the account may see: score / points."""
     signed = account()
-    return _attainment(version(), signed.scope, org, year, series, signed)
+    return _attainment(version(), scope(signed), org, year, series, signed)
 
 
 def indicator_comparison(org: str, year: int, unit: str) -> pd.DataFrame:
@@ -460,7 +468,7 @@ def _change(ver, scope, org: str, year: int, unit: str, from_year: int | None, _
 def change(org: str, year: int, unit: str, from_year: int | None = None):
     """Why a unit's composite and rank changed since `from_year` (insight.Change), as the account may see it."""
     signed = account()
-    return _change(version(), signed.scope, org, year, unit, from_year, signed)
+    return _change(version(), scope(signed), org, year, unit, from_year, signed)
 
 
 @st.cache_data(show_spinner="正在分析… / Analysing…", max_entries=64)
@@ -471,7 +479,7 @@ def _compare(ver, scope, org: str, year: int, unit_a: str, unit_b: str, _account
 def compare(org: str, year: int, unit_a: str, unit_b: str):
     """Why one unit is above another (insight.Comparison)."""
     signed = account()
-    return _compare(version(), signed.scope, org, year, unit_a, unit_b, signed)
+    return _compare(version(), scope(signed), org, year, unit_a, unit_b, signed)
 
 
 @st.cache_data(show_spinner="正在计算差距… / Working out the gap…", max_entries=64)
@@ -483,7 +491,7 @@ def _gap(ver, scope, org: str, year: int, unit: str, _account):
 def gap(org: str, year: int, unit: str):
     """What a unit would need for its next rank, series rank and grade (insight.Gap)."""
     signed = account()
-    return _gap(version(), signed.scope, org, year, unit, signed)
+    return _gap(version(), scope(signed), org, year, unit, signed)
 
 
 @st.cache_data(show_spinner="正在抽样… / Drawing…", max_entries=32)
@@ -497,7 +505,7 @@ def robustness(org: str, year: int, draws: int, spread: float, seed: int = 1, ba
                evaluation_spread: dict | None = None) -> pd.DataFrame:
     """Ranks and grades under uncertain weights (insight.robustness)."""
     signed = account()
-    return _robustness(version(), signed.scope, org, year, int(draws), float(spread), int(seed), basis,
+    return _robustness(version(), scope(signed), org, year, int(draws), float(spread), int(seed), basis,
                        tuple(sorted((evaluation_spread or {}).items())), signed)
 
 
@@ -509,7 +517,7 @@ def _forecast(ver, scope, org: str, year: int, _account):
 def forecast(org: str, year: int):
     """The year in progress projected to its end, and who is at risk (insight.Forecast)."""
     signed = account()
-    return _forecast(version(), signed.scope, org, year, signed)
+    return _forecast(version(), scope(signed), org, year, signed)
 
 
 def briefing(org: str, year: int, lang: str) -> bytes:
