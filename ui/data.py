@@ -214,16 +214,20 @@ def warm(org: str) -> None:
     threading.Thread(target=run, name=f"perfcore-warm-{org}", daemon=True).start()
 
 
+def _in_progress(results: dict) -> set[int]:
+    return {y for y, frame in results.items() if results_mod.in_progress(frame)}
+
+
 def in_progress_years(org: str) -> set[int]:
     """Years still being collected (some component or direct score not yet given)."""
-    return {y for y, frame in all_results(org).items() if results_mod.in_progress(frame)}
+    return _in_progress(all_results(org))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _rank_history(ver, scope, org: str, complete_only: bool, _account) -> pd.DataFrame:
     results = _all_results(ver, org)
     seen = visible.results_by_year(cursor(), _account, org, results)
-    return views.rank_history(seen, {y for y, f in results.items() if results_mod.in_progress(f)} if complete_only else ())
+    return views.rank_history(seen, _in_progress(results) if complete_only else ())
 
 
 def rank_history(org: str, complete_only: bool = True) -> pd.DataFrame:
