@@ -128,8 +128,9 @@ _COMMITTED = [0]
 
 def committed() -> int:
     """A count that moves on after every data change this process commits, on any connection (and
-    at every `touch`). While it stays the same, no data version has moved (DuckDB's file lock makes this process the only writer of
-    the files it has open), so a caller may keep the version it last read instead of asking again."""
+    at every `touch`). While it stays the same, no data version has moved (DuckDB's file lock makes
+    this process the only writer of the files it has open), so a caller may keep the version it last
+    read instead of asking again."""
     return _COMMITTED[0]
 
 
