@@ -191,6 +191,10 @@ def simulator():
         st.plotly_chart(figures.whatif_scatter(view, colors, labels, lang,
                                                state.bi("正式得分与模拟得分", "Official against simulated composite")),
                         width="stretch", config=state.CHART)
+        if len(view) > figures.MANY_POINTS:
+            st.caption(state.bi("单位较多：图中方块按模拟等次着色，颜色越深，落在其中的单位越多；每个单位的得分见上表。",
+                                "Many units: the squares are coloured by simulated grade, darker where more units fall; "
+                                "every unit's scores are in the table above."))
 
 
 simulator()

@@ -1,6 +1,8 @@
 """What-if: same engine, changed scheme or events, stored data untouched."""
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import perfcore
@@ -126,3 +128,53 @@ def test_a_scenario_survives_a_link_and_nothing_else_does():
     back = scenarios.from_query(forged, official, known)
     assert back["weights"] == {"indicator": 0.6, "public": 0.7} and back["events_off"] == ["E1"] and back["amounts"] == {}
     assert scenarios.to_query(official, official) == {}
+
+
+def _simulated(n: int, changed: int) -> pd.DataFrame:
+    """n units at 90.00 officially and simulated (grade 良好), and `changed` more that go from
+    80.00 (良好) to 95.00 (优秀)."""
+    rows = [{"unit": f"单位{i:04d}", "official_composite": 90.0, "composite": 90.0, "grade": "良好",
+             "grade_changed": False, "official_rank": 1, "rank": 1} for i in range(n)]
+    rows += [{"unit": f"变化{i}", "official_composite": 80.0, "composite": 95.0, "grade": "优秀",
+              "grade_changed": True, "official_rank": n + 1, "rank": 1} for i in range(changed)]
+    return pd.DataFrame(rows)
+
+
+COLOURS = {"良好": "#009E73", "优秀": "#0072B2"}
+
+
+def test_the_whatif_chart_draws_every_unit_as_a_point_up_to_its_limit():
+    from perfcore.present import figures
+    sim = _simulated(figures.MANY_POINTS - 1, 1)                 # 400 units: every one a point
+    fig = figures.whatif_scatter(sim, COLOURS, {}, "zh", "t")
+    assert [trace.type for trace in fig.data] == ["scatter"] * 3    # the diagonal, then one trace per grade
+    assert [(trace.name, len(trace.x)) for trace in fig.data[1:]] == [("良好", 399), ("优秀", 1)]
+    assert fig.data[2].marker.color == "#0072B2"
+
+
+def test_a_large_whatif_chart_counts_the_units_in_squares_per_grade():
+    from perfcore.present import figures
+    sim = _simulated(figures.MANY_POINTS, 2)                     # 402 units: above the limit, no points
+    fig = figures.whatif_scatter(sim, COLOURS, {"优秀": "优秀（A）"}, "zh", "t")
+    assert [trace.type for trace in fig.data] == ["scatter", "heatmap", "heatmap"]
+    good, best = fig.data[1], fig.data[2]
+    assert (good.name, best.name) == ("良好", "优秀（A）") and good.showlegend and best.showlegend
+    z_good, z_best = np.asarray(good.z, dtype=float), np.asarray(best.z, dtype=float)
+    # every unit is counted once, in its grade's squares: 400 at (90, 90), 2 at (80 official, 95 simulated)
+    assert np.nansum(z_good) == 400 and np.nanmax(z_good) == 400
+    assert np.nansum(z_best) == 2 and np.isnan(z_best).sum() == figures.DENSITY_BINS ** 2 - 1   # empty squares blank
+    width = (95.0 - 80.0) / figures.DENSITY_BINS                     # squares span the lowest to the highest composite
+    row, column = np.argwhere(z_best == 2)[0]
+    assert abs(np.asarray(best.x)[column] - 80.0) <= width and abs(np.asarray(best.y)[row] - 95.0) <= width
+    row, column = np.argwhere(z_good == 400)[0]
+    assert abs(np.asarray(good.x)[column] - 90.0) <= width and abs(np.asarray(good.y)[row] - 90.0) <= width
+    assert good.zmax == best.zmax == 400                             # one shading for every grade
+    assert best.colorscale[-1][1] == "#0072B2" and best.colorscale[0][1] == figures.blend("#0072B2", 0.2)
+
+
+def test_blend_mixes_a_colour_with_white():
+    from perfcore.present import figures
+    assert figures.blend("#0072B2", 1.0) == "#0072B2"
+    assert figures.blend("#0072B2", 0.0) == "#FFFFFF"
+    # 255 - (255 - c) × 0.5 for c = 0x00, 0x72 (114), 0xB2 (178): 127.5 → 128, 184.5 → 184 (half to even), 216.5 → 216
+    assert figures.blend("#0072B2", 0.5) == "#80B8D8"

@@ -48,6 +48,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "simulated": ("模拟结果", "Simulated"),
     "rank_delta": ("名次变化", "Rank change"),
     "grade_change": ("等次变化", "Grade change"),
+    "units_in_cell": ("单位数", "Units"),
     "add": ("新增", "added"),
     "edit": ("修改", "edited"),
     "revoke": ("撤销", "revoked"),
