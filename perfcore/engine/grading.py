@@ -176,8 +176,9 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
     series = current["series"].to_numpy()
     cols = {}
     prev = previous[0] if previous else None
+    where = [_aligned(frame["unit"].to_numpy(), units) for frame in previous]   # each unit's row in each earlier year
     if prev is not None and not prev.empty:
-        at = pd.Index(prev["unit"]).get_indexer(units)
+        at = where[0]
         found = at >= 0
         take = np.where(found, at, 0)
         cols["prev_rank"] = np.where(found, prev["rank"].to_numpy(dtype=float)[take], np.nan)
@@ -205,7 +206,7 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
                 break
             year_frame = history[k]
             cond = _condition(year_frame, c, scheme)
-            at = pd.Index(year_frame["unit"]).get_indexer(units) if k else np.arange(n)
+            at = where[k - 1] if k else np.arange(n)
             hit &= np.where(at >= 0, cond[np.where(at >= 0, at, 0)], False)
         hits.append(hit)
     details, texts = np.empty(n, dtype=object), np.empty(n, dtype=object)   # a list per unit
@@ -220,8 +221,16 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
     reward = {g.name: g.reward for g in scheme.grades}
     cols["reward"] = [reward.get(g) for g in current["grade"].to_numpy()]
     cols["reward_base"], cols["reward_amount"] = reward_amounts(current, cols["reward"], scheme)
-    kept = {c: current[c].to_numpy() for c in current.columns if c not in cols}
-    return pd.DataFrame({**kept, **cols})
+    kept = current.drop(columns=[c for c in cols if c in current.columns]).reset_index(drop=True)
+    return pd.concat([kept, pd.DataFrame(cols)], axis=1)
+
+
+def _aligned(earlier: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Each of `units`' row in an earlier year's units (-1 where absent). Years usually list the same
+    units in the same order: then the rows are the same, found without hashing every name."""
+    if len(earlier) == len(units) and (earlier == units).all():
+        return np.arange(len(units))
+    return pd.Index(earlier).get_indexer(units)
 
 
 def reward_amounts(frame: pd.DataFrame, factors: list, scheme: Scheme) -> tuple[list, list]:

@@ -363,12 +363,31 @@ def score(con, org: str, year: int) -> YearScore:
 def with_history(con, current: YearScore, version: tuple | None = None) -> pd.DataFrame:
     """The year's results with the earlier years' ranks, movement and consequences."""
     previous = []
-    known = set(years(con, current.org))
+    known = _known_years(con, current.org, version)
     for back in range(1, history_depth(current.scheme) + 1):
         if current.year - back not in known:
             break
         previous.append(base_results(con, current.org, current.year - back, version))
     return order(grading.with_history(current.results, previous, current.scheme))
+
+
+_YEARS: OrderedDict = OrderedDict()      # (data version, organisation) -> its years with a scheme
+
+
+def _known_years(con, org: str, version: tuple | None) -> set:
+    """The organisation's years, asked of the database once per data version (every scoring of a
+    year asks which earlier years there are)."""
+    if version is None or None in version:
+        return set(years(con, org))
+    with _PAST_LOCK:
+        found = _YEARS.get((version, org))
+    if found is None:
+        found = set(years(con, org))
+        with _PAST_LOCK:
+            _YEARS[(version, org)] = found
+            while len(_YEARS) > _PAST_SIZE:
+                _YEARS.popitem(last=False)
+    return found
 
 
 def order(results: pd.DataFrame) -> pd.DataFrame:
