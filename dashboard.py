@@ -46,6 +46,5 @@ with st.sidebar:
 
 try:
     st.navigation(state.page_list()).run()
-finally:                 # after the page is shown (or left for another), in the background: the other years,
-    data.warm(org)       # and what the unit profile and the deductions page open on
-    data.warm_pages(org, year, st.session_state.get("series") or None)
+finally:                 # after the page is shown (or left for another): the other years, in the background
+    data.warm(org)

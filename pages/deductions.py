@@ -80,8 +80,10 @@ with tab_drill:
     state.url_state("indicator", targets)
     if st.session_state.get("indicator") not in targets:
         st.session_state.pop("indicator", None)
+    own = set(events[events["unit"] == unit]["target"])
+    default = next((t for t in targets if t in own), targets[0])
     if "indicator" not in st.session_state:
-        st.session_state["indicator"] = views.first_target_with_records(events, unit, targets)
+        st.session_state["indicator"] = default
     indicator = c2.selectbox(state.tr("indicator"), targets, key="indicator")
     st.query_params["indicator"] = indicator
     lines = data.explain(org, year, unit, indicator).reset_index(drop=True)

@@ -39,14 +39,3 @@ def test_amount_words_say_waived_and_not_counted():
                           "contribution": [-3.0, 0.0, 0.0, 2.5]})
     assert list(amount_words(lines, "zh")) == ["−3.00", "免予", "不计分", "+2.50"]
     assert list(amount_words(lines, "en")) == ["−3.00", "waived", "not counted", "+2.50"]
-
-
-def test_a_units_drill_down_opens_on_its_first_indicator_with_records():
-    import pandas as pd
-    from perfcore.present.views import first_target_with_records
-    events = pd.DataFrame({"unit": ["甲", "甲", "乙"], "target": ["指标三", "指标二", "指标一"]})
-    targets = ["指标一", "指标二", "指标三", "察访核验"]
-    assert first_target_with_records(events, "甲", targets) == "指标二"     # the scheme's order, not the records'
-    assert first_target_with_records(events, "乙", targets) == "指标一"
-    assert first_target_with_records(events, "丙", targets) == "指标一"     # no records: the first of all
-    assert first_target_with_records(events.iloc[:0], "甲", targets) == "指标一"

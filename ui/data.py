@@ -31,7 +31,6 @@ from perfcore import access
 from perfcore.engine import results as results_mod
 from perfcore.engine.whatif import WhatIf
 from perfcore.ingest import sources
-from perfcore.names import sort_names
 from perfcore.present import views, visible
 from perfcore.store import accounts
 from perfcore.store import connection as storage
@@ -174,6 +173,7 @@ def warm_up() -> None:
 
     def run():
         import plotly.graph_objects as go
+        from perfcore.names import sort_names
         from perfcore.present import figures
         figures.grade_bar(pd.DataFrame({"grade": ["优秀"], "count": [1]}), {"优秀": "#0072B2"}, {"优秀": "优秀"}, "zh")
         go.Figure().to_plotly_json()
@@ -224,47 +224,6 @@ def warm(org: str) -> None:
         finally:
             cur.close()
     threading.Thread(target=run, name=f"perfcore-warm-{org}", daemon=True).start()
-
-
-_PAGES_WARMED: set = set()
-
-
-def warm_pages(org: str, year: int, series: str | None) -> None:
-    """After a page is shown to a leader or the office: what the unit profile and the deductions page
-    open on (the year's counted events, the first unit's lines, its first indicator's lines with
-    records), computed in the background into the same caches those pages read, once per data
-    version, account scope, organisation, year and series. A page asking while it is still being
-    computed waits for it (Streamlit computes a cached value once)."""
-    signed = account()
-    if not access.sees_everything(signed):
-        return
-    ver, seen = version(), scope(signed)
-    with _WARM_LOCK:
-        if (ver, seen, org, year, series) in _PAGES_WARMED:
-            return
-        if len(_PAGES_WARMED) > 256:
-            _PAGES_WARMED.clear()
-        _PAGES_WARMED.add((ver, seen, org, year, series))
-    scored = _year(ver, org, year)
-    units = scored.units if not series else scored.units[scored.units["series"] == series]
-    if units.empty:
-        return
-    first = sort_names(units["unit"])[0]            # where both pages open: the first unit in pinyin order
-    targets = scored.indicators["indicator"].tolist() + [p.name for p in scored.scheme.pools]
-    base = connection(database())
-
-    def run():
-        cur = base.cursor()
-        try:
-            _explain(ver, seen, org, year, first, None, signed, cur)
-            events = _event_history(ver, seen, org, year, signed, cur)
-            if series:
-                events = events[events["unit"].isin(units["unit"])]
-            if targets:
-                _explain(ver, seen, org, year, first, views.first_target_with_records(events, first, targets), signed, cur)
-        finally:
-            cur.close()
-    threading.Thread(target=run, name=f"perfcore-warm-pages-{org}", daemon=True).start()
 
 
 def _in_progress(results: dict) -> set[int]:
@@ -344,8 +303,8 @@ def whatif(org: str, year: int) -> WhatIf:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _explain(ver, scope, org: str, year: int, unit: str, indicator: str | None, _account, _cur=None) -> pd.DataFrame:
-    frame = visible.explain(_cur or cursor(), _account, org, year, unit, indicator)
+def _explain(ver, scope, org: str, year: int, unit: str, indicator: str | None, _account) -> pd.DataFrame:
+    frame = visible.explain(cursor(), _account, org, year, unit, indicator)
     frame.attrs = dict(frame.attrs)
     return frame
 
@@ -357,8 +316,8 @@ def explain(org: str, year: int, unit: str, indicator: str | None = None) -> pd.
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _event_history(ver, scope, org: str, year: int, _account, _cur=None) -> pd.DataFrame:
-    return visible.event_history(_cur or cursor(), _account, _year(ver, org, year))
+def _event_history(ver, scope, org: str, year: int, _account) -> pd.DataFrame:
+    return visible.event_history(cursor(), _account, _year(ver, org, year))
 
 
 def event_history(org: str, year: int) -> pd.DataFrame:

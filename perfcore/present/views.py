@@ -326,13 +326,6 @@ def _category_of(values: list, at: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes[at], categories=list(uniques))
 
 
-def first_target_with_records(events: pd.DataFrame, unit: str, targets: list) -> str:
-    """The indicator or pool a unit's drill-down opens on: the first (in the scheme's order) on which
-    the unit has a counted record, else the first of all."""
-    own = set(events.loc[events["unit"] == unit, "target"]) if len(events) else set()
-    return next((t for t in targets if t in own), targets[0])
-
-
 def most_deducted(events: pd.DataFrame, n: int = 15) -> list:
     """The n units with the most points deducted among these events."""
     deducted = (-events["final"].clip(upper=0.0)).groupby(events["unit"], observed=True).sum()
