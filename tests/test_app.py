@@ -367,16 +367,3 @@ def test_no_page_relies_on_streamlit_magic():
                     if isinstance(stmt, ast.Expr) and not isinstance(stmt.value, (ast.Call, ast.Await)) and not docstring:
                         shown.append(f"{path.name}:{stmt.lineno}")
     assert shown == []
-
-
-def test_settling_memory_moves_what_is_alive_out_of_the_collectors_way():
-    import gc
-    from ui.data import settle_memory
-    kept = [[n] for n in range(1000)]               # 1,001 lists the collector tracks, alive
-    before = gc.get_freeze_count()
-    try:
-        settle_memory()
-        assert gc.get_freeze_count() >= before + len(kept) + 1
-        assert all(gc.is_tracked(x) for x in kept) and gc.get_count()[0] < 700
-    finally:
-        gc.unfreeze()

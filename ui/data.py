@@ -19,7 +19,6 @@ frame cached for an account that sees more, nor one cached before a feedback win
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import threading
 
@@ -190,18 +189,7 @@ def warm_up() -> None:
                 _year(ver, org, _default_year(_all_results(ver, org)))
         finally:
             cur.close()
-        settle_memory()
     threading.Thread(target=run, name="perfcore-warm-up", daemon=True).start()
-
-
-def settle_memory() -> None:
-    """Move everything alive now (the libraries, the warmed caches) out of the way of Python's cycle
-    collector: `gc.freeze` after one last collection. The collector's full passes then look only at
-    what came later; before, each walked some 400,000 objects and stopped every thread of the
-    server for 100 to 150 ms, now and then in the middle of someone's page. Frozen objects are still
-    freed as usual when nothing refers to them; only cycles among them are left."""
-    gc.collect()
-    gc.freeze()
 
 
 def warm(org: str) -> None:
