@@ -382,7 +382,7 @@ def slope(moves: pd.DataFrame, first: int, second: int, lang: str, title: str) -
 
 # Above this many units a what-if's official-against-simulated chart draws the units as a density
 # per simulated grade (squares in the grade's colour, darker where more units fall), not as points:
-# every SVG point costs the browser about 0.15 ms to style on each redraw, a third of a second at
+# every SVG point costs the browser about 0.12 ms to style on each redraw, a quarter of a second at
 # 2,000 units on every slider move, and 2,000 overlapping points show no more than the density.
 MANY_POINTS = 400
 DENSITY_BINS = 40
