@@ -67,9 +67,19 @@ def grade_colors(grade_names: list[str]) -> dict[str, str]:
     return {g: palette[i % len(palette)] for i, g in enumerate(grade_names)}
 
 
+def _rgb(hex_color: str) -> list[int]:
+    """The red, green and blue of a #RRGGBB colour (0 to 255)."""
+    return [int(hex_color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]
+
+
+def _hex(channels) -> str:
+    """A #RRGGBB colour from red, green and blue (rounded to whole numbers)."""
+    return "#{:02X}{:02X}{:02X}".format(*(round(c) for c in channels))
+
+
 def _luminance(hex_color: str) -> float:
     """WCAG relative luminance of a #RRGGBB colour."""
-    channels = [int(hex_color.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [c / 255 for c in _rgb(hex_color)]
     r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -81,17 +91,16 @@ def contrast_with_white(hex_color: str) -> float:
 
 def blend(hex_color: str, share: float) -> str:
     """`share` of a colour mixed with white (1: the colour, 0: white)."""
-    rgb = [int(hex_color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]
-    return "#" + "".join(f"{round(255 - (255 - c) * share):02X}" for c in rgb)
+    return _hex(255 - (255 - c) * share for c in _rgb(hex_color))
 
 
 def label_color(hex_color: str, contrast: float = 4.5) -> str:
     """The colour darkened (same hue, towards black) until white text on it reaches `contrast` (WCAG AA):
     a grade's label in a table keeps its grade's colour and stays readable."""
-    r, g, b = [int(hex_color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]
+    rgb = _rgb(hex_color)
     factor = 1.0
     while factor > 0:
-        shade = "#{:02X}{:02X}{:02X}".format(*(round(c * factor) for c in (r, g, b)))
+        shade = _hex(c * factor for c in rgb)
         if contrast_with_white(shade) >= contrast:
             return shade
         factor -= 0.02
