@@ -302,14 +302,15 @@ _PAST_LOCK = threading.Lock()
 _PAST_SIZE = 256
 
 
-def _remember(key, results: pd.DataFrame) -> None:
+def _remember(key, value, store: OrderedDict = _PAST) -> None:
+    """Keep a value in one of this module's caches, the newest _PAST_SIZE of them."""
     if key is None:
         return
     with _PAST_LOCK:
-        _PAST[key] = results
-        _PAST.move_to_end(key)
-        while len(_PAST) > _PAST_SIZE:
-            _PAST.popitem(last=False)
+        store[key] = value
+        store.move_to_end(key)
+        while len(store) > _PAST_SIZE:
+            store.popitem(last=False)
 
 
 _SCORING: dict = {}          # key -> threading.Event: a year being scored right now by some thread
@@ -383,10 +384,7 @@ def _known_years(con, org: str, version: tuple | None) -> set:
         found = _YEARS.get((version, org))
     if found is None:
         found = set(years(con, org))
-        with _PAST_LOCK:
-            _YEARS[(version, org)] = found
-            while len(_YEARS) > _PAST_SIZE:
-                _YEARS.popitem(last=False)
+        _remember((version, org), found, _YEARS)
     return found
 
 
