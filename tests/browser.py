@@ -105,6 +105,21 @@ def errors(page) -> int:
     return page.locator('[data-testid="stException"]').count()
 
 
+# Each chart on the page whose margins plotly had to grow after its first draw (and so drew twice): its
+# title and the sides that grew. A chart whose category labels plotly turned because they do not fit
+# across, or which has a colour bar, is left out: their room depends on the chart's width on the screen.
+REDRAWN = """[...document.querySelectorAll('.js-plotly-plot')].map(p => {
+  const m = p.layout.margin || {}, s = p._fullLayout._size;
+  const turned = [...p.querySelectorAll('.xtick text')].some(t => /rotate/.test(t.getAttribute('transform') || ''));
+  const grew = ['l', 'r', 't', 'b'].filter(k => Math.round(s[k]) > (m[k] || 0));
+  return {title: (p.querySelector('.gtitle') || {}).textContent || '', grew, skip: turned || !!p.querySelector('.colorbar')};
+}).filter(c => c.grew.length && !c.skip).map(c => c.title + ': ' + c.grew.join(''))"""
+
+
+def redrawn_charts(page) -> list[str]:
+    return page.evaluate(REDRAWN)
+
+
 def choose(page, label: str, option: str) -> None:
     """Pick an option of a Streamlit selectbox by its label, as a user does: open it, type to filter, click."""
     page.get_by_label(label, exact=True).click()

@@ -9,6 +9,8 @@ template: templates only refer to %{text} or %{customdata}.
 """
 from __future__ import annotations
 
+import calendar
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -112,8 +114,107 @@ def movement_label_colors(moves: list[str]) -> list[str]:
     return [label_color(UP if m.startswith("▲") else DOWN if m.startswith("▼") else "#999999") for m in moves]
 
 
+# Room for the axes' labels, worked out before plotly draws. With small margins and automargin alone,
+# plotly draws a figure, measures its labels, grows the margins and draws everything again: half of each
+# chart's time in the browser on a page switch. When the margins already hold the labels, automargin finds
+# nothing to grow and the figure is drawn once; where an estimate falls short (another font, a label
+# that wraps), automargin still grows the margin, so nothing is ever cut off.
+# The sizes are those of Streamlit's chart theme, set here explicitly so the room below holds for them.
+TICK_PX, TITLE_PX = 12, 14          # tick labels; axis titles
+STANDOFF = {"x": 20, "y": 24}       # an axis title from its tick labels
+PAD = 8                             # the plot area from its axes
+BESIDE_TICKS = 19                   # a left margin beyond its widest tick label (the pad, the gap, the edge)
+TITLE_ROOM = 34                     # what an axis title adds to its margin (standoff and the title's line)
+BELOW_TICKS = 34                    # a bottom margin holding one line of tick labels
+LEGEND_ROW = 39                     # one row of a horizontal legend, with its padding
+_EM = {**dict.fromkeys("0123456789", 0.5625), "%": 0.91, ".": 0.27, ",": 0.27, " ": 0.26, "-": 0.36,
+       "\u2212": 0.5625, "k": 0.53, "M": 0.83, "/": 0.4, "·": 0.27, "…": 1.0}      # "…" is full-width in CJK fonts
+
+
+def text_px(text, size: float = TICK_PX) -> float:
+    """A label's width in pixels, on the generous side: CJK and full-width glyphs are one em in every CJK font;
+    digits and signs as Noto Sans draws them; other Latin letters at 0.62 em (wider than most)."""
+    plain = str(text).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    return size * sum(1.0 if ord(c) >= 0x2E80 else _EM.get(c, 0.62) for c in plain)
+
+
+def _tick_labels(low: float, high: float, tickformat: str | None) -> list[str]:
+    """The widest tick labels plotly is likely to write for a numeric range: its ends and middle at the
+    precision of a step of about a fifth of the range, thousands from 10,000 as "10k" (plotly's default)."""
+    span = abs(high - low) or abs(high) or 1.0
+    step = 10 ** np.floor(np.log10(span / 5))
+    values = [low, high, (low + high) / 2]
+    if tickformat and tickformat.endswith("%"):
+        return [f"{v * 100:.{max(0, int(-np.log10(step * 100)))}f}%" for v in values]
+
+    def one(v: float) -> str:
+        if abs(v) >= 10_000:
+            return f"{v / 1000:.{max(0, int(-np.log10(step / 1000)))}f}k"
+        return f"{v:.{max(0, int(-np.log10(step)))}f}".replace("-", "\u2212")
+    return [one(v) for v in values]
+
+
+def _axis_labels(fig: go.Figure, letter: str) -> tuple[list[str], bool]:
+    """The tick labels an axis will show (its tick text, its categories, or numbers across its range), and
+    whether they are categories (each centred on its own place, the last one on the plot's edge)."""
+    axis = fig.layout[letter + "axis"]
+    if axis.ticktext:
+        return [str(v) for v in axis.ticktext], True
+    values = []
+    for trace in fig.data:
+        data = getattr(trace, letter, None)
+        if data is not None:
+            values += [v for v in data if v is not None]
+        valued = "x" if getattr(trace, "orientation", None) == "h" else "y"      # the axis a bar's base is on
+        base = trace.base if trace.type == "bar" and letter == valued else None
+        if base is not None and data is not None:
+            values += [b + v for b, v in zip(base, data) if b is not None and v is not None]
+    if axis.type == "category" or any(isinstance(v, str) for v in values):
+        return [str(v) for v in dict.fromkeys(values)], True
+    if axis.range:
+        low, high = axis.range
+    elif values:
+        low, high = float(min(values)), float(max(values))
+        low, high = low - (high - low) * 0.05, high + (high - low) * 0.05      # plotly's autorange padding
+    else:
+        return [], False
+    return _tick_labels(float(low), float(high), axis.tickformat), False
+
+
+def _room(fig: go.Figure, height: int, margin: dict, legend: dict) -> dict:
+    """Margins that hold the left axis's labels and title, the bottom axis's labels and title, a horizontal
+    legend under the plot, and the last label on the right edge (see TICK_PX): never smaller than `margin`."""
+    room = dict(margin)
+    ylabels, _ = _axis_labels(fig, "y")
+    size = fig.layout.yaxis.tickfont.size or TICK_PX
+    left = max((text_px(v, size) for v in ylabels), default=0) + BESIDE_TICKS
+    if fig.layout.yaxis.title.text:
+        left += TITLE_ROOM
+    room["l"] = max(room.get("l", 10), int(np.ceil(left)) + 2)
+    xlabels, categories = _axis_labels(fig, "x")
+    xsize = fig.layout.xaxis.tickfont.size or TICK_PX
+    last = xlabels[-1:] if categories else xlabels      # a label centred on the right edge: the last category,
+    if last:                                            # or any number (a range may end on a tick)
+        room["r"] = max(room.get("r", 10), int(np.ceil(max(text_px(v, xsize) for v in last) / 2)))
+    if fig.layout.xaxis.tickangle in (None, 0):      # rotated labels: automargin makes their room
+        bottom = BELOW_TICKS + (30 if fig.layout.xaxis.title.text else 0)
+        if legend.get("yref") == "container" and legend.get("y", 1) == 0:   # at the figure's foot, under the axis
+            bottom += LEGEND_ROW
+        elif legend.get("orientation") == "h" and legend.get("y", 1) < 0:   # y is a share of the plot's height
+            share = -legend["y"]
+            bottom = max(bottom, (share * (height - room.get("t", 50)) + LEGEND_ROW) / (1 + share))
+        room["b"] = max(room.get("b", 10), int(np.ceil(bottom)) + 2)
+    return room
+
+
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
-    kw.setdefault("margin", {"l": 10, "r": 10, "t": 50, "b": 10})
+    kw["margin"] = {"l": 10, "r": 12, "t": 50, "b": 10, **kw.get("margin", {}), "pad": PAD}
+    for letter in ("x", "y"):
+        axis = fig.layout[letter + "axis"]
+        axis.update(title_standoff=STANDOFF[letter], title_font_size=TITLE_PX, automargin=True)
+        if axis.tickfont.size is None:
+            axis.tickfont.size = TICK_PX
+    kw["margin"] = _room(fig, height, kw["margin"], kw.get("legend", {}))
     fig.update_layout(title={"text": esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
                       font={"family": FONT, "size": 13, "color": "#262730"}, template=TEMPLATE,
                       height=height, hoverlabel={"font": {"family": FONT}}, **kw)
@@ -212,7 +313,7 @@ def indicator_vs_series(frame: pd.DataFrame, lang: str, title: str) -> go.Figure
     fig.update_xaxes(tickformat=".0%", title=t("attainment", lang), range=[0, 1.02])
     fig.update_yaxes(categoryorder="array", categoryarray=_esc_all(f["target"]), automargin=True)
     return _layout(fig, title, height=max(360, 22 * len(f) + 130), barmode="overlay",
-                   legend={"orientation": "h", "y": -0.04, "yanchor": "top", "x": 0})
+                   legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0})   # under the axis title
 
 
 def history_composite(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
@@ -292,8 +393,8 @@ def progress_bars(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
                       annotation_text=t("expected", lang), annotation_position="top")
     fig.update_yaxes(categoryorder="array", categoryarray=_esc_all(f["unit"]))
     fig.update_xaxes(range=[0, 105], title=t("percent", lang) + " (%)")
-    return _layout(fig, title, height=max(360, 18 * len(f) + 120), barmode="overlay",
-                   legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
+    return _layout(fig, title, height=max(360, 18 * len(f) + 120), barmode="overlay", margin={"t": 60},  # the legend
+                   legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})  # and the line's name
 
 
 def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: bool = False) -> go.Figure:
@@ -312,8 +413,16 @@ def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: b
                     "}: %{" + ("x" if horizontal else "y") + ":.2f}<extra></extra>", **kw)
     fig.update_layout(barmode="group")
     fig.update_xaxes(type="category") if not horizontal else fig.update_yaxes(type="category")
+    if by == "month" and not horizontal and len({str(m)[:4] for m in g[by]}) == 1:   # one year: "3月" / "Mar" on the axis
+        fig.update_xaxes(tickmode="array", tickvals=_esc_all(g[by]), ticktext=[_month(m, lang) for m in g[by]])
     return _layout(fig, title, height=max(320, 18 * len(g) + 100) if horizontal else 320,
                    legend={"orientation": "h", "y": 1.08, "x": 1, "xanchor": "right"})
+
+
+def _month(month: str, lang: str) -> str:
+    """A "YYYY-MM" month as an axis names it within one year: 3月, Mar."""
+    number = int(str(month)[5:7])
+    return f"{number}月" if lang == "zh" else calendar.month_abbr[number]
 
 
 def _lines(frame: pd.DataFrame, x: str, y: str, by: str) -> tuple[list, list, list]:

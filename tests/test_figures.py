@@ -1,0 +1,109 @@
+"""The room figures make for their labels before plotly draws (perfcore.present.figures._room).
+
+Widths are worked out by hand from the rule in `text_px`: a CJK glyph is one em, a digit 0.5625 em,
+other Latin letters 0.62 em; at the tick size of 12 px a CJK glyph is 12 px and a digit 6.75 px.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from perfcore.present import figures
+from perfcore.present.figures import _room, _tick_labels, text_px
+
+
+def test_label_widths():
+    assert text_px("察访核验扣分") == 72.0                    # 6 CJK glyphs × 12 px
+    assert text_px("单位00132") == pytest.approx(57.75)      # 2 × 12 + 5 × 6.75
+    assert text_px("A&amp;B") == pytest.approx(3 * 0.62 * 12)   # an escaped "&" is one character
+    assert text_px("100%", 10) == pytest.approx(3 * 5.625 + 9.1)
+
+
+def test_tick_labels_follow_the_range():
+    assert _tick_labels(0, 1000, None) == ["0", "1000", "500"]           # a step of about 200: whole numbers
+    assert _tick_labels(-5, 5, None) == ["\u22125", "5", "0"]            # plotly's minus sign
+    assert _tick_labels(0, 100_000, None) == ["0", "100k", "50k"]        # thousands from 10,000
+    assert _tick_labels(0, 1.02, ".0%") == ["0%", "102%", "51%"]
+    assert _tick_labels(0.2, 0.8, None) == ["0.2", "0.8", "0.5"]         # a step of 0.1: one decimal
+
+
+def test_room_for_category_names_an_axis_title_and_a_number_axis():
+    fig = go.Figure(go.Bar(y=["察访核验扣分", "满分"], x=[3, 4], orientation="h"))
+    fig.update_xaxes(range=[0, 100], title="得分")
+    room = _room(fig, 360, {"l": 10, "r": 12, "t": 50, "b": 10}, {})
+    # left: the widest name 72 px + 19 beside the ticks + 2 spare; bottom: a line of ticks 34 + the title 30 + 2;
+    # right: half the widest number "100" (20.25 px) is 11, under the 12 asked for
+    assert room == {"l": 93, "r": 12, "t": 50, "b": 66}
+
+
+def test_room_for_a_number_axis_title_and_a_legend_under_the_plot():
+    fig = go.Figure(go.Scatter(x=[700, 750], y=[650, 900]))
+    fig.update_yaxes(title="模拟")
+    room = _room(fig, 420, {"l": 10, "r": 12, "t": 50, "b": 10}, {"orientation": "h", "y": -0.18})
+    # y runs 637.5–912.5 (5 % padding): step 10, labels "638", "912", "775", 3 digits = 20.25 px
+    # left: 20.25 + 19 + 34 (title) = 73.25 → 74 + 2; bottom: the legend, 0.18 of the 370 px below the title
+    # plus one row of 39, over 1.18 = 89.49 → 90 + 2 (more than the 34 of the tick labels)
+    assert room == {"l": 76, "r": 12, "t": 50, "b": 92}
+
+
+def test_room_for_a_legend_at_the_figures_foot_under_the_axis_title():
+    fig = go.Figure(go.Bar(y=["一"], x=[0.5], orientation="h"))
+    fig.update_xaxes(range=[0, 1.02], tickformat=".0%", title="得分率")
+    legend = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0}
+    assert _room(fig, 800, {"l": 10, "r": 12, "t": 50, "b": 10}, legend)["b"] == 34 + 30 + 39 + 2
+
+
+def test_a_bar_from_a_base_reaches_base_plus_length():
+    fig = go.Figure(go.Bar(y=["甲", "乙"], x=[4.0, 2.0], base=[10.0, 96.0], orientation="h"))
+    room = _room(fig, 360, {"l": 10, "r": 12, "t": 50, "b": 10}, {})
+    # x runs 10–98 padded by 5 %: 5.6–102.4, step 10, widest "102" 20.25 px: half is 11, under 12; names 12 px
+    assert room == {"l": 12 + 19 + 2, "r": 12, "t": 50, "b": 36}
+
+
+def test_the_last_category_centred_on_the_edge_gets_half_its_width():
+    fig = go.Figure(go.Bar(x=["优秀", "良好", "不合格"], y=[1, 2, 3]))
+    room = _room(fig, 280, {"l": 10, "r": 12, "t": 50, "b": 10}, {})
+    assert room["r"] == 18                                            # "不合格" is 36 px
+
+
+def test_turned_labels_are_left_to_plotly():
+    fig = go.Figure(go.Bar(x=["一", "二"], y=[1, 2]))
+    fig.update_xaxes(tickangle=-60)
+    assert _room(fig, 280, {"l": 10, "r": 12, "t": 80, "b": 10}, {})["b"] == 10
+
+
+def test_figures_carry_the_sizes_the_room_is_worked_out_for():
+    steps = pd.DataFrame({"label": ["满分", "指标一", "综合得分"], "value": [100.0, -3.0, 97.0],
+                          "kind": ["absolute", "relative", "total"]})
+    fig = figures.waterfall(steps, "zh", "t")
+    assert fig.layout.margin.pad == figures.PAD
+    assert fig.layout.yaxis.title.standoff == figures.STANDOFF["y"] and fig.layout.xaxis.title.font.size == figures.TITLE_PX
+    assert fig.layout.margin.l == 12 * 4 + 19 + 2                     # "综合得分", no axis title on y
+    assert fig.layout.yaxis.automargin and fig.layout.xaxis.automargin   # still grows a margin an estimate missed
+
+
+def test_months_of_one_year_are_named_short():
+    frame = pd.DataFrame({"month": ["2025-01", "2025-03"], "final": [-1.0, 2.0]})
+    fig = figures.events_by(frame, "month", "zh", "t")
+    assert list(fig.layout.xaxis.ticktext) == ["1月", "3月"]
+    assert list(figures.events_by(frame, "month", "en", "t").layout.xaxis.ticktext) == ["Jan", "Mar"]
+    both = pd.DataFrame({"month": ["2024-12", "2025-01"], "final": [-1.0, 2.0]})
+    assert figures.events_by(both, "month", "zh", "t").layout.xaxis.ticktext is None   # two years: as they are
+
+
+@given(st.text(max_size=20), st.text(max_size=5))
+def test_a_longer_label_is_never_narrower(text, more):
+    assert text_px(text + more) >= text_px(text)
+
+
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=8, unique=True),
+       st.integers(0, 200), st.integers(0, 200))
+def test_the_room_is_never_less_than_asked(names, left, bottom):
+    fig = go.Figure(go.Bar(y=names, x=list(range(len(names))), orientation="h"))
+    asked = {"l": left, "r": 12, "t": 50, "b": bottom}
+    room = _room(fig, 360, asked, {})
+    assert all(room[k] >= asked[k] for k in asked)
+    assert room["l"] >= max(text_px(n) for n in names) + figures.BESIDE_TICKS
