@@ -24,19 +24,27 @@ if series:
 
 if st.query_params.get("view") == "drill" and "deduction_tab" not in st.session_state:
     st.session_state["deduction_tab"] = state.DRILL_TAB[lang]
+for kept in ("levels", "direction"):      # only the open tab runs: the other tab's filters are kept as they were
+    if kept in st.session_state:
+        st.session_state[kept] = st.session_state[kept]
+st.session_state.setdefault("direction", "all")
 tab_overview, tab_drill = st.tabs([state.bi("总体情况", "Overview"), state.DRILL_TAB[lang]], key="deduction_tab",
                                   on_change="rerun")
 if st.session_state.get("deduction_tab") in state.DRILL_TAB.values():
     st.query_params["view"] = "drill"
 else:
     st.query_params.pop("view", None)
-with tab_overview:
+
+
+def overview():
+    """The year's records at a glance: filters, totals and four charts."""
     f1, f2 = st.columns(2)
     present = set(events["source_level"].dropna())
-    levels = f1.multiselect(state.tr("source_level"), [x for x in views.LEVEL_ORDER if x in present] +
-                            sorted(present - set(views.LEVEL_ORDER)), key="levels",
-                            placeholder=state.bi("全部层级", "All levels"))
-    direction = f2.segmented_control(state.bi("类型", "Type"), ["all", "deducted", "added"], key="direction", default="all",
+    options = [x for x in views.LEVEL_ORDER if x in present] + sorted(present - set(views.LEVEL_ORDER))
+    if "levels" in st.session_state:      # kept from before: only levels this year has
+        st.session_state["levels"] = [x for x in st.session_state["levels"] if x in options]
+    levels = f1.multiselect(state.tr("source_level"), options, key="levels", placeholder=state.bi("全部层级", "All levels"))
+    direction = f2.segmented_control(state.bi("类型", "Type"), ["all", "deducted", "added"], key="direction",
                                      required=True, format_func={"all": state.bi("全部", "All"), "deducted": state.tr("deducted"),
                                                                  "added": state.tr("added")}.get)
     view = events
@@ -66,7 +74,9 @@ with tab_overview:
             state.bi("扣分最多的单位（前15）", "Units with most deductions (top 15)"), horizontal=True)),
                        width="stretch", config=state.CHART)
 
-with tab_drill:
+
+def drill():
+    """One indicator of one unit: every record's line, adding up to the score."""
     if st.session_state.get("unit") not in units:
         st.session_state.pop("unit", None)
     c1, c2 = st.columns(2)
@@ -147,3 +157,9 @@ with tab_drill:
                         "The first line is the starting score; each further line is what one record finally counted. "
                         "Struck-through grey lines are not counted (drafts etc.). When a floor or cap is reached, the latest "
                         "records are trimmed first."))
+
+
+for tab, body in ((tab_overview, overview), (tab_drill, drill)):
+    if tab.open:             # only the open tab runs and is drawn
+        with tab:
+            body()

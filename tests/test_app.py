@@ -136,6 +136,7 @@ def test_unit_profile_drills_into_deductions(app):
 
 def test_deductions_overview_and_filters(app):
     page(app, "deductions")
+    assert len(app.get("plotly_chart")) == 4 and len(app.table) == 0     # the overview alone: the drill-down does not run
     before = {m.label: m.value for m in app.metric}["记录数"]
     app.segmented_control(key="direction").set_value("added").run()
     after = {m.label: m.value for m in app.metric}["记录数"]
@@ -143,8 +144,17 @@ def test_deductions_overview_and_filters(app):
     assert {m.label: m.value for m in app.metric}["合计扣分"] == "0.00"
 
 
+def drill_tab(at):
+    """Open the deductions page's drill-down tab (only the open tab runs)."""
+    at.session_state["deduction_tab"] = "单项明细"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_deductions_drill_down_reconciles_for_a_capped_indicator(app):
-    page(app, "deductions")
+    drill_tab(page(app, "deductions"))
+    assert len(app.get("plotly_chart")) == 0          # only the open tab runs: the overview's charts are not drawn
     app.selectbox(key="unit").set_value("团区委").run()
     app.selectbox(key="indicator").set_value("机关效能建设").run()
     assert not app.exception
@@ -283,6 +293,7 @@ def test_edge_state_wording(tiny_app):
     assert any("没有报送工作进度表" in i.value for i in tiny_app.info)
     page(tiny_app, "deductions")
     assert not tiny_app.exception
+    drill_tab(tiny_app)
 
 
 ROLE_PAGES = {
