@@ -9,8 +9,6 @@ template: templates only refer to %{text} or %{customdata}.
 """
 from __future__ import annotations
 
-import calendar
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -124,7 +122,7 @@ TICK_PX, TITLE_PX = 12, 14          # tick labels; axis titles
 STANDOFF = {"x": 20, "y": 24}       # an axis title from its tick labels
 PAD = 8                             # the plot area from its axes
 BESIDE_TICKS = 19                   # a left margin beyond its widest tick label (the pad, the gap, the edge)
-TITLE_ROOM = 34                     # what an axis title adds to its margin (standoff and the title's line)
+TITLE_ROOM = {"x": 30, "y": 34}     # what an axis title adds to its margin (its standoff and its line)
 BELOW_TICKS = 34                    # a bottom margin holding one line of tick labels
 LEGEND_ROW = 39                     # one row of a horizontal legend, with its padding
 _EM = {**dict.fromkeys("0123456789", 0.5625), "%": 0.91, ".": 0.27, ",": 0.27, " ": 0.26, "-": 0.36,
@@ -189,7 +187,7 @@ def _room(fig: go.Figure, height: int, margin: dict, legend: dict) -> dict:
     size = fig.layout.yaxis.tickfont.size or TICK_PX
     left = max((text_px(v, size) for v in ylabels), default=0) + BESIDE_TICKS
     if fig.layout.yaxis.title.text:
-        left += TITLE_ROOM
+        left += TITLE_ROOM["y"]
     room["l"] = max(room.get("l", 10), int(np.ceil(left)) + 2)
     xlabels, categories = _axis_labels(fig, "x")
     xsize = fig.layout.xaxis.tickfont.size or TICK_PX
@@ -197,7 +195,7 @@ def _room(fig: go.Figure, height: int, margin: dict, legend: dict) -> dict:
     if last:                                            # or any number (a range may end on a tick)
         room["r"] = max(room.get("r", 10), int(np.ceil(max(text_px(v, xsize) for v in last) / 2)))
     if fig.layout.xaxis.tickangle in (None, 0):      # rotated labels: automargin makes their room
-        bottom = BELOW_TICKS + (30 if fig.layout.xaxis.title.text else 0)
+        bottom = BELOW_TICKS + (TITLE_ROOM["x"] if fig.layout.xaxis.title.text else 0)
         if legend.get("yref") == "container" and legend.get("y", 1) == 0:   # at the figure's foot, under the axis
             bottom += LEGEND_ROW
         elif legend.get("orientation") == "h" and legend.get("y", 1) < 0:   # y is a share of the plot's height
@@ -208,6 +206,7 @@ def _room(fig: go.Figure, height: int, margin: dict, legend: dict) -> dict:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
+    """The look every figure shares: title, font, template, the axes' sizes and the margins their labels need."""
     kw["margin"] = {"l": 10, "r": 12, "t": 50, "b": 10, **kw.get("margin", {}), "pad": PAD}
     for letter in ("x", "y"):
         axis = fig.layout[letter + "axis"]
@@ -419,10 +418,13 @@ def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: b
                    legend={"orientation": "h", "y": 1.08, "x": 1, "xanchor": "right"})
 
 
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")   # not the server's locale
+
+
 def _month(month: str, lang: str) -> str:
     """A "YYYY-MM" month as an axis names it within one year: 3月, Mar."""
     number = int(str(month)[5:7])
-    return f"{number}月" if lang == "zh" else calendar.month_abbr[number]
+    return f"{number}月" if lang == "zh" else MONTHS_EN[number - 1]
 
 
 def _lines(frame: pd.DataFrame, x: str, y: str, by: str) -> tuple[list, list, list]:
