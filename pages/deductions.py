@@ -24,6 +24,8 @@ if series:
 
 if st.query_params.get("view") == "drill" and "deduction_tab" not in st.session_state:
     st.session_state["deduction_tab"] = state.DRILL_TAB[lang]
+if st.session_state.get("deduction_tab") in state.DRILL_TAB.values():
+    st.session_state["deduction_tab"] = state.DRILL_TAB[lang]      # still open when the language changes
 for kept in ("levels", "direction"):      # only the open tab runs: the other tab's filters are kept as they were
     if kept in st.session_state:
         st.session_state[kept] = st.session_state[kept]

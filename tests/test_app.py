@@ -152,6 +152,24 @@ def drill_tab(at):
     return at
 
 
+def test_the_overview_filters_outlast_a_visit_to_the_drill_down(app):
+    page(app, "deductions")
+    app.segmented_control(key="direction").set_value("added").run()
+    drill_tab(app)
+    app.session_state["deduction_tab"] = "总体情况"
+    app.run()
+    assert app.segmented_control(key="direction").value == "added"
+    assert {m.label: m.value for m in app.metric}["合计扣分"] == "0.00"
+
+
+def test_the_drill_down_stays_open_when_the_language_changes(app):
+    drill_tab(page(app, "deductions"))
+    app.session_state["lang"] = "en"        # the page alone runs here (AppTest): the frame's language switch is not drawn
+    app.run()
+    assert not app.exception
+    assert len(app.table) == 1 and len(app.get("plotly_chart")) == 0
+
+
 def test_deductions_drill_down_reconciles_for_a_capped_indicator(app):
     drill_tab(page(app, "deductions"))
     assert len(app.get("plotly_chart")) == 0          # only the open tab runs: the overview's charts are not drawn

@@ -152,27 +152,36 @@ def _tick_labels(low: float, high: float, tickformat: str | None) -> list[str]:
     return [one(v) for v in values]
 
 
+def _number(value) -> bool:
+    """A finite real number (not a bool, a date, a gap or NaN)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
 def _axis_labels(fig: go.Figure, letter: str) -> tuple[list[str], bool]:
     """The tick labels an axis will show (its tick text, its categories, or numbers across its range), and
     whether they are categories (each centred on its own place, the last one on the plot's edge)."""
     axis = fig.layout[letter + "axis"]
-    if axis.ticktext:
+    if axis.ticktext is not None and len(axis.ticktext):
         return [str(v) for v in axis.ticktext], True
     values = []
     for trace in fig.data:
         data = getattr(trace, letter, None)
-        if data is not None:
-            values += [v for v in data if v is not None]
+        if data is None:
+            continue
+        data = list(data)
         valued = "x" if getattr(trace, "orientation", None) == "h" else "y"      # the axis a bar's base is on
         base = trace.base if trace.type == "bar" and letter == valued else None
-        if base is not None and data is not None:
-            values += [b + v for b, v in zip(base, data) if b is not None and v is not None]
+        if base is not None:          # a bar from its base to base + length: both ends are positions
+            starts = list(base) if np.ndim(base) else [base] * len(data)
+            data = starts + [b + v for b, v in zip(starts, data) if _number(b) and _number(v)]
+        values += [v for v in data if v is not None]
     if axis.type == "category" or any(isinstance(v, str) for v in values):
         return [str(v) for v in dict.fromkeys(values)], True
-    if axis.range:
+    numbers = [float(v) for v in values if _number(v)]   # dates and gaps are left to plotly
+    if axis.range is not None and len(axis.range) == 2 and all(_number(v) for v in axis.range):
         low, high = axis.range
-    elif values:
-        low, high = float(min(values)), float(max(values))
+    elif numbers:
+        low, high = min(numbers), max(numbers)
         low, high = low - (high - low) * 0.05, high + (high - low) * 0.05      # plotly's autorange padding
     else:
         return [], False
