@@ -32,7 +32,7 @@ for kept in ("levels", "direction"):      # only the open tab runs: the other ta
 st.session_state.setdefault("direction", "all")
 tab_overview, tab_drill = st.tabs([state.bi("总体情况", "Overview"), state.DRILL_TAB[lang]], key="deduction_tab",
                                   on_change="rerun")
-if st.session_state.get("deduction_tab") in state.DRILL_TAB.values():
+if tab_drill.open:
     st.query_params["view"] = "drill"
 else:
     st.query_params.pop("view", None)

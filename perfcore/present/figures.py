@@ -9,6 +9,8 @@ template: templates only refer to %{text} or %{customdata}.
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -132,8 +134,7 @@ _EM = {**dict.fromkeys("0123456789", 0.5625), "%": 0.91, ".": 0.27, ",": 0.27, "
 def text_px(text, size: float = TICK_PX) -> float:
     """A label's width in pixels, on the generous side: CJK and full-width glyphs are one em in every CJK font;
     digits and signs as Noto Sans draws them; other Latin letters at 0.62 em (wider than most)."""
-    plain = str(text).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-    return size * sum(1.0 if ord(c) >= 0x2E80 else _EM.get(c, 0.62) for c in plain)
+    return size * sum(1.0 if ord(c) >= 0x2E80 else _EM.get(c, 0.62) for c in html.unescape(str(text)))   # as `esc` wrote it
 
 
 def _tick_labels(low: float, high: float, tickformat: str | None) -> list[str]:
@@ -142,13 +143,16 @@ def _tick_labels(low: float, high: float, tickformat: str | None) -> list[str]:
     span = abs(high - low) or abs(high) or 1.0
     step = 10 ** np.floor(np.log10(span / 5))
     values = [low, high, (low + high) / 2]
+
+    def decimals(unit: float) -> int:         # digits after the point for a step counted in `unit`s
+        return max(0, int(-np.log10(step / unit)))
     if tickformat and tickformat.endswith("%"):
-        return [f"{v * 100:.{max(0, int(-np.log10(step * 100)))}f}%" for v in values]
+        return [f"{v * 100:.{decimals(0.01)}f}%" for v in values]
 
     def one(v: float) -> str:
         if abs(v) >= 10_000:
-            return f"{v / 1000:.{max(0, int(-np.log10(step / 1000)))}f}k"
-        return f"{v:.{max(0, int(-np.log10(step)))}f}".replace("-", "\u2212")
+            return f"{v / 1000:.{decimals(1000)}f}k"
+        return f"{v:.{decimals(1)}f}".replace("-", "\u2212")
     return [one(v) for v in values]
 
 
@@ -197,32 +201,32 @@ def _room(fig: go.Figure, height: int, margin: dict, legend: dict) -> dict:
     left = max((text_px(v, size) for v in ylabels), default=0) + BESIDE_TICKS
     if fig.layout.yaxis.title.text:
         left += TITLE_ROOM["y"]
-    room["l"] = max(room.get("l", 10), int(np.ceil(left)) + 2)
+    room["l"] = max(room["l"], int(np.ceil(left)) + 2)
     xlabels, categories = _axis_labels(fig, "x")
     xsize = fig.layout.xaxis.tickfont.size or TICK_PX
     last = xlabels[-1:] if categories else xlabels      # a label centred on the right edge: the last category,
     if last:                                            # or any number (a range may end on a tick)
-        room["r"] = max(room.get("r", 10), int(np.ceil(max(text_px(v, xsize) for v in last) / 2)))
+        room["r"] = max(room["r"], int(np.ceil(max(text_px(v, xsize) for v in last) / 2)))
     if fig.layout.xaxis.tickangle in (None, 0):      # rotated labels: automargin makes their room
         bottom = BELOW_TICKS + (TITLE_ROOM["x"] if fig.layout.xaxis.title.text else 0)
         if legend.get("yref") == "container" and legend.get("y", 1) == 0:   # at the figure's foot, under the axis
             bottom += LEGEND_ROW
         elif legend.get("orientation") == "h" and legend.get("y", 1) < 0:   # y is a share of the plot's height
             share = -legend["y"]
-            bottom = max(bottom, (share * (height - room.get("t", 50)) + LEGEND_ROW) / (1 + share))
-        room["b"] = max(room.get("b", 10), int(np.ceil(bottom)) + 2)
+            bottom = max(bottom, (share * (height - room["t"]) + LEGEND_ROW) / (1 + share))
+        room["b"] = max(room["b"], int(np.ceil(bottom)) + 2)
     return room
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
     """The look every figure shares: title, font, template, the axes' sizes and the margins their labels need."""
-    kw["margin"] = {"l": 10, "r": 12, "t": 50, "b": 10, **kw.get("margin", {}), "pad": PAD}
     for letter in ("x", "y"):
         axis = fig.layout[letter + "axis"]
         axis.update(title_standoff=STANDOFF[letter], title_font_size=TITLE_PX, automargin=True)
         if axis.tickfont.size is None:
             axis.tickfont.size = TICK_PX
-    kw["margin"] = _room(fig, height, kw["margin"], kw.get("legend", {}))
+    asked = {"l": 10, "r": 12, "t": 50, "b": 10, **kw.get("margin", {}), "pad": PAD}
+    kw["margin"] = _room(fig, height, asked, kw.get("legend", {}))
     fig.update_layout(title={"text": esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
                       font={"family": FONT, "size": 13, "color": "#262730"}, template=TEMPLATE,
                       height=height, hoverlabel={"font": {"family": FONT}}, **kw)
@@ -251,7 +255,7 @@ def waterfall(steps: pd.DataFrame, lang: str, title: str) -> go.Figure:
     low, top = _waterfall_extent(steps)
     span = max(top - low, 1.0)
     fig.update_xaxes(range=[max(0.0, low - span * 0.6), top + span * 0.45], title=t("score", lang))
-    fig.update_yaxes(autorange="reversed", tickfont={"size": 12}, automargin=True)
+    fig.update_yaxes(autorange="reversed", tickfont={"size": 12})
     return _layout(fig, title, height=max(320, 30 * len(steps) + 90), showlegend=False)
 
 
@@ -319,7 +323,7 @@ def indicator_vs_series(frame: pd.DataFrame, lang: str, title: str) -> go.Figure
                     customdata=f[["series_avg", "points"]],
                     hovertemplate="%{y}<br>" + t("series_avg", lang) + " %{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>")
     fig.update_xaxes(tickformat=".0%", title=t("attainment", lang), range=[0, 1.02])
-    fig.update_yaxes(categoryorder="array", categoryarray=_esc_all(f["target"]), automargin=True)
+    fig.update_yaxes(categoryorder="array", categoryarray=_esc_all(f["target"]))
     return _layout(fig, title, height=max(360, 22 * len(f) + 130), barmode="overlay",
                    legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0})   # under the axis title
 
