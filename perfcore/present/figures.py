@@ -161,54 +161,99 @@ def _number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
-def _axis_labels(fig: go.Figure, letter: str) -> tuple[list[str], bool]:
+# The figures are built as plain dicts (plotly's figure format) and handed over as one go.Figure made
+# without plotly's checks: building them through plotly's objects checked and copied every value of
+# every trace, up to a fifth of a second per chart at 2,000 units on a page's first visit. The tests check
+# every figure against plotly's full validation instead (tests/test_figures.py).
+
+def _values(column):
+    """A column as a trace holds it: numbers as a numpy array (plotly sends them compactly), other values as a list."""
+    if isinstance(column, (pd.Series, pd.Index, pd.DataFrame)):
+        column = column.to_numpy()
+    if isinstance(column, np.ndarray):
+        return column if column.dtype.kind in "biuf" else column.tolist()
+    return list(column)
+
+
+def _trace(kind: str, **props) -> dict:
+    """One trace: its type and properties, data columns as `_values` makes them."""
+    data = {"x", "y", "z", "base", "text", "customdata", "measure"}
+    return {"type": kind, **{k: _values(v) if k in data and not isinstance(v, str) else v for k, v in props.items()}}
+
+
+def _merged(into: dict, extra: dict) -> dict:
+    """`extra` laid over `into`, nested dicts merged as plotly's update_layout merges them."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merged(into[key], value)
+        else:
+            into[key] = value
+    return into
+
+
+def _vline(x: float, line: dict) -> dict:
+    """A vertical line across the plot at x (plotly's add_vline)."""
+    return {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain", "line": line}
+
+
+def _axis_labels(spec: dict, letter: str) -> tuple[list[str], bool]:
     """The tick labels an axis will show (its tick text, its categories, or numbers across its range), and
     whether they are categories (each centred on its own place, the last one on the plot's edge)."""
-    axis = fig.layout[letter + "axis"]
-    if axis.ticktext is not None and len(axis.ticktext):
-        return [str(v) for v in axis.ticktext], True
-    values = []
-    for trace in fig.data:
-        data = getattr(trace, letter, None)
+    axis = spec["layout"].get(letter + "axis", {})
+    if axis.get("ticktext") is not None and len(axis["ticktext"]):
+        return [str(v) for v in axis["ticktext"]], True
+    columns = []                      # each trace's values on this axis: numbers as arrays, anything else as lists
+    for trace in spec["data"]:
+        data = trace.get(letter)
         if data is None:
             continue
-        data = list(data)
-        valued = "x" if getattr(trace, "orientation", None) == "h" else "y"      # the axis a bar's base is on
-        base = trace.base if trace.type == "bar" and letter == valued else None
+        valued = "x" if trace.get("orientation") == "h" else "y"      # the axis a bar's base is on
+        base = trace.get("base") if trace.get("type") == "bar" and letter == valued else None
         if base is not None:          # a bar from its base to base + length: both ends are positions
+            data = list(data)
             starts = list(base) if np.ndim(base) else [base] * len(data)
             data = starts + [b + v for b, v in zip(starts, data) if _number(b) and _number(v)]
-        values += [v for v in data if v is not None]
-    if axis.type == "category" or any(isinstance(v, str) for v in values):
-        return [str(v) for v in dict.fromkeys(values)], True
-    numbers = [float(v) for v in values if _number(v)]   # dates and gaps are left to plotly
-    if axis.range is not None and len(axis.range) == 2 and all(_number(v) for v in axis.range):
-        low, high = axis.range
+        if isinstance(data, np.ndarray) and data.dtype.kind in "iuf":
+            columns.append(data)
+        else:
+            columns.append([v for v in data if v is not None])
+    if axis.get("type") == "category" or any(isinstance(v, str) for c in columns if isinstance(c, list) for v in c):
+        flat = [v for c in columns for v in (c.tolist() if isinstance(c, np.ndarray) else c)]
+        return [str(v) for v in dict.fromkeys(flat)], True
+    numbers = [float(v) for c in columns if isinstance(c, list) for v in c if _number(v)]   # dates and gaps are left to plotly
+    for c in columns:
+        if isinstance(c, np.ndarray):
+            finite = c[np.isfinite(c)]
+            numbers += [float(finite.min()), float(finite.max())] if len(finite) else []
+    span = axis.get("range")
+    if span is not None and len(span) == 2 and all(_number(v) for v in span):
+        low, high = span
     elif numbers:
         low, high = min(numbers), max(numbers)
         low, high = low - (high - low) * 0.05, high + (high - low) * 0.05      # plotly's autorange padding
     else:
         return [], False
-    return _tick_labels(float(low), float(high), axis.tickformat), False
+    return _tick_labels(float(low), float(high), axis.get("tickformat")), False
 
 
-def _room(fig: go.Figure, height: int, margin: dict, legend: dict) -> dict:
+def _room(spec: dict, height: int, margin: dict, legend: dict) -> dict:
     """Margins that hold the left axis's labels and title, the bottom axis's labels and title, a horizontal
     legend under the plot, and the last label on the right edge (see TICK_PX): never smaller than `margin`."""
     room = dict(margin)
-    ylabels, _ = _axis_labels(fig, "y")
-    size = fig.layout.yaxis.tickfont.size or TICK_PX
+    xaxis, yaxis = spec["layout"].get("xaxis", {}), spec["layout"].get("yaxis", {})
+    ylabels, _ = _axis_labels(spec, "y")
+    size = yaxis.get("tickfont", {}).get("size") or TICK_PX
     left = max((text_px(v, size) for v in ylabels), default=0) + BESIDE_TICKS
-    if fig.layout.yaxis.title.text:
+    if yaxis.get("title", {}).get("text"):
         left += TITLE_ROOM["y"]
     room["l"] = max(room["l"], int(np.ceil(left)) + 2)
-    xlabels, categories = _axis_labels(fig, "x")
-    xsize = fig.layout.xaxis.tickfont.size or TICK_PX
+    xlabels, categories = _axis_labels(spec, "x")
+    xsize = xaxis.get("tickfont", {}).get("size") or TICK_PX
     last = xlabels[-1:] if categories else xlabels      # a label centred on the right edge: the last category,
     if last:                                            # or any number (a range may end on a tick)
         room["r"] = max(room["r"], int(np.ceil(max(text_px(v, xsize) for v in last) / 2)))
-    if fig.layout.xaxis.tickangle in (None, 0):      # rotated labels: automargin makes their room
-        bottom = BELOW_TICKS + (TITLE_ROOM["x"] if fig.layout.xaxis.title.text else 0)
+    if xaxis.get("tickangle") in (None, 0):      # rotated labels: automargin makes their room
+        bottom = BELOW_TICKS + (TITLE_ROOM["x"] if xaxis.get("title", {}).get("text") else 0)
         if legend.get("yref") == "container" and legend.get("y", 1) == 0:   # at the figure's foot, under the axis
             bottom += LEGEND_ROW
         elif legend.get("orientation") == "h" and legend.get("y", 1) < 0:   # y is a share of the plot's height
@@ -218,45 +263,55 @@ def _room(fig: go.Figure, height: int, margin: dict, legend: dict) -> dict:
     return room
 
 
-def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
-    """The look every figure shares: title, font, template, the axes' sizes and the margins their labels need."""
+_TEMPLATE = TEMPLATE.to_plotly_json()
+
+
+def _figure(traces: list[dict], layout: dict, title: str, height: int = 360, **kw) -> go.Figure:
+    """The figure, with the look every figure shares: title, font, template, the axes' sizes and the margins
+    their labels need."""
     for letter in ("x", "y"):
-        axis = fig.layout[letter + "axis"]
-        axis.update(title_standoff=STANDOFF[letter], title_font_size=TITLE_PX, automargin=True)
-        if axis.tickfont.size is None:
-            axis.tickfont.size = TICK_PX
+        axis = layout.setdefault(letter + "axis", {})
+        heading = axis.setdefault("title", {})
+        heading["standoff"] = STANDOFF[letter]
+        heading["font"] = {**heading.get("font", {}), "size": TITLE_PX}
+        axis["automargin"] = True
+        if axis.get("tickfont", {}).get("size") is None:
+            axis["tickfont"] = {**axis.get("tickfont", {}), "size": TICK_PX}
+    spec = {"data": traces, "layout": layout}
     asked = {"l": 10, "r": 12, "t": 50, "b": 10, **kw.get("margin", {}), "pad": PAD}
-    kw["margin"] = _room(fig, height, asked, kw.get("legend", {}))
-    fig.update_layout(title={"text": esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
-                      font={"family": FONT, "size": 13, "color": "#262730"}, template=TEMPLATE,
-                      height=height, hoverlabel={"font": {"family": FONT}}, **kw)
-    return fig
+    kw["margin"] = _room(spec, height, asked, kw.get("legend", {}))
+    _merged(layout, {"title": {"text": esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
+                     "font": {"family": FONT, "size": 13, "color": "#262730"}, "template": _TEMPLATE,
+                     "height": height, "hoverlabel": {"font": {"family": FONT}}, **kw})
+    return go.Figure(spec, _validate=False)
+
+
+def _title(text: str) -> dict:
+    return {"text": text}
 
 
 def grade_bar(counts: pd.DataFrame, colors: dict, labels: dict, lang: str) -> go.Figure:
     """Units per grade."""
-    fig = go.Figure(go.Bar(x=_esc_all(labels.get(g, g) for g in counts["grade"]), y=counts["count"],
-                           marker_color=[colors[g] for g in counts["grade"]], text=counts["count"],
-                           textposition="outside", hovertemplate="%{x}: %{y}<extra></extra>"))
-    fig.update_yaxes(title=t("count", lang), range=[0, max(1, int(counts["count"].max())) * 1.25])
-    return _layout(fig, t("grade", lang), height=280, showlegend=False)
+    bar = _trace("bar", x=_esc_all(labels.get(g, g) for g in counts["grade"]), y=counts["count"],
+                 marker={"color": [colors[g] for g in counts["grade"]]}, text=counts["count"],
+                 textposition="outside", hovertemplate="%{x}: %{y}<extra></extra>")
+    layout = {"yaxis": {"title": _title(t("count", lang)), "range": [0, max(1, int(counts["count"].max())) * 1.25]}}
+    return _figure([bar], layout, t("grade", lang), height=280, showlegend=False)
 
 
 def waterfall(steps: pd.DataFrame, lang: str, title: str) -> go.Figure:
     """From full points to the composite, one step a row (long indicator names stay readable)."""
-    labels = _esc_all(steps["label"])
-    fig = go.Figure(go.Waterfall(
-        orientation="h", y=labels, x=steps["value"], measure=steps["kind"],
-        text=[f"{v:+.2f}" if k == "relative" else f"{v:.2f}" for v, k in zip(steps["value"], steps["kind"])],
-        textposition="outside", connector={"line": {"color": "#BBBBBB"}},
-        increasing={"marker": {"color": UP}}, decreasing={"marker": {"color": DOWN}},
-        totals={"marker": {"color": NEUTRAL}}, cliponaxis=False,
-        hovertemplate="%{y}<br>%{text}<extra></extra>"))
+    trace = _trace("waterfall", orientation="h", y=_esc_all(steps["label"]), x=steps["value"], measure=steps["kind"],
+                   text=[f"{v:+.2f}" if k == "relative" else f"{v:.2f}" for v, k in zip(steps["value"], steps["kind"])],
+                   textposition="outside", connector={"line": {"color": "#BBBBBB"}},
+                   increasing={"marker": {"color": UP}}, decreasing={"marker": {"color": DOWN}},
+                   totals={"marker": {"color": NEUTRAL}}, cliponaxis=False,
+                   hovertemplate="%{y}<br>%{text}<extra></extra>")
     low, top = _waterfall_extent(steps)
     span = max(top - low, 1.0)
-    fig.update_xaxes(range=[max(0.0, low - span * 0.6), top + span * 0.45], title=t("score", lang))
-    fig.update_yaxes(autorange="reversed", tickfont={"size": 12})
-    return _layout(fig, title, height=max(320, 30 * len(steps) + 90), showlegend=False)
+    layout = {"xaxis": {"range": [max(0.0, low - span * 0.6), top + span * 0.45], "title": _title(t("score", lang))},
+              "yaxis": {"autorange": "reversed", "tickfont": {"size": 12}}}
+    return _figure([trace], layout, title, height=max(320, 30 * len(steps) + 90), showlegend=False)
 
 
 def _waterfall_extent(steps: pd.DataFrame) -> tuple[float, float]:
@@ -275,20 +330,20 @@ def bands(frame: pd.DataFrame, lang: str, title: str, low: str, mid: str, high: 
     `marker` (e.g. the official rank) as a tick. For rank bands (COINr's uncertainty plot) and forecast intervals."""
     f = frame.iloc[::-1]
     names = _esc_all(f["unit"])
-    fig = go.Figure()
-    fig.add_bar(y=names, x=(f[high] - f[low]).to_numpy(dtype=float), base=f[low].to_numpy(dtype=float), orientation="h",
-                marker={"color": colors[::-1] if colors else "#9ecae1", "opacity": 0.55}, showlegend=False,
-                customdata=f[[low, high]].to_numpy(), hovertemplate="%{y}: %{customdata[0]} – %{customdata[1]}<extra></extra>")
-    fig.add_scatter(y=names, x=f[mid], mode="markers", name=esc(mid_name), marker={"color": UP, "size": 9},
-                    hovertemplate="%{y}: %{x}<extra></extra>")
+    traces = [_trace("bar", y=names, x=(f[high] - f[low]).to_numpy(dtype=float), base=f[low].to_numpy(dtype=float),
+                     orientation="h", marker={"color": colors[::-1] if colors else "#9ecae1", "opacity": 0.55},
+                     showlegend=False, customdata=f[[low, high]],
+                     hovertemplate="%{y}: %{customdata[0]} – %{customdata[1]}<extra></extra>"),
+              _trace("scatter", y=names, x=f[mid], mode="markers", name=esc(mid_name), marker={"color": UP, "size": 9},
+                     hovertemplate="%{y}: %{x}<extra></extra>")]
     if marker:
-        fig.add_scatter(y=names, x=f[marker], mode="markers", name=esc(marker_name),
-                        marker={"color": NEUTRAL, "symbol": "line-ns-open", "size": 14, "line": {"width": 2}},
-                        hovertemplate="%{y}: %{x}<extra></extra>")
-    fig.update_xaxes(title=axis_title, autorange="reversed" if reversed_axis else True)
-    fig.update_yaxes(type="category", tickfont={"size": 11})
-    return _layout(fig, title, height=max(360, 20 * len(f) + 110), legend={"orientation": "h", "y": 1.06, "x": 1,
-                                                                             "xanchor": "right"}, barmode="overlay")
+        traces.append(_trace("scatter", y=names, x=f[marker], mode="markers", name=esc(marker_name),
+                             marker={"color": NEUTRAL, "symbol": "line-ns-open", "size": 14, "line": {"width": 2}},
+                             hovertemplate="%{y}: %{x}<extra></extra>"))
+    layout = {"xaxis": {"title": _title(axis_title), "autorange": "reversed" if reversed_axis else True},
+              "yaxis": {"type": "category", "tickfont": {"size": 11}}}
+    return _figure(traces, layout, title, height=max(360, 20 * len(f) + 110),
+                   legend={"orientation": "h", "y": 1.06, "x": 1, "xanchor": "right"}, barmode="overlay")
 
 
 def grade_probabilities(frame: pd.DataFrame, grade_names: list, colors: dict, labels: dict, lang: str,
@@ -296,60 +351,66 @@ def grade_probabilities(frame: pd.DataFrame, grade_names: list, colors: dict, la
     """Per unit (row order kept, first on top), the probability of each grade as one stacked bar."""
     f = frame.iloc[::-1]
     names = _esc_all(f["unit"])
-    fig = go.Figure()
-    for g in grade_names:
-        values = [float(d.get(g, 0.0)) for d in f["p_grade"]]
-        fig.add_bar(y=names, x=values, orientation="h", name=esc(labels.get(g, g)), marker_color=colors.get(g, NEUTRAL),
-                    hovertemplate="%{y}: %{x:.0%}<extra>" + esc(labels.get(g, g)) + "</extra>")
-    fig.update_xaxes(tickformat=".0%", range=[0, 1])
-    fig.update_yaxes(type="category", tickfont={"size": 11})
-    return _layout(fig, title, height=max(360, 20 * len(f) + 110), barmode="stack",
+    traces = [_trace("bar", y=names, x=np.array([float(d.get(g, 0.0)) for d in f["p_grade"]]), orientation="h",
+                     name=esc(labels.get(g, g)), marker={"color": colors.get(g, NEUTRAL)},
+                     hovertemplate="%{y}: %{x:.0%}<extra>" + esc(labels.get(g, g)) + "</extra>")
+              for g in grade_names]
+    layout = {"xaxis": {"tickformat": ".0%", "range": [0, 1]}, "yaxis": {"type": "category", "tickfont": {"size": 11}}}
+    return _figure(traces, layout, title, height=max(360, 20 * len(f) + 110), barmode="stack",
                    legend={"orientation": "h", "y": 1.06, "x": 1, "xanchor": "right"})
 
 
 def indicator_vs_series(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
     """Attainment of each indicator (bars from 0, orange where below the series average) and the series average."""
     f = frame.iloc[::-1]
-    fig = go.Figure()
+    traces = []
     below = (f["score"] < f["series_avg"] - 1e-9).to_numpy()
     for part, color, name in ((below, DOWN, t("below_avg", lang)), (~below, UP, t("not_below_avg", lang))):
         g = f[part]
         if g.empty:
             continue
-        fig.add_bar(y=_esc_all(g["target"]), x=g["score"] / g["points"], orientation="h", name=name, marker_color=color,
-                    customdata=g[["score", "points"]], hovertemplate="%{y}<br>%{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>")
-    fig.add_scatter(y=_esc_all(f["target"]), x=f["series_avg"] / f["points"], mode="markers", name=t("series_avg", lang),
-                    marker={"color": NEUTRAL, "symbol": "line-ns-open", "size": 14, "line": {"width": 2}},
-                    customdata=f[["series_avg", "points"]],
-                    hovertemplate="%{y}<br>" + t("series_avg", lang) + " %{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>")
-    fig.update_xaxes(tickformat=".0%", title=t("attainment", lang), range=[0, 1.02])
-    fig.update_yaxes(categoryorder="array", categoryarray=_esc_all(f["target"]))
-    return _layout(fig, title, height=max(360, 22 * len(f) + 130), barmode="overlay",
+        traces.append(_trace("bar", y=_esc_all(g["target"]), x=g["score"] / g["points"], orientation="h", name=name,
+                             marker={"color": color}, customdata=g[["score", "points"]],
+                             hovertemplate="%{y}<br>%{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>"))
+    traces.append(_trace("scatter", y=_esc_all(f["target"]), x=f["series_avg"] / f["points"], mode="markers",
+                         name=t("series_avg", lang),
+                         marker={"color": NEUTRAL, "symbol": "line-ns-open", "size": 14, "line": {"width": 2}},
+                         customdata=f[["series_avg", "points"]],
+                         hovertemplate="%{y}<br>" + t("series_avg", lang) +
+                         " %{customdata[0]:.2f} / %{customdata[1]:.2f}<extra></extra>"))
+    layout = {"xaxis": {"tickformat": ".0%", "title": _title(t("attainment", lang)), "range": [0, 1.02]},
+              "yaxis": {"categoryorder": "array", "categoryarray": _esc_all(f["target"])}}
+    return _figure(traces, layout, title, height=max(360, 22 * len(f) + 130), barmode="overlay",
                    legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0})   # under the axis title
+
+
+def _years_axis(frame: pd.DataFrame) -> dict:
+    return {"dtick": 1, "range": [frame["year"].min() - 0.4, frame["year"].max() + 0.4]}
 
 
 def history_composite(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
     """The composite over the years, each point labelled."""
-    fig = go.Figure(go.Scatter(x=frame["year"], y=frame["composite"], mode="lines+markers+text",
-                               text=[f"{v:.2f}" for v in frame["composite"]], textposition="top center",
-                               line={"color": UP}, hovertemplate="%{x}: %{y:.2f}<extra></extra>", cliponaxis=False))
+    trace = _trace("scatter", x=frame["year"], y=frame["composite"], mode="lines+markers+text",
+                   text=[f"{v:.2f}" for v in frame["composite"]], textposition="top center",
+                   line={"color": UP}, hovertemplate="%{x}: %{y:.2f}<extra></extra>", cliponaxis=False)
     low, high = float(frame["composite"].min()), float(frame["composite"].max())
     pad = max((high - low) * 0.25, 1.0)
-    fig.update_yaxes(range=[low - pad, high + pad * 1.6], title=t("composite", lang))
-    fig.update_xaxes(dtick=1, range=[frame["year"].min() - 0.4, frame["year"].max() + 0.4])
-    return _layout(fig, title, height=280, showlegend=False)
+    layout = {"yaxis": {"range": [low - pad, high + pad * 1.6], "title": _title(t("composite", lang))},
+              "xaxis": _years_axis(frame)}
+    return _figure([trace], layout, title, height=280, showlegend=False)
 
 
 def history_rank(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
     """The series rank over the years (1 at the top), each point labelled "rank / units"."""
-    fig = go.Figure(go.Scatter(x=frame["year"], y=frame["series_rank"], mode="lines+markers+text",
-                               text=[f"{int(r)} / {int(n)}" for r, n in zip(frame["series_rank"], frame["series_units"])],
-                               textposition="top center", line={"color": NEUTRAL}, cliponaxis=False,
-                               hovertemplate="%{x}: %{text}<extra></extra>"))
+    trace = _trace("scatter", x=frame["year"], y=frame["series_rank"], mode="lines+markers+text",
+                   text=[f"{int(r)} / {int(n)}" for r, n in zip(frame["series_rank"], frame["series_units"])],
+                   textposition="top center", line={"color": NEUTRAL}, cliponaxis=False,
+                   hovertemplate="%{x}: %{text}<extra></extra>")
     most = int(frame["series_units"].max())
-    fig.update_yaxes(range=[most + 0.8, 0.2], title=t("series_rank", lang), dtick=1 if most <= 12 else None)
-    fig.update_xaxes(dtick=1, range=[frame["year"].min() - 0.4, frame["year"].max() + 0.4])
-    return _layout(fig, title, height=280, showlegend=False)
+    yaxis = {"range": [most + 0.8, 0.2], "title": _title(t("series_rank", lang))}
+    if most <= 12:
+        yaxis["dtick"] = 1
+    return _figure([trace], {"yaxis": yaxis, "xaxis": _years_axis(frame)}, title, height=280, showlegend=False)
 
 
 def _short(name: str, limit: int = 8) -> str:
@@ -365,25 +426,28 @@ def heatmap(matrix: pd.DataFrame, lang: str, title: str, categories: dict | None
     columns = list(matrix.columns)
     cats = [(categories or {}).get(c) or "" for c in columns]
     full = _esc_all(columns)
-    ticks = [esc(_short(c)) for c in columns]
-    z = matrix.to_numpy()
-    fig = go.Figure(go.Heatmap(z=z, x=list(range(len(columns))), y=_esc_all(matrix.index), zmin=0.6, zmax=1.0,
-                               colorscale=[[0, "#D55E00"], [0.5, "#F7F7F7"], [1, "#0072B2"]],
-                               colorbar={"title": t("attainment", lang), "tickformat": ".0%"},
-                               customdata=[full] * len(matrix), xgap=1, ygap=1,
-                               hovertemplate="%{y} · %{customdata}<br>%{z:.2%}<extra></extra>"))
-    start = 0
+    trace = _trace("heatmap", z=matrix.to_numpy(), x=list(range(len(columns))), y=_esc_all(matrix.index), zmin=0.6, zmax=1.0,
+                   colorscale=[[0, "#D55E00"], [0.5, "#F7F7F7"], [1, "#0072B2"]],
+                   colorbar={"title": _title(t("attainment", lang)), "tickformat": ".0%"},
+                   customdata=[full] * len(matrix), xgap=1, ygap=1,
+                   hovertemplate="%{y} · %{customdata}<br>%{z:.2%}<extra></extra>")
+    annotations, shapes, start = [], [], 0
     for i in range(1, len(columns) + 1):
         if i == len(columns) or cats[i] != cats[start]:
             if cats[start]:
-                fig.add_annotation(x=(start + i - 1) / 2, y=1.0, yref="paper", yanchor="bottom", showarrow=False,
-                                   text=f"<b>{esc(cats[start])}</b>", font={"size": 12})
+                annotations.append({"x": (start + i - 1) / 2, "y": 1.0, "yref": "paper", "yanchor": "bottom",
+                                    "showarrow": False, "text": f"<b>{esc(cats[start])}</b>", "font": {"size": 12}})
             if i < len(columns):
-                fig.add_vline(x=i - 0.5, line_color="#4D4D4D", line_width=2)
+                shapes.append(_vline(i - 0.5, {"color": "#4D4D4D", "width": 2}))
             start = i
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(tickmode="array", tickvals=list(range(len(columns))), ticktext=ticks, tickangle=-60, tickfont={"size": 11})
-    return _layout(fig, title, height=max(420, 18 * len(matrix) + 240), margin={"l": 10, "r": 10, "t": 80, "b": 10})
+    layout = {"yaxis": {"autorange": "reversed"},
+              "xaxis": {"tickmode": "array", "tickvals": list(range(len(columns))), "ticktext": [esc(_short(c)) for c in columns],
+                        "tickangle": -60, "tickfont": {"size": 11}}}
+    if annotations:
+        layout["annotations"] = annotations
+    if shapes:
+        layout["shapes"] = shapes
+    return _figure([trace], layout, title, height=max(420, 18 * len(matrix) + 240), margin={"l": 10, "r": 10, "t": 80, "b": 10})
 
 
 def progress_bars(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
@@ -392,20 +456,22 @@ def progress_bars(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
     colors = {"on_track": UP, "behind": "#E69F00", "at_risk": "#CC79A7"}
     patterns = {"on_track": "", "behind": "/", "at_risk": "x"}       # told apart without colour too
     f = frame.iloc[::-1]
-    fig = go.Figure()
+    traces = []
     for status in ("on_track", "behind", "at_risk"):
         part = f[f["status"] == status]
         if part.empty:
             continue
-        fig.add_bar(y=_esc_all(part["unit"]), x=part["percent"], orientation="h", name=t(status, lang),
-                    marker={"color": colors[status], "pattern": {"shape": patterns[status]}},
-                    hovertemplate="%{y}: %{x:.1f}%<extra>" + t(status, lang) + "</extra>")
-    if len(f):
-        fig.add_vline(x=float(f["expected"].iloc[0]), line_dash="dash", line_color=NEUTRAL,
-                      annotation_text=t("expected", lang), annotation_position="top")
-    fig.update_yaxes(categoryorder="array", categoryarray=_esc_all(f["unit"]))
-    fig.update_xaxes(range=[0, 105], title=t("percent", lang) + " (%)")
-    return _layout(fig, title, height=max(360, 18 * len(f) + 120), barmode="overlay", margin={"t": 60},  # the legend
+        traces.append(_trace("bar", y=_esc_all(part["unit"]), x=part["percent"], orientation="h", name=t(status, lang),
+                             marker={"color": colors[status], "pattern": {"shape": patterns[status]}},
+                             hovertemplate="%{y}: %{x:.1f}%<extra>" + t(status, lang) + "</extra>"))
+    layout = {"yaxis": {"categoryorder": "array", "categoryarray": _esc_all(f["unit"])},
+              "xaxis": {"range": [0, 105], "title": _title(t("percent", lang) + " (%)")}}
+    if len(f):                 # 序时进度: a dashed line with its name above the plot
+        expected = float(f["expected"].iloc[0])
+        layout["shapes"] = [_vline(expected, {"dash": "dash", "color": NEUTRAL})]
+        layout["annotations"] = [{"text": t("expected", lang), "x": expected, "xref": "x", "xanchor": "center",
+                                  "y": 1, "yref": "y domain", "yanchor": "bottom", "showarrow": False}]
+    return _figure(traces, layout, title, height=max(360, 18 * len(f) + 120), barmode="overlay", margin={"t": 60},  # the legend
                    legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})  # and the line's name
 
 
@@ -418,16 +484,16 @@ def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: b
         g = g.assign(_o=g[by].map(frame.groupby(by, observed=True)["level_order"].first())).sort_values("_o").drop(columns="_o")
     if horizontal:
         g = g.sort_values("deducted")
-    fig = go.Figure()
+    names = _esc_all(g[by])
+    traces = []
     for col, color in (("deducted", DOWN), ("added", UP)):
-        kw = {"y": _esc_all(g[by]), "x": g[col], "orientation": "h"} if horizontal else {"x": _esc_all(g[by]), "y": g[col]}
-        fig.add_bar(name=t(col, lang), marker_color=color, hovertemplate="%{" + ("y" if horizontal else "x") +
-                    "}: %{" + ("x" if horizontal else "y") + ":.2f}<extra></extra>", **kw)
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(type="category") if not horizontal else fig.update_yaxes(type="category")
+        kw = {"y": names, "x": g[col], "orientation": "h"} if horizontal else {"x": names, "y": g[col]}
+        traces.append(_trace("bar", name=t(col, lang), marker={"color": color}, hovertemplate="%{" + ("y" if horizontal else "x") +
+                             "}: %{" + ("x" if horizontal else "y") + ":.2f}<extra></extra>", **kw))
+    layout = {"barmode": "group", "yaxis" if horizontal else "xaxis": {"type": "category"}}
     if by == "month" and not horizontal and len({str(m)[:4] for m in g[by]}) == 1:   # one year: "3月" / "Mar" on the axis
-        fig.update_xaxes(tickmode="array", tickvals=_esc_all(g[by]), ticktext=[_month(m, lang) for m in g[by]])
-    return _layout(fig, title, height=max(320, 18 * len(g) + 100) if horizontal else 320,
+        layout["xaxis"].update(tickmode="array", tickvals=names, ticktext=[_month(m, lang) for m in g[by]])
+    return _figure(traces, layout, title, height=max(320, 18 * len(g) + 100) if horizontal else 320,
                    legend={"orientation": "h", "y": 1.08, "x": 1, "xanchor": "right"})
 
 
@@ -440,14 +506,18 @@ def _month(month: str, lang: str) -> str:
     return f"{number}月" if lang == "zh" else MONTHS_EN[number - 1]
 
 
-def _lines(frame: pd.DataFrame, x: str, y: str, by: str) -> tuple[list, list, list]:
-    """One line per group drawn as a single trace: points with a gap (None) between groups."""
-    xs, ys, names = [], [], []
-    for name, part in frame.groupby(by, sort=False):
-        xs += list(part[x]) + [None]
-        ys += list(part[y]) + [None]
-        names += [esc(name)] * len(part) + [None]
-    return xs, ys, names
+def _lines(frame: pd.DataFrame, x: str, y: str, by: str) -> tuple[np.ndarray, np.ndarray, list]:
+    """One line per group drawn as a single trace: each group's points in turn (groups in order of first
+    appearance), a gap after each (NaN in the numbers, None in the names)."""
+    codes, groups = pd.factorize(frame[by], sort=False)
+    order = np.argsort(codes, kind="stable")
+    at = np.arange(len(order)) + codes[order]          # a row's place: its position, plus the gaps before its group
+    xs, ys = np.full(len(order) + len(groups), np.nan), np.full(len(order) + len(groups), np.nan)
+    xs[at] = frame[x].to_numpy(dtype=float)[order]
+    ys[at] = frame[y].to_numpy(dtype=float)[order]
+    names = np.full(len(xs), None, dtype=object)
+    names[at] = np.array(_esc_all(groups), dtype=object)[codes[order]]
+    return xs, ys, names.tolist()
 
 
 def bump(history: pd.DataFrame, lang: str, title: str, highlight: list[str] | None = None) -> go.Figure:
@@ -456,7 +526,7 @@ def bump(history: pd.DataFrame, lang: str, title: str, highlight: list[str] | No
     A few units (at most 8) are labelled and coloured; with no highlight, the series' current top
     and bottom three are. One trace for all the rest keeps the chart fast for hundreds of units.
     """
-    fig = go.Figure()
+    traces = []
     history = history.sort_values(["unit", "year"])
     last = history["year"].max()
     if not highlight:
@@ -466,29 +536,29 @@ def bump(history: pd.DataFrame, lang: str, title: str, highlight: list[str] | No
     rest = history[~history["unit"].isin(highlight)]
     if not rest.empty:
         xs, ys, names = _lines(rest, "year", "series_rank", "unit")
-        fig.add_scatter(x=xs, y=ys, mode="lines", line={"width": 1, "color": "#CCCCCC"}, customdata=names,
-                        hovertemplate="%{customdata}<br>%{x}: " + t("series_rank", lang) + " %{y}<extra></extra>",
-                        showlegend=False, connectgaps=False)
+        traces.append(_trace("scatter", x=xs, y=ys, mode="lines", line={"width": 1, "color": "#CCCCCC"}, customdata=names,
+                             hovertemplate="%{customdata}<br>%{x}: " + t("series_rank", lang) + " %{y}<extra></extra>",
+                             showlegend=False, connectgaps=False))
     for i, unit in enumerate(highlight):
         part = history[history["unit"] == unit]
         name = esc(unit)
         color = OKABE_ITO[i % 7]
-        fig.add_scatter(x=part["year"], y=part["series_rank"], mode="lines+markers+text", name=name,
-                        text=[name if y == last else "" for y in part["year"]], textposition="middle right",
-                        textfont={"size": 11, "color": color}, line={"width": 3, "color": color},
-                        customdata=[[name, c] for c in part["composite"]],
-                        hovertemplate="%{customdata[0]}<br>%{x}: " + t("series_rank", lang) + " %{y}<br>" +
-                        t("composite", lang) + " %{customdata[1]:.2f}<extra></extra>")
-    fig.update_yaxes(autorange="reversed", title=t("series_rank", lang))
+        traces.append(_trace("scatter", x=part["year"], y=part["series_rank"], mode="lines+markers+text", name=name,
+                             text=[name if y == last else "" for y in part["year"]], textposition="middle right",
+                             textfont={"size": 11, "color": color}, line={"width": 3, "color": color},
+                             customdata=[[name, c] for c in part["composite"]],
+                             hovertemplate="%{customdata[0]}<br>%{x}: " + t("series_rank", lang) + " %{y}<br>" +
+                             t("composite", lang) + " %{customdata[1]:.2f}<extra></extra>"))
+    yaxis = {"autorange": "reversed", "title": _title(t("series_rank", lang))}
     if history["series_rank"].max() <= 20:
-        fig.update_yaxes(dtick=1)
-    fig.update_xaxes(dtick=1, range=[history["year"].min() - 0.2, last + 0.9])
-    return _layout(fig, title, height=460, showlegend=False)
+        yaxis["dtick"] = 1
+    layout = {"yaxis": yaxis, "xaxis": {"dtick": 1, "range": [history["year"].min() - 0.2, last + 0.9]}}
+    return _figure(traces, layout, title, height=460, showlegend=False)
 
 
 def slope(moves: pd.DataFrame, first: int, second: int, lang: str, title: str) -> go.Figure:
     """Rank in one year against another: up, down and unchanged units, one trace each."""
-    fig = go.Figure()
+    traces = []
     moves = moves.dropna(subset=["before"])
     labelled = len(moves) <= 40
     for kind, color, part in (("up", UP, moves[moves["change"] > 0]), ("down", DOWN, moves[moves["change"] < 0]),
@@ -496,21 +566,21 @@ def slope(moves: pd.DataFrame, first: int, second: int, lang: str, title: str) -
         if part.empty:
             continue
         xs, ys, text, hover = [], [], [], []
-        for r in part.itertuples():
-            name = esc(r.unit)
+        for unit, before, after in zip(part["unit"].tolist(), part["before"].tolist(), part["after"].tolist()):
+            name = esc(unit)
             xs += [str(first), str(second), None]
-            ys += [r.before, r.after, None]
+            ys += [before, after, None]
             text += [name, name, None] if labelled else [None, None, None]
-            hover += [[name, int(r.before), int(r.after)]] * 2 + [[None, None, None]]
-        fig.add_scatter(x=xs, y=ys, mode="lines+markers+text" if labelled else "lines+markers", text=text,
-                        textposition="middle right", textfont={"size": 11}, line={"color": color, "width": 2},
-                        marker={"size": 5}, showlegend=False, customdata=hover, connectgaps=False,
-                        hovertemplate="%{customdata[0]}: %{customdata[1]} → %{customdata[2]}<extra></extra>")
-    fig.update_yaxes(autorange="reversed", title=t("series_rank", lang))
+            hover += [[name, int(before), int(after)]] * 2 + [[None, None, None]]
+        traces.append(_trace("scatter", x=xs, y=ys, mode="lines+markers+text" if labelled else "lines+markers", text=text,
+                             textposition="middle right", textfont={"size": 11}, line={"color": color, "width": 2},
+                             marker={"size": 5}, showlegend=False, customdata=hover, connectgaps=False,
+                             hovertemplate="%{customdata[0]}: %{customdata[1]} → %{customdata[2]}<extra></extra>"))
+    yaxis = {"autorange": "reversed", "title": _title(t("series_rank", lang))}
     if len(moves) <= 20:
-        fig.update_yaxes(dtick=1)
-    fig.update_xaxes(range=[-0.6, 1.6])
-    return _layout(fig, title, height=min(max(380, 26 * len(moves) + 100), 900))
+        yaxis["dtick"] = 1
+    return _figure(traces, {"yaxis": yaxis, "xaxis": {"range": [-0.6, 1.6]}}, title,
+                   height=min(max(380, 26 * len(moves) + 100), 900))
 
 
 # Above this many units a what-if's official-against-simulated chart draws the units as a density
@@ -524,11 +594,10 @@ DENSITY_BINS = 40
 def whatif_scatter(sim: pd.DataFrame, colors: dict, labels: dict, lang: str, title: str) -> go.Figure:
     """Official against simulated composite, coloured by simulated grade; points off the diagonal
     moved. For more than MANY_POINTS units, how many units fall in each square instead of points."""
-    fig = go.Figure()
     lo = float(min(sim["official_composite"].min(), sim["composite"].min()))
     hi = float(max(sim["official_composite"].max(), sim["composite"].max()))
-    fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", line={"color": "#BBBBBB", "dash": "dash"},
-                    hoverinfo="skip", showlegend=False)
+    traces = [_trace("scatter", x=[lo, hi], y=[lo, hi], mode="lines", line={"color": "#BBBBBB", "dash": "dash"},
+                     hoverinfo="skip", showlegend=False)]
     if len(sim) > MANY_POINTS:
         edges = np.linspace(lo, hi if hi > lo else lo + 1.0, DENSITY_BINS + 1)
         centres = (edges[:-1] + edges[1:]) / 2
@@ -538,19 +607,20 @@ def whatif_scatter(sim: pd.DataFrame, colors: dict, labels: dict, lang: str, tit
         most = max(c.max() for c in counts.values())
         for grade, count in counts.items():
             name, colour = labels.get(grade, grade), colors.get(grade, NEUTRAL)
-            fig.add_heatmap(z=np.where(count > 0, count, np.nan), x=centres, y=centres, zmin=0, zmax=most,
-                            colorscale=[[0, blend(colour, 0.2)], [1, colour]], showscale=False, hoverongaps=False,
-                            name=esc(name), showlegend=True, legendgroup=esc(name),
-                            hovertemplate=esc(name) + "<br>" + t("official", lang) + " %{x:.2f} · " + t("simulated", lang) +
-                            " %{y:.2f}<br>" + t("units_in_cell", lang) + " %{z:.0f}<extra></extra>")
+            traces.append(_trace("heatmap", z=np.where(count > 0, count, np.nan), x=centres, y=centres, zmin=0, zmax=most,
+                                 colorscale=[[0, blend(colour, 0.2)], [1, colour]], showscale=False, hoverongaps=False,
+                                 name=esc(name), showlegend=True, legendgroup=esc(name),
+                                 hovertemplate=esc(name) + "<br>" + t("official", lang) + " %{x:.2f} · " +
+                                 t("simulated", lang) + " %{y:.2f}<br>" + t("units_in_cell", lang) +
+                                 " %{z:.0f}<extra></extra>"))
     else:
         for grade, part in sim.groupby("grade", sort=False):
-            fig.add_scatter(x=part["official_composite"], y=part["composite"], mode="markers",
-                            name=esc(labels.get(grade, grade)),
-                            marker={"color": colors.get(grade, NEUTRAL), "size": 9, "line": {"width": 0.5, "color": "white"}},
-                            text=_esc_all(part["unit"]), customdata=part[["official_rank", "rank"]],
-                            hovertemplate="%{text}<br>" + t("official", lang) + " %{x:.2f} (#%{customdata[0]})<br>" +
-                            t("simulated", lang) + " %{y:.2f} (#%{customdata[1]})<extra></extra>")
-    fig.update_xaxes(title=t("official", lang) + " · " + t("composite", lang))
-    fig.update_yaxes(title=t("simulated", lang) + " · " + t("composite", lang))
-    return _layout(fig, title, height=420, legend={"orientation": "h", "y": -0.18})
+            traces.append(_trace("scatter", x=part["official_composite"], y=part["composite"], mode="markers",
+                                 name=esc(labels.get(grade, grade)),
+                                 marker={"color": colors.get(grade, NEUTRAL), "size": 9, "line": {"width": 0.5, "color": "white"}},
+                                 text=_esc_all(part["unit"]), customdata=part[["official_rank", "rank"]],
+                                 hovertemplate="%{text}<br>" + t("official", lang) + " %{x:.2f} (#%{customdata[0]})<br>" +
+                                 t("simulated", lang) + " %{y:.2f} (#%{customdata[1]})<extra></extra>"))
+    layout = {"xaxis": {"title": _title(t("official", lang) + " · " + t("composite", lang))},
+              "yaxis": {"title": _title(t("simulated", lang) + " · " + t("composite", lang))}}
+    return _figure(traces, layout, title, height=420, legend={"orientation": "h", "y": -0.18})
