@@ -478,8 +478,13 @@ def progress_bars(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
 def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: bool = False) -> go.Figure:
     """Deducted and added points by a column (month, source level, category, unit)."""
     final = frame["final"].to_numpy(dtype=float)
-    g = pd.DataFrame({by: frame[by].to_numpy(), "deducted": np.where(final < 0, -final, 0.0),
-                      "added": np.where(final > 0, final, 0.0)}).groupby(by, sort=True).sum().reset_index()
+    codes, keys = pd.factorize(frame[by])          # a category's codes as they are: no text hashed per event
+    sums = pd.DataFrame({"code": codes, "deducted": np.where(final < 0, -final, 0.0),
+                         "added": np.where(final > 0, final, 0.0)})[codes >= 0].groupby("code", sort=False).sum()
+    names = np.asarray(keys, dtype=object)[sums.index.to_numpy()]
+    order = sorted(range(len(names)), key=names.__getitem__)                  # in text order
+    g = pd.DataFrame({by: names[order], "deducted": sums["deducted"].to_numpy()[order],
+                      "added": sums["added"].to_numpy()[order]})
     if by == "source_level" and "level_order" in frame:
         g = g.assign(_o=g[by].map(frame.groupby(by, observed=True)["level_order"].first())).sort_values("_o").drop(columns="_o")
     if horizontal:

@@ -278,15 +278,18 @@ def event_history(year: YearScore) -> pd.DataFrame:
 
     Built straight from the pipeline's arrays; the repeated texts are categories, so a year of a
     large organisation stays a few megabytes (it is cached and copied per rerun)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     from ..vocab import SOURCE_LEVELS
     events, amounts = year.events, year.amounts
     pos = np.flatnonzero(amounts.counted)
     unit_names = np.asarray(year.units["unit"], dtype=object)
     targets = np.asarray(year.inputs.targets, dtype=object)
     ids = events.ids_of(pos) if len(pos) else np.zeros(0, dtype=object)
-    keys = pd.DataFrame({"unit": _lexical_rank(unit_names)[events.unit[pos]], "target": _lexical_rank(targets)[events.target[pos]],
-                         "day": events.day[pos], "id": ids})
-    at = keys.sort_values(["unit", "target", "day", "id"], kind="mergesort").index.to_numpy()
+    keys = pa.table({"unit": _lexical_rank(unit_names)[events.unit[pos]], "target": _lexical_rank(targets)[events.target[pos]],
+                     "day": events.day[pos], "id": pa.array(ids, type=pa.string())})
+    at = pc.sort_indices(keys, sort_keys=[(k, "ascending") for k in ("unit", "target", "day", "id")]).to_numpy()   # stable
     pos, ids = pos[at], ids[at]
     cats = year.indicators.set_index("indicator")["category"].to_dict()
     firsts = year.indicators.set_index("indicator")["first_level"].to_dict()
