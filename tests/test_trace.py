@@ -18,6 +18,22 @@ def test_every_trace_reconciles_with_the_score(sample_db, org, year):
             assert r.score == pytest.approx(scores[(unit, r.target)])
 
 
+@pytest.mark.parametrize("org, year", [("示例区", 2025), ("示例区", 2026), ("示例市妇联", 2024), ("示例市直机关", 2025)])
+def test_a_trace_from_the_scored_year_is_the_trace_from_the_records(sample_db, org, year):
+    """The app explains a unit from the year it already scored (its events and their amounts); the library
+    reads and runs them again. Both must give the same lines, to the last bit, for every unit and indicator."""
+    import pandas as pd
+    ys = perfcore.score(sample_db, org, year)
+    for unit in ys.units["unit"]:
+        again = trace.explain(sample_db, org, year, unit)
+        reused = trace.explain(sample_db, org, year, unit, scored=ys)
+        pd.testing.assert_frame_equal(reused, again, check_exact=True)
+        assert reused.attrs == again.attrs
+    one = ys.targets[ys.targets["events"] > 0].iloc[0]           # one indicator with records
+    pd.testing.assert_frame_equal(trace.explain(sample_db, org, year, one["unit"], one["target"], scored=ys),
+                                  trace.explain(sample_db, org, year, one["unit"], one["target"]), check_exact=True)
+
+
 def test_uncounted_events_are_shown_with_zero(sample_db):
     drafts = sample_db.execute("SELECT unit, target, event_id FROM events WHERE org = '示例区' AND year = 2026 "
                                "AND status = '草稿' LIMIT 1").fetchall()

@@ -292,7 +292,7 @@ def whatif(org: str, year: int) -> WhatIf:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _explain(ver, scope, org: str, year: int, unit: str, indicator: str | None, _account) -> pd.DataFrame:
-    frame = visible.explain(cursor(), _account, org, year, unit, indicator)
+    frame = visible.explain(cursor(), _account, org, year, unit, indicator, scored=_year(ver, org, year))
     frame.attrs = dict(frame.attrs)
     return frame
 

@@ -69,6 +69,15 @@ class Amounts:
             out[name] = values
         return Amounts(**out)
 
+    def part(self, rows: np.ndarray) -> "Amounts":
+        """The amounts of the events at `rows` alone (the inverse of `patched`): `superseded_by` as positions
+        within them. Every step works within one unit, so one unit's rows hold every event they point to."""
+        local = np.full(len(self.final), -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
+        out = {name: values[rows] for name, values in vars(self).items()}
+        out["superseded_by"] = np.where(out["superseded_by"] >= 0, local[np.maximum(out["superseded_by"], 0)], -1)
+        return Amounts(**out)
+
     def cell_totals(self, events: EventSet, n_units: int, n_targets: int) -> dict:
         """Per grid cell (unit × target, unit-major): net, deducted, added and number of counted events."""
         cell = events.unit.astype(np.int64) * n_targets + events.target

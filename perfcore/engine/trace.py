@@ -34,9 +34,9 @@ def _allocate(finals: np.ndarray, dates_order: np.ndarray, excess: float, sign: 
     return contrib
 
 
-def _contributions(lines: pd.DataFrame, target_row) -> np.ndarray:
-    finals = lines["final"].to_numpy(dtype=float)
-    order = np.arange(len(lines))  # lines are in date order
+def _contributions(finals: np.ndarray, target_row) -> np.ndarray:
+    """What each of a target's finals (in date order) counts once the target's floor or cap applies."""
+    order = np.arange(len(finals))  # lines are in date order
     if target_row["is_pool"]:
         net = finals.sum()
         value = target_row["score"]
@@ -58,7 +58,7 @@ def _contributions(lines: pd.DataFrame, target_row) -> np.ndarray:
 def contributions(lines: pd.DataFrame, target_row) -> np.ndarray:
     """What each line of one indicator or pool (date order, a `final` column) finally counts once the target's
     floor or cap applies: the latest lines are trimmed first, so the counts add up to the score."""
-    return _contributions(lines, target_row)
+    return _contributions(lines["final"].to_numpy(dtype=float), target_row)
 
 
 def _note(r, rule, scheme: Scheme, contribution: float) -> tuple[str, str]:
@@ -109,29 +109,54 @@ def _note(r, rule, scheme: Scheme, contribution: float) -> tuple[str, str]:
     return "；".join(zh), "; ".join(en)
 
 
+def _unit_part(scored, unit: str) -> tuple:
+    """One unit's events, what the pipeline made of them and its task-item lines, from a year already scored."""
+    at = scored.units["unit"].tolist().index(unit)
+    rows = np.flatnonzero(scored.events.unit == at)
+    events = scored.events.subset(rows)
+    events.unit = np.zeros(len(rows), dtype=np.int32)            # the only unit of its own grid
+    events._ids = scored.events.ids_of(rows)                    # a small query for just these, the first time
+    synthetic = scored.inputs.synthetic
+    if not synthetic.empty:
+        synthetic = synthetic[synthetic["unit"] == unit].reset_index(drop=True)
+    return events, scored.amounts.part(rows), synthetic
+
+
 def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
-            scheme: Scheme | None = None) -> pd.DataFrame:
+            scheme: Scheme | None = None, scored=None) -> pd.DataFrame:
     """The lines behind one unit's score on one indicator or pool (or all of them).
 
     The first line of each target is its starting points; the sum of
     `contribution` over a target's lines is its score (for a pool, minus its
     deduction total or plus its bonus total).
+
+    `scored` (the year's YearScore, from the same data) gives the unit's events and what the pipeline
+    made of them, instead of reading and running them again: every step works within one unit, so
+    the lines are the same either way (tests/test_trace.py checks every unit of the sample both ways).
     """
+    if scored is not None:
+        scheme = scored.scheme
     scheme = scheme or load_scheme(con, org, year)
-    units = scoring.active_units(con, org, year)
+    units = scored.units if scored is not None else scoring.active_units(con, org, year)
     units = units[units["unit"] == unit]
     if units.empty:
         raise NotFound(f"{org} {year} 年度没有被考评单位「{unit}」", f"no unit '{unit}' evaluated in {org} {year}")
-    indicators = scoring.indicator_table(con, org, year)
+    indicators = scored.indicators if scored is not None else scoring.indicator_table(con, org, year)
     names = set(indicators["indicator"]) | {p.name for p in scheme.pools}
     if indicator is not None and indicator not in names:
         raise NotFound(f"{year} 年度没有指标或事件池「{indicator}」", f"no indicator or pool '{indicator}' in {year}")
     unit_names = [unit]
-    target_names = scoring.target_frame(indicators, scheme)["target"].tolist()
-    events, amounts = year_events(con, scheme, org, year, unit_names, target_names, unit=unit)
-    synthetic = synthetic_lines(con, scheme, org, year, unit)
+    if scored is not None:
+        target_names = list(scored.inputs.targets)
+        events, amounts, synthetic = _unit_part(scored, unit)
+        direct = scored.inputs.direct
+    else:
+        target_names = scoring.target_frame(indicators, scheme)["target"].tolist()
+        events, amounts = year_events(con, scheme, org, year, unit_names, target_names, unit=unit)
+        synthetic = synthetic_lines(con, scheme, org, year, unit)
+        direct = direct_scores(con, org, year)
     totals = cell_totals(events, amounts, synthetic, unit_names, target_names)
-    grid = scoring.target_scores(unit_names, indicators, scheme, totals, direct_scores(con, org, year))
+    grid = scoring.target_scores(unit_names, indicators, scheme, totals, direct)
     targets = grid.frame()
     amounts = event_lines(events, amounts, scheme, unit_names, target_names)
     if not synthetic.empty:
@@ -145,9 +170,11 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
         "SELECT event_id, date, target, rule, source_level, count, status, evidence, description, revoked_reason FROM events "
         "WHERE org = ? AND year = ? AND unit = ? AND NOT list_contains(?, status) ORDER BY date, event_id",
         [org, year, unit, list(scheme.counted_statuses)]).df()
-    by_target = {name: part for name, part in
-                 amounts.sort_values(["date", "event_id"], kind="mergesort").groupby("target", sort=False)}
-    uncounted_by_target = {name: part.to_dict("records") for name, part in uncounted.groupby("target", sort=False)}
+    by_target, uncounted_by_target = {}, {}           # each target's lines in date order, as records (one pass each)
+    for r in amounts.sort_values(["date", "event_id"], kind="mergesort").to_dict("records"):
+        by_target.setdefault(r["target"], []).append(r)
+    for r in uncounted.to_dict("records"):
+        uncounted_by_target.setdefault(r["target"], []).append(r)
     rows = []
     target_rows = targets.to_dict("records")
     for t in target_rows:
@@ -160,9 +187,9 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
                          "provisional": ("尚未评分，暂按满分", "not yet scored; full points for now")}[t["base_source"]]
             rows.append(_start_line(t, t["base"], f"{base_text[0]}：{t['base']:.2f}（分值 {t['points']:g}）",
                                     f"{base_text[1]}: {t['base']:.2f} (points {t['points']:g})"))
-        if lines is not None and not lines.empty:
-            contrib = _contributions(lines, t)
-            for r, c in zip(lines.to_dict("records"), contrib):
+        if lines:
+            contrib = _contributions(np.array([r["final"] for r in lines], dtype=float), t)
+            for r, c in zip(lines, contrib):
                 rule = scheme.rule(r["rule"])
                 zh, en = _note(r, rule, scheme, c)
                 m = meta.get(r["event_id"])

@@ -77,17 +77,18 @@ def ledger(con, account: Account, org: str, year_: int, unit: str | None = None)
     return access.filter_records(con, account, org, year_, queries.events(con, org, year_, unit))
 
 
-def explain(con, account: Account, org: str, year_: int, unit: str, indicator: str | None = None) -> pd.DataFrame:
+def explain(con, account: Account, org: str, year_: int, unit: str, indicator: str | None = None,
+            scored: YearScore | None = None) -> pd.DataFrame:
     """The trace of a unit's score (one indicator or all), if the account may see it: a unit its own,
-    a collector its indicators."""
+    a collector its indicators. `scored`: the year's official result, from the same data (trace.explain)."""
     access.require_org(account, org)
     if access.sees_everything(account) or (account.role == "unit" and account.unit == unit):
-        return trace.explain(con, org, year_, unit, indicator)
+        return trace.explain(con, org, year_, unit, indicator, scored=scored)
     mine = access.visible_targets(con, account, org, year_) or set()
     if indicator is not None and indicator in mine:
-        return trace.explain(con, org, year_, unit, indicator)
+        return trace.explain(con, org, year_, unit, indicator, scored=scored)
     if indicator is None and mine:
-        lines = trace.explain(con, org, year_, unit)
+        lines = trace.explain(con, org, year_, unit, scored=scored)
         kept = lines[lines["target"].isin(mine)]
         kept.attrs = {k: {t: v for t, v in d.items() if t in mine} for k, d in lines.attrs.items()}
         return kept
