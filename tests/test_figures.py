@@ -197,3 +197,25 @@ def test_number_arrays_give_the_same_labels_as_lists():
     as_array = {"data": [{"type": "scatter", "x": np.array([1, 2]), "y": np.array([650.0, np.nan, 900.0])}], "layout": {}}
     # 650–900 padded by 5 %: 637.5–912.5, a step of 10 (span 275 / 5 = 55 → 10): whole numbers
     assert _axis_labels(as_list, "y") == _axis_labels(as_array, "y") == (["638", "912", "775"], False)
+
+
+def test_changes_made_after_a_figure_is_built_are_checked_as_plotly_checks_them():
+    """A page may change a figure it was given (a line, a title): plotly's usual checks and shorthands apply."""
+    def change(fig):
+        fig.update_layout(title="标题")                     # shorthand for title.text
+        fig.update_traces(marker_color="#000000", selector={"type": "bar"})
+        fig.update_xaxes(title="横轴")                      # a title dict replaced by its text
+        fig.add_vline(x=1.5)
+        return fig.to_dict()
+    for name, fig in every_figure("zh").items():
+        checked = go.Figure(fig.to_dict())                 # the same figure, checked by plotly throughout
+        assert change(fig) == change(checked), name
+    with pytest.raises(ValueError):
+        every_figure("zh")["grade_bar"].update_layout(no_such_property=1)
+
+
+def test_rows_without_a_group_are_left_out_of_the_lines():
+    frame = pd.DataFrame({"unit": ["甲", "甲", None, "乙"], "year": [1, 2, 3, 4], "rank": [1, 2, 3, 4]})
+    xs, ys, names = figures._lines(frame, "year", "rank", "unit")
+    assert [None if pd.isna(v) else v for v in xs.tolist()] == [1.0, 2.0, None, 4.0, None]
+    assert names == ["甲", "甲", None, "乙", None]

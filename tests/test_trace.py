@@ -29,6 +29,8 @@ def test_a_trace_from_the_scored_year_is_the_trace_from_the_records(sample_db, o
         reused = trace.explain(sample_db, org, year, unit, scored=ys)
         pd.testing.assert_frame_equal(reused, again, check_exact=True)
         assert reused.attrs == again.attrs
+    with pytest.raises(ValueError):                                # another year's result is refused
+        trace.explain(sample_db, org, year - 1, ys.units["unit"].iloc[0], scored=ys)
     one = ys.targets[ys.targets["events"] > 0].iloc[0]           # one indicator with records
     pd.testing.assert_frame_equal(trace.explain(sample_db, org, year, one["unit"], one["target"], scored=ys),
                                   trace.explain(sample_db, org, year, one["unit"], one["target"]), check_exact=True)
@@ -55,3 +57,10 @@ def test_amount_words_say_waived_and_not_counted():
                           "contribution": [-3.0, 0.0, 0.0, 2.5]})
     assert list(amount_words(lines, "zh")) == ["−3.00", "免予", "不计分", "+2.50"]
     assert list(amount_words(lines, "en")) == ["−3.00", "waived", "not counted", "+2.50"]
+
+
+def test_a_what_ifs_year_is_not_taken_for_the_official_one(sample_db):
+    from perfcore.engine.whatif import WhatIf
+    simulated = WhatIf(sample_db, "示例区", 2025).simulate(weights={"indicator": 0.5, "public": 0.5})
+    with pytest.raises(ValueError):
+        trace.explain(sample_db, "示例区", 2025, simulated.units["unit"].iloc[0], scored=simulated)

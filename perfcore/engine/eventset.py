@@ -68,7 +68,9 @@ class EventSet:
         if self._ids is not None:
             part._ids = self._ids[rows]
         where = {p: i for i, p in enumerate(rows.tolist())}
-        part._some_ids = {where[p]: v for p, v in self._some_ids.items() if p in where}
+        with self._lock:                 # shared by sessions: another may be adding ids meanwhile
+            some = dict(self._some_ids)
+        part._some_ids = {where[p]: v for p, v in some.items() if p in where}
         return part
 
     def ids(self) -> np.ndarray:

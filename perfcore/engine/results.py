@@ -45,6 +45,7 @@ class YearScore:
     evaluations: pd.DataFrame | None = None
     inputs: "Inputs | None" = None                 # what the year was scored from (kept for what-ifs and traces)
     amounts: object = None                         # pipeline.Amounts: what the pipeline made of each event
+    simulated: bool = False                        # a what-if's year (whatif.py), not the official result
 
     @property
     def events(self):

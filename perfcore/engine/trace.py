@@ -130,11 +130,13 @@ def explain(con, org: str, year: int, unit: str, indicator: str | None = None,
     `contribution` over a target's lines is its score (for a pool, minus its
     deduction total or plus its bonus total).
 
-    `scored` (the year's YearScore, from the same data) gives the unit's events and what the pipeline
+    `scored` (the year's official YearScore, from the same data; not a what-if's) gives the unit's events and what the pipeline
     made of them, instead of reading and running them again: every step works within one unit, so
     the lines are the same either way (tests/test_trace.py checks every unit of the sample both ways).
     """
     if scored is not None:
+        if scored.simulated or (scored.org, scored.year) != (org, year):
+            raise ValueError("explain: `scored` must be the official result of the same organisation and year")
         scheme = scored.scheme
     scheme = scheme or load_scheme(con, org, year)
     units = scored.units if scored is not None else scoring.active_units(con, org, year)

@@ -113,6 +113,7 @@ class WhatIf:
         cur = self.con.cursor()          # a simulator may be shared by sessions: each run reads on its own cursor
         try:
             year.results = with_history(cur, year, self.version)
+            year.simulated = True
         finally:
             cur.close()
         return year

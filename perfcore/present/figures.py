@@ -171,7 +171,7 @@ def _values(column):
     if isinstance(column, (pd.Series, pd.Index, pd.DataFrame)):
         column = column.to_numpy()
     if isinstance(column, np.ndarray):
-        return column if column.dtype.kind in "biuf" else column.tolist()
+        return column if column.dtype.kind in "biufMm" else column.tolist()
     return list(column)
 
 
@@ -283,7 +283,24 @@ def _figure(traces: list[dict], layout: dict, title: str, height: int = 360, **k
     _merged(layout, {"title": {"text": esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
                      "font": {"family": FONT, "size": 13, "color": "#262730"}, "template": _TEMPLATE,
                      "height": height, "hoverlabel": {"font": {"family": FONT}}, **kw})
-    return go.Figure(spec, _validate=False)
+    return _checked_from_here(go.Figure(spec, _validate=False))
+
+
+def _checked_from_here(fig: go.Figure) -> go.Figure:
+    """The figure with plotly's checks back on, for every change made to it after this (a page adding a line or
+    a title): those are checked and coerced as on any plotly figure."""
+    def walk(obj):
+        obj._validate = True
+        for child in getattr(obj, "_compound_props", {}).values():
+            walk(child)
+        for children in getattr(obj, "_compound_array_props", {}).values():
+            for child in children:
+                walk(child)
+    fig._validate = True
+    walk(fig._layout_obj)
+    for trace in fig.data:
+        walk(trace)
+    return fig
 
 
 def _title(text: str) -> dict:
@@ -516,6 +533,7 @@ def _lines(frame: pd.DataFrame, x: str, y: str, by: str) -> tuple[np.ndarray, np
     appearance), a gap after each (NaN in the numbers, None in the names)."""
     codes, groups = pd.factorize(frame[by], sort=False)
     order = np.argsort(codes, kind="stable")
+    order = order[codes[order] >= 0]                   # rows without a group are left out, as groupby leaves them
     at = np.arange(len(order)) + codes[order]          # a row's place: its position, plus the gaps before its group
     xs, ys = np.full(len(order) + len(groups), np.nan), np.full(len(order) + len(groups), np.nan)
     xs[at] = frame[x].to_numpy(dtype=float)[order]
