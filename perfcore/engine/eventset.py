@@ -67,10 +67,8 @@ class EventSet:
         part = EventSet(org=self.org, year=self.year, aggravations=self.aggravations, _query=self._query, **arrays)
         if self._ids is not None:
             part._ids = self._ids[rows]
-        where = {p: i for i, p in enumerate(rows.tolist())}
         with self._lock:                 # shared by sessions: another may be adding ids meanwhile
-            some = dict(self._some_ids)
-        part._some_ids = {where[p]: v for p, v in some.items() if p in where}
+            part._some_ids = {i: self._some_ids[p] for i, p in enumerate(rows.tolist()) if p in self._some_ids}
         return part
 
     def ids(self) -> np.ndarray:

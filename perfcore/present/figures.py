@@ -161,10 +161,11 @@ def _number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
-# The figures are built as plain dicts (plotly's figure format) and handed over as one go.Figure made
-# without plotly's checks: building them through plotly's objects checked and copied every value of
-# every trace, up to a fifth of a second per chart at 2,000 units on a page's first visit. The tests check
-# every figure against plotly's full validation instead (tests/test_figures.py).
+# The figures are built as plain dicts (plotly's figure format) and made into one go.Figure without
+# plotly's checks: building them through plotly's objects checked and copied every value of every trace,
+# up to a fifth of a second per chart at 2,000 units on a page's first visit. The checks are turned back
+# on once a figure is built (`_checked_from_here`), so a page's later change is checked as usual; the
+# tests put every figure through plotly's full validation (tests/test_figures.py).
 
 def _values(column):
     """A column as a trace holds it: numbers as a numpy array (plotly sends them compactly), other values as a list."""
@@ -498,9 +499,9 @@ def events_by(frame: pd.DataFrame, by: str, lang: str, title: str, horizontal: b
     codes, keys = pd.factorize(frame[by])          # a category's codes as they are: no text hashed per event
     sums = pd.DataFrame({"code": codes, "deducted": np.where(final < 0, -final, 0.0),
                          "added": np.where(final > 0, final, 0.0)})[codes >= 0].groupby("code", sort=False).sum()
-    names = np.asarray(keys, dtype=object)[sums.index.to_numpy()]
-    order = sorted(range(len(names)), key=names.__getitem__)                  # in text order
-    g = pd.DataFrame({by: names[order], "deducted": sums["deducted"].to_numpy()[order],
+    found = np.asarray(keys, dtype=object)[sums.index.to_numpy()]
+    order = sorted(range(len(found)), key=found.__getitem__)                  # in text order
+    g = pd.DataFrame({by: found[order], "deducted": sums["deducted"].to_numpy()[order],
                       "added": sums["added"].to_numpy()[order]})
     if by == "source_level" and "level_order" in frame:
         g = g.assign(_o=g[by].map(frame.groupby(by, observed=True)["level_order"].first())).sort_values("_o").drop(columns="_o")
