@@ -448,21 +448,23 @@ def log_tab() -> None:
                        file_name=f"{org}-操作日志.csv", key="dl_log")
 
 
-if office:
-    tab_import, tab_record, tab_scores, tab_publish, tab_log = st.tabs([
-        state.bi("导入表格", "Import"), state.bi("录入与更正", "Record and correct"), state.bi("指标评分", "Scores"),
-        state.bi("发布与导出", "Publish and export"), state.bi("操作日志", "Audit log")])
-else:
-    tab_import, tab_record, tab_scores = st.tabs([state.bi("导入表格", "Import"), state.bi("录入与更正", "Record and correct"),
-                                                  state.bi("指标评分", "Scores")])
-with tab_import:
-    import_tab()
-with tab_record:
-    record_tab()
-with tab_scores:
-    scores_tab()
-if office:
-    with tab_publish:
-        publish_tab()
-    with tab_log:
-        log_tab()
+TABS = {"import": ("导入表格", "Import"), "record": ("录入与更正", "Record and correct"), "scores": ("指标评分", "Scores"),
+        "publish": ("发布与导出", "Publish and export"), "log": ("操作日志", "Audit log")}
+DRAW = {"import": import_tab, "record": record_tab, "scores": scores_tab, "publish": publish_tab, "log": log_tab}
+# Only the open tab runs (the others cost a page's worth of widgets in the browser), except the import
+# tab, which always runs so that a file chosen there and its check stay while another tab is open. The
+# other tabs' choices without a default of their own are kept as they were; what is typed into a form
+# and not saved yet goes when its tab closes, as when leaving the page.
+KEPT = ("new_target", "edit_unit", "edit_id", "score_indicator", "publish_note", "republish_reason", "ledger_unit",
+        "log_who", "log_action", "log_id")
+shown = {k: state.bi(*words) for k, words in TABS.items() if office or k in ("import", "record", "scores")}
+for k in shown:       # the open tab stays open when the language changes
+    if st.session_state.get("data_tab") in TABS[k]:
+        st.session_state["data_tab"] = shown[k]
+for kept in KEPT:
+    if kept in st.session_state:
+        st.session_state[kept] = st.session_state[kept]
+for k, tab in zip(shown, st.tabs(list(shown.values()), key="data_tab", on_change="rerun")):
+    if k == "import" or tab.open:
+        with tab:
+            DRAW[k]()

@@ -246,6 +246,9 @@ def test_forced_distribution_org(app):
 def test_data_page_records_corrects_revokes_and_audits(writing_app, con):
     app = writing_app
     page(app, "data")
+    assert "new_target" not in [w.key for w in app.selectbox]     # the import tab is open; the record tab does not run
+    app.session_state["data_tab"] = "录入与更正"      # only the open tab runs
+    app.run()
     app.selectbox(key="new_target").set_value("察访核验").run()
     app.selectbox(key="new_unit").set_value("区委办")
     app.selectbox(key="new_rule").set_value("工作落实不力")
@@ -262,6 +265,8 @@ def test_data_page_publish_and_rankings_show_the_publication(writing_app):
     app = writing_app
     app.selectbox(key="org").set_value("示例市直机关").run()
     page(app, "data")
+    app.session_state["data_tab"] = "发布与导出"
+    app.run()
     app.button(key="publish").click().run()
     assert not app.exception, app.exception
     assert any("发布" in s.value for s in app.success)
