@@ -46,5 +46,5 @@ with st.sidebar:
 
 try:
     st.navigation(state.page_list()).run()
-finally:                 # after the page is shown (or left for another): the other years, in the background
-    data.warm(org)
+finally:                 # after the page is shown (or left for another): the other pages' frames and years, in the background
+    data.warm(org, year)

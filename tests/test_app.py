@@ -401,3 +401,28 @@ def test_no_page_relies_on_streamlit_magic():
                     if isinstance(stmt, ast.Expr) and not isinstance(stmt.value, (ast.Call, ast.Await)) and not docstring:
                         shown.append(f"{path.name}:{stmt.lineno}")
     assert shown == []
+
+
+def test_the_next_pages_frames_are_made_in_the_background_and_found_ready(db_copy, monkeypatch):
+    """After the first page the frame starts a warm-up (ui.data.warm): the frames the other pages ask for
+    first are made once, outside the session, and the pages then find them in the cache."""
+    import collections
+    import threading
+    from perfcore.present import visible
+    calls = collections.Counter()
+
+    def counted(name, real):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return call
+    for name in ("explain", "event_history", "progress"):
+        monkeypatch.setattr(visible, name, counted(name, getattr(visible, name)))
+    at = open_app(db_copy, monkeypatch)              # 部门排名, on a database no other test's caches hold
+    for thread in threading.enumerate():
+        if thread.name.startswith("perfcore-warm"):
+            thread.join(180)
+    assert calls == {"explain": 1, "event_history": 1, "progress": 1}
+    for name in ("unit", "progress", "deductions"):
+        page(at, name)
+    assert calls == {"explain": 1, "event_history": 1, "progress": 1}      # each page found its frames ready

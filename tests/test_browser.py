@@ -18,12 +18,17 @@ PAGES = {"": "部门排名|rankings", "unit": "城东街道|城东街道", "prog
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def served(tmp_path_factory):
     """The dashboard on a fresh database file: the app builds it from data/ on first start."""
     base = tmp_path_factory.mktemp("browser")
     srv = Server(base / "app.duckdb", base / "streamlit.log").start()
-    yield srv.url
+    yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="module")
+def server(served):
+    return served.url
 
 
 @pytest.fixture
@@ -309,3 +314,10 @@ def test_every_page_fits_a_phone(browser, server, lang):
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, key
         shoot(page, f"phone_{key}_{lang}", width=390)
     context.close()
+
+
+def test_the_servers_log_holds_no_error_after_every_test_above(served):
+    """Last in this module: the background warm-ups the frame starts after each page (ui.data.warm) and
+    everything else the tests above did left no traceback or warning of a failure in the server's log."""
+    log = served.log_path.read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in log and "failed" not in log, log[-3000:]

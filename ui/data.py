@@ -24,6 +24,7 @@ import threading
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import perfcore
 from perfcore import access
@@ -59,12 +60,27 @@ def connection(db: str):
     return con
 
 
+_THREAD = threading.local()
+
+
 def cursor():
-    """A cursor of the shared connection for this session."""
+    """A cursor of the shared connection for this session (a warm-up thread, outside any session, has
+    one of its own)."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        if getattr(_THREAD, "cursor", None) is None:
+            _THREAD.cursor = connection(database()).cursor()
+        return _THREAD.cursor
     key = f"_cursor::{database()}"
     if key not in st.session_state:
         st.session_state[key] = connection(database()).cursor()
     return st.session_state[key]
+
+
+def _drop_thread_cursor() -> None:
+    cur = getattr(_THREAD, "cursor", None)
+    if cur is not None:
+        cur.close()
+        _THREAD.cursor = None
 
 
 _VERSIONS: dict = {}
@@ -192,26 +208,65 @@ def warm_up() -> None:
     threading.Thread(target=run, name="perfcore-warm-up", daemon=True).start()
 
 
-def warm(org: str) -> None:
-    """Score the organisation's other years in the background, once per data version, so that
-    the history and movement pages find them ready (a page asking first waits for the same work)."""
-    ver = version()
+def warm(org: str, year: int | None = None) -> None:
+    """After a page is drawn, in the background: the frames the other pages ask for first, as this
+    account sees them, for the organisation, year and series the sidebar shows (see `_warm_pages`),
+    then the organisation's other years, so that history and movement find them ready. Once per data
+    version, account scope and selection; a page asking for the same frame meanwhile waits for the
+    same work (Streamlit's caches compute a key once)."""
+    ver, signed = version(), st.session_state.get("_account")
+    series = st.session_state.get("series") or None
+    unit = st.session_state.get("unit")
+    wanted = (ver, org) if year is None or signed is None else (ver, org, year, series, unit, scope(signed))
     with _WARM_LOCK:
-        if (ver, org) in _WARMED:
+        if wanted in _WARMED:
             return
         if len(_WARMED) > 256:
             _WARMED.clear()
+        _WARMED.add(wanted)
+        others = (ver, org) not in _WARMED
         _WARMED.add((ver, org))
     base = connection(database())
 
     def run():
         cur = base.cursor()
         try:
-            for year in sorted(results_mod.years(cur, org), reverse=True):
-                results_mod.base_results(cur, org, year, ver)
+            if len(wanted) > 2:
+                try:
+                    _warm_pages(ver, org, year, series, unit, signed)
+                except Exception:       # a page asking later computes the same again, and shows what went wrong
+                    logging.getLogger(__name__).warning("warming %s %s for the next pages failed", org, year, exc_info=True)
+            if others:
+                for y in sorted(results_mod.years(cur, org), reverse=True):
+                    results_mod.base_results(cur, org, y, ver)
         finally:
             cur.close()
+            _drop_thread_cursor()
     threading.Thread(target=run, name=f"perfcore-warm-{org}", daemon=True).start()
+
+
+def _warm_pages(ver, org: str, year: int, series: str | None, unit: str | None, signed: access.Account) -> None:
+    """What the pages ask for first, in the order of the page list: a unit's trace and the rank history
+    (单位画像), the attainment matrix and progress reports (指标进度), the year's counted events (扣分明细),
+    the simulator and the first unit's records (权重模拟). The same cached calls the pages make, with the
+    same arguments (the account's scope in each key), so nothing is computed that a page would not ask for."""
+    sc = scope(signed)
+    scored = _year(ver, org, year)
+    units = visible.units(cursor(), signed, scored)
+    if series:
+        units = [u for u in units if u in set(scored.units.loc[scored.units["series"] == series, "unit"])]
+    if units:
+        _explain(ver, sc, org, year, unit if unit in units else units[0], None, signed)
+    _rank_history(ver, sc, org, True, signed)
+    _attainment(ver, sc, org, year, series, signed)
+    _progress(ver, sc, org, year, signed)
+    _event_history(ver, sc, org, year, signed)
+    if access.sees_everything(signed):
+        _whatif(ver, org, year).event_ids()
+        from perfcore.names import sort_names
+        everyone = sort_names(scored.units["unit"])
+        if everyone:
+            _ledger(ver, sc, org, year, everyone[0], signed)
 
 
 def _in_progress(results: dict) -> set[int]:

@@ -136,6 +136,9 @@ def dataframe(frame, **kwargs):
     """st.dataframe of a frame whose empty cells read as empty, never as "None" or "nan": text as it is, and a date
     or time column with gaps as text in the format its column config asks for (a grid shows a missing time as None)."""
     import pandas as pd
+    if frame.attrs:      # pandas deep-copies a frame's attrs (a trace's scores) with every step below; a grid needs none
+        frame = frame.copy(deep=False)
+        frame.attrs = {}
     config = dict(kwargs.get("column_config") or {})
     text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
     if text:
