@@ -407,7 +407,6 @@ def test_the_next_pages_frames_are_made_in_the_background_and_found_ready(db_cop
     """After the first page the frame starts a warm-up (ui.data.warm): the frames the other pages ask for
     first are made once, outside the session, and the pages then find them in the cache."""
     import collections
-    import threading
     from perfcore.present import visible
     calls = collections.Counter()
 
@@ -419,9 +418,8 @@ def test_the_next_pages_frames_are_made_in_the_background_and_found_ready(db_cop
     for name in ("explain", "event_history", "progress"):
         monkeypatch.setattr(visible, name, counted(name, getattr(visible, name)))
     at = open_app(db_copy, monkeypatch)              # 部门排名, on a database no other test's caches hold
-    for thread in threading.enumerate():
-        if thread.name.startswith("perfcore-warm"):
-            thread.join(180)
+    from ui import data
+    data.warmed(180)
     assert calls == {"explain": 1, "event_history": 1, "progress": 1}
     for name in ("unit", "progress", "deductions"):
         page(at, name)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import streamlit as st
@@ -173,6 +174,7 @@ logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").add
 
 _WARMED: set = set()
 _WARM_LOCK = threading.Lock()
+_WARMER = None        # the executor the warm-ups after a page run on
 _STARTED = threading.Event()
 
 
@@ -231,6 +233,8 @@ def warm(org: str, year: int | None = None) -> None:
     def run():
         cur = base.cursor()
         try:
+            if storage.data_version(cur) != ver:      # queued behind others while the data moved on: nobody asks for these
+                return
             if len(wanted) > 2:
                 try:
                     _warm_pages(ver, org, year, series, unit, signed)
@@ -242,7 +246,17 @@ def warm(org: str, year: int | None = None) -> None:
         finally:
             cur.close()
             _drop_thread_cursor()
-    threading.Thread(target=run, name=f"perfcore-warm-{org}", daemon=True).start()
+    global _WARMER
+    with _WARM_LOCK:
+        if _WARMER is None:       # one at a time, in the order asked: many sessions signing in at once queue here
+            _WARMER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="perfcore-warm")
+    _WARMER.submit(run)
+
+
+def warmed(timeout: float | None = None) -> None:
+    """Wait until the warm-ups asked for so far are done (they run one at a time, in order)."""
+    if _WARMER is not None:
+        _WARMER.submit(lambda: None).result(timeout)
 
 
 def _warm_pages(ver, org: str, year: int, series: str | None, unit: str | None, signed: access.Account) -> None:
