@@ -101,13 +101,19 @@ def test_whatif_reranks_live(page, server):
     print(f"what-if change shown after {elapsed:.2f} s")
 
 
-def test_upload_a_bad_then_a_good_workbook(page, server, tmp_path):
+def bad_ledger(folder):
+    """A ledger workbook with two problems: a unit the year does not have, and text in the count."""
     import openpyxl
-    bad = tmp_path / "扣分台账.xlsx"
+    path = folder / "扣分台账.xlsx"
     wb = openpyxl.Workbook()
     wb.active.append(["编号", "日期", "单位", "指标", "情形", "次数"])
     wb.active.append(["B1", "2025-05-01", "不存在的局", "察访核验", "工作落实不力", "三"])
-    wb.save(bad)
+    wb.save(path)
+    return path
+
+
+def test_upload_a_bad_then_a_good_workbook(page, server, tmp_path):
+    bad = bad_ledger(tmp_path)
     open_as_office(page, f"{server}/data")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
     settle(page)
@@ -131,12 +137,7 @@ def test_upload_a_bad_then_a_good_workbook(page, server, tmp_path):
 
 
 def test_the_data_pages_tabs_run_when_open_and_keep_a_chosen_file_and_choices(page, server, tmp_path):
-    import openpyxl
-    bad = tmp_path / "扣分台账.xlsx"
-    wb = openpyxl.Workbook()
-    wb.active.append(["编号", "日期", "单位", "指标", "情形", "次数"])
-    wb.active.append(["B1", "2025-05-01", "不存在的局", "察访核验", "工作落实不力", "三"])
-    wb.save(bad)
+    bad = bad_ledger(tmp_path)
     open_as_office(page, f"{server}/data?org=示例区&year=2025")
     assert page.get_by_role("button", name="保存记录").count() == 0           # only the open tab runs
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
