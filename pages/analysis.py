@@ -20,7 +20,7 @@ VIEWS = {"change": ("为何变化", "Why it changed"), "compare": ("单位对比
 st.title(state.bi(f"{year}年度分析", f"{year} analysis"))
 head, download = st.columns([3, 1])
 head.caption(f"{state.md(org)} · {state.md(scored.scheme.title)}")
-download.download_button(state.bi("分析简报（PDF）", "Briefing (PDF)"), lambda: data.briefing(org, year, lang),
+download.download_button(state.bi("分析简报（PDF）", "Briefing (PDF)"), data.briefing(org, year, lang),
                          file_name=f"{org}{year}年度分析简报.pdf", key="briefing_pdf", icon=":material/picture_as_pdf:")
 state.url_state("analysis", list(VIEWS))       # ?analysis=gap opens that view (the URL holds the key, not the label)
 view = st.segmented_control(state.bi("分析内容", "Analysis"), list(VIEWS), key="analysis", default="change", required=True,

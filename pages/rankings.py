@@ -176,9 +176,9 @@ else:
 bar = st.container(horizontal=True)       # the notices, the analyses a click away and this view as a workbook
 if data.results_visibility(org, year) == "all":
     draft = "" if published is not None else state.bi("（征求意见稿）", " (draft)")
-    bar.download_button(state.bi("排名通报（Excel）", "Ranking notice (Excel)") + draft, lambda: data.notice(org, year, "xlsx", lang),
+    bar.download_button(state.bi("排名通报（Excel）", "Ranking notice (Excel)") + draft, data.notice(org, year, "xlsx", lang),
                         file_name=f"{org}{year}年度排名通报.xlsx", key="rank_notice_xlsx", icon=":material/table_view:")
-    bar.download_button(state.bi("排名通报（PDF）", "Ranking notice (PDF)") + draft, lambda: data.notice(org, year, "pdf", lang),
+    bar.download_button(state.bi("排名通报（PDF）", "Ranking notice (PDF)") + draft, data.notice(org, year, "pdf", lang),
                         file_name=f"{org}{year}年度排名通报.pdf", key="rank_notice_pdf", icon=":material/picture_as_pdf:")
     if analyses:       # how sure the ranking is, and who is heading for trouble: one click from here
         bar.button(state.bi("名次稳健性 →", "How sure the ranking is →"), key="to_robustness", icon=":material/stacked_line_chart:",

@@ -79,11 +79,28 @@ short = short.assign(_gap=short["score"] - short["series_avg"]).sort_values("_ga
 if short.empty:
     st.success(state.bi("全部指标均为满分。", "Full points on every indicator."))
 else:
+    most = figures.MOST_BARS          # a chart of at most this many bars stays readable (and quick to draw)
     st.plotly_chart(data.chart("unit_indicators", (org, year, unit, lang), lambda: figures.indicator_vs_series(
-        short, lang, state.bi("失分指标得分率与系列平均（低于系列平均的在前）",
-                              "Indicators with lost points against the series average (furthest below first)"))),
+        short.head(most), lang, state.bi("失分指标得分率与系列平均（低于系列平均的在前）", "Indicators with lost points against "
+                                         "the series average (furthest below first)") if len(short) <= most else
+        state.bi(f"低于系列平均最多的 {most} 项失分指标", f"The {most} indicators furthest below the series average"))),
                     width="stretch", config=state.CHART)
     full = len(comparison) - len(short)
+    if len(short) > most:             # every indicator with lost points, in a table drawn when opened
+        with st.expander(state.bi(f"全部 {len(short)} 项失分指标", f"All {len(short)} indicators with lost points"),
+                         key="all_short", on_change="rerun") as every:
+            if every.open:
+                state.dataframe(short.assign(rate=100 * short["score"] / short["points"],
+                                             series_rate=100 * short["series_avg"] / short["points"])[
+                    ["target", "category", "points", "score", "rate", "series_avg", "series_rate"]],
+                    hide_index=True, width="stretch", column_config={
+                        "target": state.tr("indicator"), "category": state.tr("category"),
+                        "points": st.column_config.NumberColumn(state.tr("points"), format="%.2f"),
+                        "score": st.column_config.NumberColumn(state.tr("score"), format="%.2f"),
+                        "rate": st.column_config.NumberColumn(state.tr("attainment"), format="%.2f%%"),
+                        "series_avg": st.column_config.NumberColumn(state.tr("series_avg"), format="%.2f"),
+                        "series_rate": st.column_config.NumberColumn(state.bi("系列平均得分率", "Series attainment"),
+                                                                     format="%.2f%%")})
     if full:
         st.caption(state.bi(f"其余 {full} 项指标本单位与系列各单位均为满分。", f"The other {full} indicators: full points for this unit and its series."))
 
@@ -103,7 +120,7 @@ else:
         "counted": st.column_config.TextColumn(state.tr("amount")),
         "status": state.tr("status"), "evidence": state.bi("证据文号", "Evidence")})
     st.download_button(state.bi("下载本单位扣分台账（Excel）", "Download this unit's ledger (Excel)"),
-                       lambda: data.ledger_xlsx(org, year, unit, lang), file_name=f"{org}{year}-{unit}扣分台账.xlsx",
+                       data.ledger_xlsx(org, year, unit, lang), file_name=f"{org}{year}-{unit}扣分台账.xlsx",
                        key="unit_ledger_xlsx", icon=":material/download:")
     targets = [t for t in comparison["target"].tolist() + [p.name for p in scored.scheme.pools] if t in set(events["target"])]
     c1, c2 = st.columns([2, 1])

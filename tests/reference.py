@@ -224,27 +224,40 @@ def synthetic(t) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["unit", "target", "final", "veto_hit"])
 
 
+def indicator_scores(t: dict, net: pd.Series | None = None) -> dict:
+    """(unit, indicator) → the indicator's score: its base (full points, 0, or the direct score), plus
+    the net of its events, floored at 0 and capped at its points unless it may exceed them."""
+    if net is None:
+        net = event_amounts(t).groupby(["unit", "target"])["final"].sum()
+    ind = t["indicators"]
+    direct = t["scores"].set_index(["unit", "indicator"])["score"]
+    out = {}
+    for u in t["units"]["unit"]:
+        for name, pts, mode, over in zip(ind["indicator"], ind["points"], ind["mode"], ind["allow_overflow"]):
+            base = {"deduct_from_full": pts, "cumulative": 0.0}.get(mode, direct.get((u, name), pts))
+            score = base + net.get((u, name), 0.0)
+            out[(u, name)] = max(0.0, score if over else min(score, pts))
+    return out
+
+
 def results(t: dict) -> pd.DataFrame:
     """Composite, veto, rank and grade per unit of one organisation-year (see tables)."""
     s = t["scheme"]
     ev = event_amounts(t)
     net = ev.groupby(["unit", "target"])["final"].sum()
     ind = t["indicators"]
-    direct = t["scores"].set_index(["unit", "indicator"])["score"]
+    scores = indicator_scores(t, net)
     rows = []
     for u, series in zip(t["units"]["unit"], t["units"]["series"]):
         row = {"unit": u, "series": series}
         for comp in s.components:
             if comp.source == "indicators":
                 total, full = 0.0, 0.0
-                for name, cat, pts, mode, over in zip(ind["indicator"], ind["category"], ind["points"], ind["mode"], ind["allow_overflow"]):
+                for name, cat, pts in zip(ind["indicator"], ind["category"], ind["points"]):
                     if comp.categories and cat not in comp.categories:
                         continue
                     w = comp.category_weights.get(cat, 1.0)
-                    base = {"deduct_from_full": pts, "cumulative": 0.0}.get(mode, direct.get((u, name), pts))
-                    score = base + net.get((u, name), 0.0)
-                    score = max(0.0, score if over else min(score, pts))
-                    total += w * score
+                    total += w * scores[(u, name)]
                     full += w * pts
                 value = total * comp.scale_to / full if comp.scale_to else total
             elif comp.source == "evaluation":

@@ -109,6 +109,37 @@ def test_unit_profile(app):
     assert len(app.get("plotly_chart")) >= 3
 
 
+def test_unit_profile_charts_the_indicators_furthest_below_and_lists_every_one_with_lost_points(app):
+    import json
+    from tests import reference     # each indicator's score as the pandas reference computes it from the files
+    t = reference.tables(ROOT / "data", "示例区", 2025)
+    scores = reference.indicator_scores(t)
+    ind = t["indicators"].set_index("indicator")["points"]
+    series = t["units"].set_index("unit")["series"]
+    def lost(unit):      # indicators where the unit or its series average falls short of full points
+        peers = series.index[series == series[unit]]
+        out = []
+        for name, pts in ind.items():
+            avg = round(sum(scores[(p, name)] for p in peers) / len(peers), 2)
+            if scores[(unit, name)] < pts - 1e-9 or avg < pts - 1e-9:
+                out.append((scores[(unit, name)] - avg, name))
+        return [name for _, name in sorted(out)]
+    unit = max(series.index, key=lambda u: (len(lost(u)), u))
+    expected = lost(unit)
+    assert len(expected) > 20                     # the sample has such a unit: more than a chart shows
+    page(app, "unit")
+    app.selectbox(key="unit").set_value(unit).run()
+    chart = json.loads(app.get("plotly_chart")[-1].proto.spec)
+    bars = {y for trace in chart["data"] if trace["type"] == "bar" for y in trace["y"]}
+    assert len(bars) == 20 and "20" in chart["layout"]["title"]["text"]
+    assert not [e for e in app.dataframe if "series_rate" in e.value.columns]     # the full list is drawn when opened
+    app.session_state["all_short"] = True
+    app.run()
+    listed = [e.value for e in app.dataframe if "series_rate" in e.value.columns][0]
+    assert sorted(listed["target"]) == sorted(expected)
+    assert set(listed["target"].head(20)) == bars
+
+
 def test_unit_profile_flags_consequences_with_names(app):
     # lowest of its series in 2023 and 2024: the two-year consequence is flagged on its 2024 profile
     app.selectbox(key="year").set_value(2024).run()

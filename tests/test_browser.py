@@ -255,6 +255,38 @@ def test_on_a_phone_the_ranking_is_a_list_of_cards(browser, server, lang):
     context.close()
 
 
+def test_the_workbooks_built_when_clicked_arrive_for_the_signed_in_account(page, server, tmp_path):
+    """A unit's ledger (单位画像), the ranking notice (部门排名) and the briefing (分析) are built only when
+    clicked, outside the session, for the account signed in: each arrives, with the unit's records, the
+    year's ranking, a PDF."""
+    import openpyxl
+    from tests import reference
+    t = reference.tables(ROOT / "data", "示例区", 2025)
+    open_as_office(page, f"{server}/unit?org=示例区&year=2025&unit=区委政法委")
+    with page.expect_download(timeout=60_000) as got:
+        page.get_by_role("button", name="下载本单位扣分台账（Excel）").click()
+    path = tmp_path / got.value.suggested_filename
+    got.value.save_as(str(path))
+    assert path.name == "示例区2025-区委政法委扣分台账.xlsx"
+    text = {str(v) for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True) for v in row if v is not None}
+    own = t["events"][t["events"]["unit"] == "区委政法委"]["event_id"]
+    assert len(own) and set(own) <= text                                  # every record of the unit is in it
+    open_as_office(page, f"{server}/?org=示例区&year=2025")                 # 部门排名
+    with page.expect_download(timeout=60_000) as got:
+        page.get_by_role("button", name="排名通报（Excel）", exact=False).first.click()
+    path = tmp_path / got.value.suggested_filename
+    got.value.save_as(str(path))
+    text = {str(v) for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True) for v in row if v is not None}
+    assert set(t["units"]["unit"]) <= text                               # every unit of the year is ranked in it
+    open_as_office(page, f"{server}/analysis?org=示例区&year=2025")
+    with page.expect_download(timeout=120_000) as got:
+        page.get_by_role("button", name="分析简报（PDF）").click()
+    path = tmp_path / got.value.suggested_filename
+    got.value.save_as(str(path))
+    assert path.name == "示例区2025年度分析简报.pdf" and path.read_bytes()[:5] == b"%PDF-"
+    assert errors(page) == 0
+
+
 def test_the_ranking_as_filtered_exports_as_shown(page, server, tmp_path):
     import openpyxl
     from tests import reference

@@ -431,9 +431,23 @@ def waterfall(org: str, year: int, unit: str, lang: str) -> pd.DataFrame:
     return visible.waterfall(cursor(), account(), _year(version(), org, year), unit, lang)
 
 
-def ledger_xlsx(org: str, year: int, unit: str, lang: str) -> bytes:
-    """A unit's ledger as a workbook (built when downloaded, on a cursor of its own)."""
-    return visible.ledger_xlsx(connection(database()).cursor(), account(), org, year, unit, lang)
+# A download button calls its builder when clicked, on a thread outside the session: a builder takes
+# the signed-in account and the data version when the page is drawn, and reads on a cursor of its own.
+
+def _built(make):
+    def build():
+        cur = connection(database()).cursor()
+        try:
+            return make(cur)
+        finally:
+            cur.close()
+    return build
+
+
+def ledger_xlsx(org: str, year: int, unit: str, lang: str):
+    """A builder of a unit's ledger workbook, for a download button (see `_built`)."""
+    signed = account()
+    return _built(lambda cur: visible.ledger_xlsx(cur, signed, org, year, unit, lang))
 
 
 def feedback_window(org: str, year: int):
@@ -517,12 +531,15 @@ def feedback_history(org: str, year: int) -> pd.DataFrame:
     return feedback.history(cursor(), org, year)
 
 
-def notice(org: str, year: int, kind: str, lang: str) -> bytes:
-    """The ranking notice (xlsx or pdf) as published (a draft before), for an account that sees the whole ranking;
-    built when downloaded, on a cursor of its own."""
-    cur = connection(database()).cursor()
-    shown, frozen = publish.official(cur, org, year, _year(version(), org, year))
-    return visible.notice(cur, account(), shown, lang, kind, publish.stamp(frozen, lang))
+def notice(org: str, year: int, kind: str, lang: str):
+    """A builder of the ranking notice (xlsx or pdf) as published (a draft before), for an account that
+    sees the whole ranking, for a download button (see `_built`)."""
+    signed, ver = account(), version()
+
+    def make(cur):
+        shown, frozen = publish.official(cur, org, year, _year(ver, org, year))
+        return visible.notice(cur, signed, shown, lang, kind, publish.stamp(frozen, lang))
+    return _built(make)
 
 
 # ---------------------------------------------------------------- analyses (perfcore.insight, through present.visible)
@@ -593,13 +610,12 @@ def forecast(org: str, year: int):
     return _forecast(version(), scope(signed), org, year, signed)
 
 
-def briefing(org: str, year: int, lang: str) -> bytes:
-    """The leader's briefing PDF (built when downloaded, on a cursor of its own): leaders and the office."""
+def briefing(org: str, year: int, lang: str):
+    """A builder of the leader's briefing PDF, for a download button (see `_built`): leaders and the office."""
     from perfcore.insight.scores import Scores
     from perfcore.present.briefing import briefing_pdf
-    if not access.sees_everything(account()):
+    signed, ver = account(), version()
+    if not access.sees_everything(signed):
         raise access.Forbidden("只有领导和效能办可以下载分析简报", "only leaders and the office may download the briefing")
-    access.require_org(account(), org)
-    ver = version()
-    cur = connection(database()).cursor()
-    return briefing_pdf(Scores(cur, org, official=lambda y: _year(ver, org, y)), year, lang)
+    access.require_org(signed, org)
+    return _built(lambda cur: briefing_pdf(Scores(cur, org, official=lambda y: _year(ver, org, y)), year, lang))

@@ -378,6 +378,9 @@ def grade_probabilities(frame: pd.DataFrame, grade_names: list, colors: dict, la
                    legend={"orientation": "h", "y": 1.06, "x": 1, "xanchor": "right"})
 
 
+MOST_BARS = 20        # a bar chart of indicators shows at most this many (a page lists the rest in a table)
+
+
 def indicator_vs_series(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
     """Attainment of each indicator (bars from 0, orange where below the series average) and the series average."""
     f = frame.iloc[::-1]
