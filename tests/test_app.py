@@ -446,12 +446,15 @@ def test_the_next_pages_frames_are_made_in_the_background_and_found_ready(db_cop
             calls[name] += 1
             return real(*args, **kwargs)
         return call
-    for name in ("explain", "event_history", "progress"):
+    for name in ("explain", "event_history", "progress", "results_by_year", "ledger"):
         monkeypatch.setattr(visible, name, counted(name, getattr(visible, name)))
+    from perfcore.present import views
+    monkeypatch.setattr(views, "attainment_matrix", counted("attainment_matrix", views.attainment_matrix))
     at = open_app(db_copy, monkeypatch)              # 部门排名, on a database no other test's caches hold
     from ui import data
-    data.warmed(180)
-    assert calls == {"explain": 1, "event_history": 1, "progress": 1}
-    for name in ("unit", "progress", "deductions"):
+    data.warmed()
+    made = {"explain": 1, "event_history": 1, "progress": 1, "results_by_year": 1, "ledger": 1, "attainment_matrix": 1}
+    assert calls == made
+    for name in ("unit", "progress", "deductions", "movement", "whatif"):
         page(at, name)
-    assert calls == {"explain": 1, "event_history": 1, "progress": 1}      # each page found its frames ready
+    assert calls == made      # each page found its frames ready

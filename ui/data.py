@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import streamlit as st
@@ -174,7 +174,6 @@ logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").add
 
 _WARMED: set = set()
 _WARM_LOCK = threading.Lock()
-_WARMER = None        # the executor the warm-ups after a page run on
 _STARTED = threading.Event()
 
 
@@ -211,76 +210,97 @@ def warm_up() -> None:
 
 
 def warm(org: str, year: int | None = None) -> None:
-    """After a page is drawn, in the background: the frames the other pages ask for first, as this
-    account sees them, for the organisation, year and series the sidebar shows (see `_warm_pages`),
-    then the organisation's other years, so that history and movement find them ready. Once per data
-    version, account scope and selection; a page asking for the same frame meanwhile waits for the
-    same work (Streamlit's caches compute a key once)."""
+    """After a page is drawn, in the background: for a leader or the office, the frames the other pages
+    ask for first, for the organisation, year and series the sidebar shows (see `_warm_pages`); for every
+    account, the organisation's other years, so that history and movement find them ready. Once per data
+    version and selection, one warm-up at a time (a few at most waiting); a page asking for the same
+    frame meanwhile waits for the same work (Streamlit's caches compute a key once)."""
     ver, signed = version(), st.session_state.get("_account")
     series = st.session_state.get("series") or None
     unit = st.session_state.get("unit")
-    wanted = (ver, org) if year is None or signed is None else (ver, org, year, series, unit, scope(signed))
+    pages = year is not None and signed is not None and access.sees_everything(signed)
+    wanted = (ver, org, year, series, scope(signed)) if pages else (ver, org)
     with _WARM_LOCK:
         if wanted in _WARMED:
             return
         if len(_WARMED) > 256:
             _WARMED.clear()
-        _WARMED.add(wanted)
-        others = (ver, org) not in _WARMED
-        _WARMED.add((ver, org))
-    base = connection(database())
-
-    def run():
-        cur = base.cursor()
+        others, committed = (ver, org) not in _WARMED, storage.committed()
         try:
-            if storage.data_version(cur) != ver:      # queued behind others while the data moved on: nobody asks for these
-                return
-            if len(wanted) > 2:
-                try:
-                    _warm_pages(ver, org, year, series, unit, signed)
-                except Exception:       # a page asking later computes the same again, and shows what went wrong
-                    logging.getLogger(__name__).warning("warming %s %s for the next pages failed", org, year, exc_info=True)
-            if others:
-                for y in sorted(results_mod.years(cur, org), reverse=True):
-                    results_mod.base_results(cur, org, y, ver)
-        finally:
-            cur.close()
-            _drop_thread_cursor()
+            _WARM_JOBS.put_nowait(lambda: _warm_run(ver, committed, org, year, series, unit, signed, pages, others))
+        except queue.Full:            # busy: the pages compute what they need themselves
+            return
+        _WARMED.update({wanted, (ver, org)})
+        _start_warmer()
+
+
+def _warm_run(ver, committed: int, org: str, year, series, unit, signed, pages: bool, others: bool) -> None:
+    cur = connection(database()).cursor()
+    try:
+        if storage.data_version(cur) != ver:      # the data moved on while this waited: nobody asks for these
+            return
+        if pages:
+            try:
+                _warm_pages(ver, committed, org, year, series, unit, signed)
+            except Exception:       # a page asking later computes the same again, and shows what went wrong
+                logging.getLogger(__name__).warning("warming %s %s for the next pages failed", org, year, exc_info=True)
+        if others:
+            for y in sorted(results_mod.years(cur, org), reverse=True):
+                results_mod.base_results(cur, org, y, ver)
+    finally:
+        cur.close()
+        _drop_thread_cursor()
+
+
+_WARM_JOBS: queue.Queue = queue.Queue(maxsize=4)
+_WARMER: threading.Thread | None = None
+
+
+def _start_warmer() -> None:
+    """The one thread the warm-ups run on, in the order asked (a daemon: the server stops without waiting)."""
     global _WARMER
-    with _WARM_LOCK:
-        if _WARMER is None:       # one at a time, in the order asked: many sessions signing in at once queue here
-            _WARMER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="perfcore-warm")
-    _WARMER.submit(run)
+    if _WARMER is None:
+        def work():
+            while True:
+                job = _WARM_JOBS.get()
+                try:
+                    job()
+                finally:
+                    _WARM_JOBS.task_done()
+        _WARMER = threading.Thread(target=work, name="perfcore-warm-pages", daemon=True)
+        _WARMER.start()
 
 
-def warmed(timeout: float | None = None) -> None:
-    """Wait until the warm-ups asked for so far are done (they run one at a time, in order)."""
-    if _WARMER is not None:
-        _WARMER.submit(lambda: None).result(timeout)
+def warmed() -> None:
+    """Wait until the warm-ups asked for so far are done."""
+    _WARM_JOBS.join()
 
 
-def _warm_pages(ver, org: str, year: int, series: str | None, unit: str | None, signed: access.Account) -> None:
+def _warm_pages(ver, committed: int, org: str, year: int, series: str | None, unit: str | None,
+                signed: access.Account) -> None:
     """What the pages ask for first, in the order of the page list: a unit's trace and the rank history
     (单位画像), the attainment matrix and progress reports (指标进度), the year's counted events (扣分明细),
     the simulator and the first unit's records (权重模拟). The same cached calls the pages make, with the
-    same arguments (the account's scope in each key), so nothing is computed that a page would not ask for."""
+    same arguments (the account's scope in each key), so nothing is computed that a page would not ask for.
+    Stops as soon as this process writes anything (a newer version is what the pages will ask for)."""
     sc = scope(signed)
     scored = _year(ver, org, year)
     units = visible.units(cursor(), signed, scored)
     if series:
         units = [u for u in units if u in set(scored.units.loc[scored.units["series"] == series, "unit"])]
-    if units:
-        _explain(ver, sc, org, year, unit if unit in units else units[0], None, signed)
-    _rank_history(ver, sc, org, True, signed)
-    _attainment(ver, sc, org, year, series, signed)
-    _progress(ver, sc, org, year, signed)
-    _event_history(ver, sc, org, year, signed)
-    if access.sees_everything(signed):
-        _whatif(ver, org, year).event_ids()
-        from perfcore.names import sort_names
-        everyone = sort_names(scored.units["unit"])
-        if everyone:
-            _ledger(ver, sc, org, year, everyone[0], signed)
+    from perfcore.names import sort_names
+    everyone = sort_names(scored.units["unit"])
+    steps = [lambda: units and _explain(ver, sc, org, year, unit if unit in units else units[0], None, signed),
+             lambda: _rank_history(ver, sc, org, True, signed),
+             lambda: _attainment(ver, sc, org, year, series, signed),
+             lambda: _progress(ver, sc, org, year, signed),
+             lambda: _event_history(ver, sc, org, year, signed),
+             lambda: _whatif(ver, org, year).event_ids(),
+             lambda: everyone and _ledger(ver, sc, org, year, everyone[0], signed)]
+    for step in steps:
+        if storage.committed() != committed:
+            return
+        step()
 
 
 def _in_progress(results: dict) -> set[int]:
