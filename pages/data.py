@@ -383,25 +383,15 @@ def publish_tab() -> None:
                 "published_by": state.bi("发布人", "By"), "note": state.bi("说明", "Note"),
                 "reason": state.bi("再次发布理由", "Why again"), "fingerprint": state.bi("结果指纹", "Fingerprint")})
     st.divider()
-    base = data.connection(data.database())   # downloads are built when clicked, on a cursor of their own
-
-    def notice(kind):
-        def build():
-            cur = base.cursor()
-            shown, frozen = publish.official(cur, org, year, scored)
-            stamp = publish.stamp(frozen, lang)
-            return export.notice_xlsx(shown, lang, stamp) if kind == "xlsx" else export.notice_pdf(shown, lang, stamp)
-        return build
-
     suffix = "" if pub is not None else state.bi("（征求意见稿）", " (draft)")
     d1, d2, d3 = st.columns(3)
-    d1.download_button(state.bi("排名通报（Excel）", "Ranking notice (Excel)") + suffix, notice("xlsx"),
+    d1.download_button(state.bi("排名通报（Excel）", "Ranking notice (Excel)") + suffix, data.notice(org, year, "xlsx", lang),
                        file_name=f"{org}{year}年度排名通报.xlsx", key="dl_notice_xlsx", icon=":material/table_view:")
-    d2.download_button(state.bi("排名通报（PDF）", "Ranking notice (PDF)") + suffix, notice("pdf"),
+    d2.download_button(state.bi("排名通报（PDF）", "Ranking notice (PDF)") + suffix, data.notice(org, year, "pdf", lang),
                        file_name=f"{org}{year}年度排名通报.pdf", key="dl_notice_pdf", icon=":material/picture_as_pdf:")
     unit_choice = d3.selectbox(state.bi("单位扣分台账", "A unit's ledger"), sort_names(scored.units["unit"]), key="ledger_unit")
     d3.download_button(state.bi("下载该单位台账（Excel）", "Download its ledger (Excel)"),
-                       lambda: export.ledger_xlsx(base.cursor(), org, year, unit_choice, lang),
+                       data.ledger_xlsx(org, year, unit_choice, lang),
                        file_name=f"{org}{year}-{unit_choice}扣分台账.xlsx", key="dl_ledger", icon=":material/download:")
 
 

@@ -278,6 +278,19 @@ def test_the_workbooks_built_when_clicked_arrive_for_the_signed_in_account(page,
     got.value.save_as(str(path))
     text = {str(v) for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True) for v in row if v is not None}
     assert set(t["units"]["unit"]) <= text                               # every unit of the year is ranked in it
+    open_as_office(page, f"{server}/data?org=示例区&year=2025")              # 数据管理's notice and ledger: the same builders
+    page.get_by_role("tab", name="发布与导出").click()
+    settle(page)
+    with page.expect_download(timeout=60_000) as got:
+        page.get_by_role("button", name="排名通报（PDF）", exact=False).first.click()
+    assert got.value.suggested_filename == "示例区2025年度排名通报.pdf"
+    with page.expect_download(timeout=60_000) as got:
+        page.get_by_role("button", name="下载该单位台账（Excel）").click()
+    path = tmp_path / got.value.suggested_filename
+    got.value.save_as(str(path))
+    assert path.name == "示例区2025-城东街道扣分台账.xlsx"                      # the first unit (pinyin) is chosen
+    text = {str(v) for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True) for v in row if v is not None}
+    assert set(t["events"][t["events"]["unit"] == "城东街道"]["event_id"]) <= text
     open_as_office(page, f"{server}/analysis?org=示例区&year=2025")
     with page.expect_download(timeout=120_000) as got:
         page.get_by_role("button", name="分析简报（PDF）").click()

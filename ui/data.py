@@ -235,7 +235,7 @@ def warm(org: str, year: int | None = None) -> None:
 
 
 def _warm_run(ver, committed: int, org: str, year, series, unit, signed, pages: bool, others: bool) -> None:
-    cur = connection(database()).cursor()
+    cur = cursor()          # the warm-up thread's own (outside any session), closed when done
     try:
         if storage.data_version(cur) != ver:      # the data moved on while this waited: nobody asks for these
             return
@@ -248,7 +248,6 @@ def _warm_run(ver, committed: int, org: str, year, series, unit, signed, pages: 
             for y in sorted(results_mod.years(cur, org), reverse=True):
                 results_mod.base_results(cur, org, y, ver)
     finally:
-        cur.close()
         _drop_thread_cursor()
 
 
