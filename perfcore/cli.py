@@ -18,7 +18,7 @@ from .present import export
 
 from .ingest import importer
 
-from .store import audit
+from .store import audit, codes
 from .engine import results as results_mod
 from .errors import InputError, PerfcoreError
 from .ingest.tables import TABLES
@@ -158,11 +158,17 @@ def run(args) -> int:
     con = _open_existing(args.db)
     if args.command == "audit":
         result = audit.verify(con)
+        wrong = codes.check(con)
+        for org, year, event_id, column in wrong[:20]:
+            print(f"记录的编码与文字不符 / a record's code disagrees with its text: {org} {year} {event_id} {column}",
+                  file=sys.stderr)
         if result["ok"]:
             print(f"操作日志完整：{result['rows']} 行，链头 {result['head']} / the audit log is intact: {result['rows']} rows, "
                   f"head {result['head']}" + (f"（其中 {result['legacy']} 行早于哈希链 / {result['legacy']} rows predate the chain）"
                                                if result["legacy"] else ""))
-            return 0
+            if not wrong:
+                print("记录的编码与文字一致 / every record's codes agree with its texts")
+            return 0 if not wrong else 1
         print(f"操作日志在第 {result['broken_at']} 条处断开 / the audit log breaks at row {result['broken_at']}: {result['reason']}",
               file=sys.stderr)
         return 1

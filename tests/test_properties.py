@@ -150,9 +150,10 @@ def test_the_two_halves_of_a_scan_that_saw_different_records_are_read_again_in_o
                              events=[event("E1", "甲", "业务", "公文差错被通报"), event("E2", "乙", "业务", "公文差错被通报")])
     con = org.load()
     sch = load_scheme(con, org.name, 2025)
-    first, second = (eventset._scan(con.cursor(), sch, org.name, 2025, None, half) for half in eventset.HALVES)
-    whole = eventset._scan(con.cursor(), sch, org.name, 2025, None, eventset.COLUMNS)
+    first, second = (eventset._scan(con.cursor(), org.name, 2025, None, half) for half in eventset.HALVES)
+    whole = eventset._scan(con.cursor(), org.name, 2025, None, eventset.CODED)
     assert eventset._joined([first, second], lambda: whole) is not whole          # same rows: the halves are used
     second = {k: v[:1] for k, v in second.items()}                                  # a half that missed a record
     assert eventset._joined([first, second], lambda: whole) is whole
+    assert eventset._joined([first, None], lambda: whole) is whole                  # a half that found rows not coded
     assert np.array_equal(eventset.read(con, sch, org.name, 2025)["rowid"], whole["rowid"])

@@ -8,6 +8,17 @@ from perfcore.engine import grading
 from perfcore.engine import trace
 from tests.builders import Org, THRESHOLD_GRADES, event, result_of, scheme, score_of
 
+
+@pytest.fixture(autouse=True, params=["codes", "texts"])
+def reading(request, monkeypatch):
+    """Every rule twice: scored from the events' stored codes (store.codes), and from their texts, as a
+    database made before the codes is read."""
+    if request.param == "texts":
+        from perfcore.engine import eventset
+        monkeypatch.setattr(eventset, "_scan", lambda *args: None)
+    return request.param
+
+
 INSPECTION = """
 [[pool]]
 name = "察访核验"

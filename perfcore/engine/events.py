@@ -117,6 +117,9 @@ def event_amounts(con, scheme: Scheme, org: str, year: int, unit: str | None = N
     return frame
 
 
+_NO_LINES = pd.DataFrame(columns=COLUMNS + ["detail", "per_point"])   # a year without synthetic lines (copied)
+
+
 def tier_points(ratio: float, tiers) -> float:
     """Points for one completion ratio under a tier table (R21, bounds per A6)."""
     for t in tiers:
@@ -138,7 +141,7 @@ def synthetic_lines(con, scheme: Scheme, org: str, year: int, unit: str | None =
     last year's values, and rank-position points (R21b) from the outside rankings."""
     rules = [r for r in scheme.indicator_rules if r.ratio_tiers or r.count_bonus_per_item or r.change_tiers or r.shares]
     if not rules and not scheme.rank_rules:
-        return pd.DataFrame(columns=COLUMNS + ["detail", "per_point"])
+        return _NO_LINES.copy()
     rows = []
     date = pd.Timestamp(year=year, month=12, day=31)
     if rules:

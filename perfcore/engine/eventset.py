@@ -174,13 +174,21 @@ def _aligned(want: np.ndarray, rowid: np.ndarray, values: np.ndarray) -> np.ndar
     return values[order[np.searchsorted(rowid[order], want)]]
 
 
-COLUMNS = ("rowid", "unit", "target", "rule", "status", "count", "base_amount", "role", "source_level", "instruction_level",
-           "aggravation", "accountable", "mitigation_mode", "mitigation_code", "date", "problem_key", "matter_key")
-# the columns in two halves of about equal cost, scanned at once on two threads (each with the row id, to align them)
-HALVES = (("rowid", "unit", "target", "rule", "status", "count", "base_amount", "source_level"),
-          ("rowid", "role", "instruction_level", "aggravation", "accountable", "mitigation_mode", "mitigation_code", "date",
-           "problem_key", "matter_key"))
+# What a scan reads: the coded form of the texts (store.codes) and the numbers, in two halves of about
+# equal cost scanned at once on two threads (each with the row id, to align them). A database whose
+# rows are not coded (made before the codes, opened read-only) is read from the texts instead.
+CODED = ("rowid", "code_unit", "code_target", "code_rule", "code_status", "count", "base_amount", "code_role", "code_level",
+         "code_instruction", "code_aggravation", "accountable", "code_mitigation_mode", "mitigation_code", "date",
+         "code_problem", "code_matter")
+HALVES = (("rowid", "code_unit", "code_target", "code_rule", "code_status", "count", "base_amount", "code_level",
+           "code_problem"),
+          ("rowid", "code_role", "code_instruction", "code_aggravation", "accountable", "code_mitigation_mode",
+           "mitigation_code", "date", "code_matter"))
+TEXTS = ("rowid", "unit", "target", "rule", "status", "count", "base_amount", "role", "source_level", "instruction_level",
+         "aggravation", "accountable", "mitigation_mode", "mitigation_code", "date", "problem_key", "matter_key")
 MITIGATION_MODES = ("exempt", "reduce")   # stored words → mitigation_mode 1, 2 (0 for none)
+NUMBERS = {"rowid": (np.int64, 0), "count": (float, np.nan), "base_amount": (float, np.nan), "accountable": (np.int64, 0),
+           "mitigation_code": (np.int64, -1)}
 
 
 def _position(column, values, missing: int = -1) -> np.ndarray:
@@ -214,57 +222,87 @@ def _aggravations(scheme: Scheme) -> tuple:
     return tuple(sorted({a for m in scheme.multipliers for a in m.aggravation}))
 
 
-def _scan(cur, scheme: Scheme, org: str, year: int, unit: str | None, columns) -> dict:
-    """Some columns of the year's rows, coded: every text a position (or, for keys, an exact code),
-    except the unit and target names, which need the year's units and targets (see `load`).
-
-    DuckDB scans the rows into Arrow through `cur`, a cursor of its own (made by the calling thread,
-    closed here); the texts become positions by Arrow's compute kernels (a hash lookup per column).
-    DuckDB and Arrow let go of the interpreter while they work, so this runs on a thread of its own."""
-    import pyarrow.compute as pc
+def _fetch(cur, org: str, year: int, unit: str | None, columns):
+    """The year's rows (or one unit's), some columns, as an Arrow table, through `cur` (closed here)."""
     source, params = _source(org, year, unit)
     try:
-        raw = cur.execute(f"SELECT {', '.join('e.' + c for c in columns)} {source}", params).to_arrow_table()
+        return cur.execute(f"SELECT {', '.join('e.' + c for c in columns)} {source}", params).to_arrow_table()
     finally:
         cur.close()
+
+
+def _scan(cur, org: str, year: int, unit: str | None, columns) -> dict | None:
+    """Some columns of the year's rows in their coded form (`CODED`): codes and numbers as arrays, the
+    date as days since 1970. None when a row is not coded (see store.codes) or the database has no codes.
+
+    DuckDB scans the rows into Arrow through `cur`, a cursor of its own (made by the calling thread,
+    closed here); it lets go of the interpreter while it works, so this runs on a thread of its own."""
+    import duckdb
+    import pyarrow.compute as pc
+    try:
+        raw = _fetch(cur, org, year, unit, columns)
+    except duckdb.BinderException:          # a database made before the codes, opened read-only
+        return None
+    out = {}
+    for c in columns:
+        column = raw[c]
+        if c.startswith("code_"):
+            if column.null_count:
+                return None
+            out[c] = column.to_numpy()
+        elif c == "date":
+            out["day"] = _numbers(pc.cast(column, "int32"), np.int64, 0)
+        else:
+            out[c] = _numbers(column, *NUMBERS[c])
+    return out
+
+
+def _scan_texts(cur, scheme: Scheme, org: str, year: int, unit: str | None) -> dict:
+    """The year's rows read from their texts, for a database without codes: every text a position (or, for
+    keys, an exact code), except the unit and target names, which need the year's units and targets."""
+    import pyarrow.compute as pc
+    raw = _fetch(cur, org, year, unit, TEXTS)
     coders = {
-        "rowid": lambda c: _numbers(c, np.int64, 0), "unit": lambda c: c, "target": lambda c: c,
+        "unit": lambda c: c, "target": lambda c: c,
         "rule": lambda c: _position(c, [x.name for x in scheme.rules]),
         "status": lambda c: _position(c, STATUSES).astype(np.int8),
-        "count": lambda c: _numbers(c, float, np.nan), "base_amount": lambda c: _numbers(c, float, np.nan),
         "role": lambda c: _position(c, scheme.roles),
         "source_level": lambda c: _position(c, SOURCE_LEVELS).astype(np.int16),
         "instruction_level": lambda c: _position(c, SOURCE_LEVELS).astype(np.int16),
         "aggravation": lambda c: _position(c, _aggravations(scheme)),
-        "accountable": lambda c: _numbers(c, np.int64, 0),
         "mitigation_mode": lambda c: (_position(c, MITIGATION_MODES) + 1).astype(np.int8),
-        "mitigation_code": lambda c: _numbers(c, np.int64, -1),
         "date": lambda c: _numbers(pc.cast(c, "int32"), np.int64, 0),
         "problem_key": _codes, "matter_key": _codes}
-    return {RENAMED.get(c, c): coders[c](raw[c]) for c in columns}
+    return {RENAMED.get(c, c): coders[c](raw[c]) if c in coders else _numbers(raw[c], *NUMBERS[c]) for c in TEXTS}
 
 
 RENAMED = {"unit": "unit_names", "target": "target_names", "source_level": "level", "instruction_level": "instruction",
            "date": "day", "problem_key": "problem", "matter_key": "matter"}
 
 
-def _joined(halves: list[dict], again) -> dict:
+def _joined(halves: list, again) -> dict:
     """The halves' columns side by side. Each half was scanned on a cursor of its own, so a record
     written between the two scans would leave them with different rows: then `again()` reads every
     column in one scan instead (DuckDB returns a table's rows in the order stored, so equal row ids
-    in the same order are the normal case)."""
+    in the same order are the normal case). A half that found rows not coded (None) is read again too."""
     first, second = halves
-    if not np.array_equal(first["rowid"], second["rowid"]):
+    if first is None or second is None or not np.array_equal(first["rowid"], second["rowid"]):
         return again()
     return {**second, **first}
 
 
+def _whole(con, scheme: Scheme, org: str, year: int, unit: str | None) -> dict:
+    """Every column in one scan: coded, or from the texts where the rows are not coded."""
+    found = _scan(con.cursor(), org, year, unit, CODED)
+    return found if found is not None else _scan_texts(con.cursor(), scheme, org, year, unit)
+
+
 def read(con, scheme: Scheme, org: str, year: int, unit: str | None = None) -> dict:
-    """The year's rows (or one unit's), coded as far as they can be without the grid (see `_scan`).
-    Read through cursors of their own, so what is committed (every caller scores outside its write
-    transactions, as the ids fetched later are read too)."""
-    return _joined([_scan(con.cursor(), scheme, org, year, unit, half) for half in HALVES],
-                   lambda: _scan(con.cursor(), scheme, org, year, unit, COLUMNS))
+    """The year's rows (or one unit's), coded as far as they can be without the grid and the scheme (see
+    `_scan`). Read through cursors of their own, so what is committed (every caller scores outside its
+    write transactions, as the ids fetched later are read too)."""
+    return _joined([_scan(con.cursor(), org, year, unit, half) for half in HALVES],
+                   lambda: _whole(con, scheme, org, year, unit))
 
 
 _BACKGROUND = None
@@ -277,27 +315,80 @@ class Pending:
     def __init__(self, futures, again):
         self.futures, self.again = futures, again
 
-    def result(self) -> dict:
-        return _joined([f.result() for f in self.futures], self.again)
+    def result(self, scheme: Scheme) -> dict:
+        """The rows, once read (`scheme` is what a database without codes is read with)."""
+        return _joined([f.result() for f in self.futures], lambda: self.again(scheme))
 
 
-def read_soon(con, scheme: Scheme, org: str, year: int) -> Pending:
-    """`read` started on two background threads: the caller reads the year's other, small tables
-    meanwhile, and the machine's cores scan the ledger's two halves."""
+def soon(fn, *args):
+    """`fn(*args)` started on a background thread (a Future). DuckDB lets go of the interpreter while it
+    works, so a read there runs beside the caller's work; each read needs a cursor of its own."""
     global _BACKGROUND
     with _BACKGROUND_LOCK:
         if _BACKGROUND is None:
             from concurrent.futures import ThreadPoolExecutor
-            _BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="perfcore-events")
-    return Pending([_BACKGROUND.submit(_scan, con.cursor(), scheme, org, year, None, half) for half in HALVES],
-                   lambda: _scan(con.cursor(), scheme, org, year, None, COLUMNS))
+            _BACKGROUND = ThreadPoolExecutor(max_workers=6, thread_name_prefix="perfcore-read")
+    return _BACKGROUND.submit(fn, *args)
+
+
+def read_soon(con, org: str, year: int) -> Pending:
+    """`read` started on two background threads: the caller reads the scheme and the year's other,
+    small tables meanwhile, and the machine's cores scan the ledger's two halves."""
+    return Pending([soon(_scan, con.cursor(), org, year, None, half) for half in HALVES],
+                   lambda scheme: _whole(con, scheme, org, year, None))
+
+
+def _table(codes: dict, values) -> tuple[np.ndarray, np.ndarray]:
+    """A lookup from codes to positions in `values`: (the codes of those coded, their positions)."""
+    at = np.fromiter((codes.get(v, -1) for v in values), dtype=np.int64, count=len(values))
+    found = np.flatnonzero(at >= 0)
+    return at[found], found.astype(np.int32)
+
+
+def _decode(column: np.ndarray, table: tuple, missing: int = -1) -> np.ndarray:
+    """Codes → positions through a lookup from `_table` (`missing` for a code not in it, and for 0: no text)."""
+    found, positions = table
+    top = int(column.max()) if len(column) else 0
+    lut = np.full(max(top, int(found.max()) if len(found) else 0) + 1, missing, dtype=np.int32)
+    lut[found] = positions
+    return lut.take(column)
+
+
+def _positions(con, scheme: Scheme, rows: dict, units, targets) -> dict:
+    """A coded scan's codes turned into the positions the pipeline reads: the unit's and target's in the
+    grid, the rule's and role's in the scheme, the status's and levels' in the vocabulary."""
+    from ..store import codes as stored
+    rules, roles, aggravations = [r.name for r in scheme.rules], list(scheme.roles), _aggravations(scheme)
+    cur = con.cursor()
+    try:
+        known = stored.known(cur)
+    finally:
+        cur.close()
+    out = {k: v for k, v in rows.items() if not k.startswith("code_")}
+    out["unit"] = _decode(rows["code_unit"], _table(known, units))
+    out["target"] = _decode(rows["code_target"], _table(known, targets))
+    out["rule"] = _decode(rows["code_rule"], _table(known, rules))
+    out["status"] = _decode(rows["code_status"], _table(known, STATUSES)).astype(np.int8)
+    out["role"] = _decode(rows["code_role"], _table(known, roles))
+    levels = _table(known, SOURCE_LEVELS)
+    out["level"] = _decode(rows["code_level"], levels).astype(np.int16)
+    out["instruction"] = _decode(rows["code_instruction"], levels).astype(np.int16)
+    out["aggravation"] = _decode(rows["code_aggravation"], _table(known, aggravations))
+    out["mitigation_mode"] = (_decode(rows["code_mitigation_mode"], _table(known, MITIGATION_MODES)) + 1).astype(np.int8)
+    out["problem"] = rows["code_problem"].astype(np.int64)
+    out["matter"] = rows["code_matter"].astype(np.int64)
+    return out
 
 
 def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | None = None, rows: dict | None = None) -> EventSet:
     """The year's events with a rule of the scheme, for the given units and targets (grid order).
     `rows` is what `read` returned, when the caller started it already."""
     rows = dict(rows if rows is not None else read(con, scheme, org, year, unit))
-    u, t = _position(rows.pop("unit_names"), units), _position(rows.pop("target_names"), targets)
+    if "unit_names" in rows:                      # read from the texts
+        u, t = _position(rows.pop("unit_names"), units), _position(rows.pop("target_names"), targets)
+    else:
+        rows = _positions(con, scheme, rows, units, targets)
+        u, t = rows.pop("unit"), rows.pop("target")
     source, params = _source(org, year, unit)
     keep = (u >= 0) & (t >= 0) & (rows["rule"] >= 0)
     if not keep.all():

@@ -166,14 +166,17 @@ def movement_texts(change: np.ndarray, previous: np.ndarray) -> list[str]:
     return ["新" if n else words[s] for n, s in zip(new.tolist(), steps.tolist())]
 
 
-def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Scheme) -> pd.DataFrame:
+def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Scheme,
+                 rows: np.ndarray | None = None) -> pd.DataFrame:
     """Add last year's ranks, rank movement, and consequence flags.
 
-    `previous` holds earlier years' results, most recent first.
+    `previous` holds earlier years' results, most recent first. `rows` (positions in `current`)
+    is the order of the rows returned, all of them by default; the frame is built once, in that order.
     """
-    n = len(current)
-    units = current["unit"].to_numpy()
-    series = current["series"].to_numpy()
+    rows = np.arange(len(current)) if rows is None else np.asarray(rows, dtype=np.int64)
+    now = {c: current[c].to_numpy()[rows] for c in current.columns}    # this year's columns, in the order asked
+    n = len(rows)
+    units, series = now["unit"], now["series"]
     cols = {}
     prev = previous[0] if previous else None
     where = [_aligned(frame["unit"].to_numpy(), units) for frame in previous]   # each unit's row in each earlier year
@@ -191,12 +194,12 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
         cols["prev_rank"] = np.full(n, np.nan)
         cols["prev_series_rank"] = np.full(n, np.nan)
         cols["prev_grade"] = np.full(n, None, dtype=object)
-    cols["rank_change"] = cols["prev_rank"] - current["rank"].to_numpy(dtype=float)
-    cols["series_rank_change"] = cols["prev_series_rank"] - current["series_rank"].to_numpy(dtype=float)
+    cols["rank_change"] = cols["prev_rank"] - now["rank"].astype(float)
+    cols["series_rank_change"] = cols["prev_series_rank"] - now["series_rank"].astype(float)
     by_series = scheme.movement == "series"
     cols["movement"] = movement_texts(cols["series_rank_change" if by_series else "rank_change"],
                                       cols["prev_series_rank" if by_series else "prev_rank"])
-    history = [current] + list(previous)
+    history = [now] + list(previous)
     hits = []
     for c in scheme.consequences:
         hit = np.ones(n, dtype=bool)
@@ -204,8 +207,7 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
             if k >= len(history):
                 hit[:] = False
                 break
-            year_frame = history[k]
-            cond = _condition(year_frame, c, scheme)
+            cond = _condition(history[k], c, scheme)
             at = where[k - 1] if k else np.arange(n)
             hit &= np.where(at >= 0, cond[np.where(at >= 0, at, 0)], False)
         hits.append(hit)
@@ -214,15 +216,16 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
         details[i], texts[i] = [], []
     for c, hit in zip(scheme.consequences, hits):
         for i in np.flatnonzero(hit):
-            details[i].append(consequence_detail(c, current.iloc[i]))
+            details[i].append(consequence_detail(c, {k: v[i] for k, v in now.items()}))
             texts[i].append(consequence_text(details[i][-1]))
     cols["consequence_details"] = details
     cols["consequences"] = texts
     reward = {g.name: g.reward for g in scheme.grades}
-    cols["reward"] = [reward.get(g) for g in current["grade"].to_numpy()]
-    cols["reward_base"], cols["reward_amount"] = reward_amounts(current, cols["reward"], scheme)
-    kept = current.drop(columns=[c for c in cols if c in current.columns]).reset_index(drop=True)
-    return pd.concat([kept, pd.DataFrame(cols)], axis=1)
+    cols["reward"] = [reward.get(g) for g in now["grade"].tolist()]
+    cols["reward_base"], cols["reward_amount"] = reward_amounts(now, cols["reward"], scheme)
+    out = {c: v for c, v in now.items() if c not in cols}
+    out.update(cols)
+    return pd.DataFrame(out)
 
 
 def _aligned(earlier: np.ndarray, units: np.ndarray) -> np.ndarray:
@@ -233,14 +236,14 @@ def _aligned(earlier: np.ndarray, units: np.ndarray) -> np.ndarray:
     return pd.Index(earlier).get_indexer(units)
 
 
-def reward_amounts(frame: pd.DataFrame, factors: list, scheme: Scheme) -> tuple[list, list]:
+def reward_amounts(frame, factors: list, scheme: Scheme) -> tuple[list, list]:
     """R28: each unit's base award (by series, else level, else the scheme's base) and the amount its
-    grade's factor gives, to the fen (0.01)."""
-    n = len(frame)
+    grade's factor gives, to the fen (0.01). `frame`: a results frame, or its columns as arrays."""
+    n = len(frame["unit"])
     if scheme.reward is None:
         return [None] * n, [None] * n
-    series = frame["series"].tolist()
-    levels = frame["level"].tolist() if "level" in frame else [None] * n
+    series = list(frame["series"])
+    levels = list(frame["level"]) if "level" in frame else [None] * n
     bases = [scheme.reward.base_for(s, lv) for s, lv in zip(series, levels)]
     amounts = [None if b is None or f is None else float(round_half_up(b * f, 2)) for b, f in zip(bases, factors)]
     return bases, amounts
@@ -287,26 +290,28 @@ def consequence_text(d: dict, lang: str = "zh") -> str:
     return text
 
 
-def _condition(frame: pd.DataFrame, c, scheme: Scheme) -> np.ndarray:
-    cond = np.ones(len(frame), dtype=bool)
+def _condition(frame, c, scheme: Scheme) -> np.ndarray:
+    """Which units of one year (a results frame, or its columns as arrays) meet a consequence's condition."""
+    n = len(frame["unit"])
+    cond = np.ones(n, dtype=bool)
     if c.exhausted or c.exhausted_any is not None:
         used = [list(x) if isinstance(x, (list, tuple, np.ndarray)) else []
-                for x in (frame["exhausted"] if "exhausted" in frame else [[]] * len(frame))]
+                for x in (frame["exhausted"] if "exhausted" in frame else [[]] * n)]
         if c.exhausted:            # one of the named indicators used up
             cond &= np.array([bool(set(c.exhausted) & set(x)) for x in used], dtype=bool)
         else:                      # any indicator used up (true), or none (false)
             cond &= np.array([bool(x) == c.exhausted_any for x in used], dtype=bool)
     if c.grade is not None:
-        cond &= (frame["grade"] == c.grade).to_numpy()
+        cond &= np.asarray(frame["grade"]) == c.grade
     if c.veto is not None:
-        cond &= (frame["veto"].to_numpy(dtype=bool) == c.veto)
+        cond &= np.asarray(frame["veto"], dtype=bool) == c.veto
     if c.below is not None:
-        cond &= (frame["composite"].to_numpy(dtype=float) < c.below - 1e-9)
+        cond &= np.asarray(frame["composite"], dtype=float) < c.below - 1e-9
     if c.lowest:
         # A13: lowest within the grading pool (all units, or the series)
-        composite = frame["composite"].to_numpy(dtype=float)
+        composite = np.asarray(frame["composite"], dtype=float)
         if scheme.grading_pool == "series":
-            group = pd.factorize(frame["series"].to_numpy())[0]
+            group = pd.factorize(np.asarray(frame["series"]))[0]
             low = np.full(group.max() + 1 if len(group) else 0, np.inf)
             np.minimum.at(low, group, composite)
             low = low[group]

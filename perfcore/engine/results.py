@@ -108,7 +108,8 @@ UNIT_FACTS = ("level", "principal", "leader_in_charge")   # from the unit list: 
 
 def annotate(results: pd.DataFrame, grid: scoring.Grid, veto_table: pd.DataFrame) -> pd.DataFrame:
     """What consequences look at besides scores: the indicators each unit used up (E2: score 0
-    through deductions, or given 0) and the people involved in its vetoes (当事人)."""
+    through deductions, or given 0) and the people involved in its vetoes (当事人). The columns are
+    added to `results` (a frame `finish` made), which is returned."""
     used_up = exhausted(grid)
     people: dict[str, list] = {}
     if veto_table is not None and "people" in veto_table:
@@ -116,7 +117,9 @@ def annotate(results: pd.DataFrame, grid: scoring.Grid, veto_table: pd.DataFrame
             for name in split_names(names):
                 if name not in people.setdefault(unit, []):
                     people[unit].append(name)
-    return results.assign(exhausted=_lists(results["unit"], used_up), veto_people=_lists(results["unit"], people))
+    results["exhausted"] = _lists(results["unit"], used_up)
+    results["veto_people"] = _lists(results["unit"], people)
+    return results
 
 
 def _lists(units: pd.Series, found: dict) -> np.ndarray:
@@ -159,33 +162,45 @@ def finish(units: pd.DataFrame, components: pd.DataFrame, vetoes: dict, scheme: 
     component, so no tie-break value moves (how far a unit is from the next rank or grade)."""
     facts = ["unit", "series"] + [c for c in UNIT_FACTS if c in units.columns]
     if len(components) == len(units) and (components["unit"].to_numpy() == units["unit"].to_numpy()).all():
-        frame = pd.concat([units[facts].reset_index(drop=True),
-                           components.drop(columns="unit").reset_index(drop=True)], axis=1)
+        cols = {c: units[c].to_numpy() for c in facts}
+        cols.update((c, components[c].to_numpy()) for c in components.columns if c != "unit")
     else:
-        frame = units[facts].merge(components, on="unit", how="left")
-    frame["composite"] = scoring.composite(frame, scheme)
+        merged = units[facts].merge(components, on="unit", how="left")
+        cols = {c: merged[c].to_numpy() for c in merged.columns}
+    n = len(cols["unit"])
+    composite = scoring.composite(cols, scheme)
     if extra:
-        added = frame["unit"].map(extra).fillna(0.0).to_numpy(dtype=float)
-        frame["composite"] = scoring.round_half_up(frame["composite"].to_numpy() + added, scheme.decimals)
-    frame["veto"] = frame["unit"].isin(list(vetoes)) if vetoes else False
-    frame["veto_reason"] = frame["unit"].map(vetoes).fillna("") if vetoes else ""
-    frame = grading.rank(frame)
+        added = np.array([extra.get(u, 0.0) for u in cols["unit"].tolist()], dtype=float)
+        composite = scoring.round_half_up(composite + added, scheme.decimals)
+    cols["composite"] = composite
+    if vetoes:
+        cols["veto"] = np.array([u in vetoes for u in cols["unit"].tolist()], dtype=bool)
+        cols["veto_reason"] = np.array([vetoes.get(u, "") for u in cols["unit"].tolist()], dtype=object)
+    else:
+        cols["veto"], cols["veto_reason"] = np.zeros(n, dtype=bool), np.full(n, "", dtype=object)
+    cols["rank"] = grading.competition_rank(composite)
+    cols["series_rank"] = grading.competition_rank(composite, groups=cols["series"])
+    frame = pd.DataFrame(cols)
     frame["grade"], notes = grading.assign_grades(frame, scheme)
     return frame, notes
 
 
 def _veto_reasons(veto_table: pd.DataFrame, veto_events: pd.DataFrame) -> dict:
     reasons: dict[str, list] = {}
-    for r in veto_table.itertuples():
+    for r in veto_table.itertuples() if len(veto_table) else ():
         reasons.setdefault(r.unit, []).append(f"{r.category}（{r.date:%Y-%m-%d}）" + (f"：{r.description}" if r.description else ""))
-    for r in veto_events.itertuples():
+    for r in veto_events.itertuples() if len(veto_events) else ():
         reasons.setdefault(r.unit, []).append(f"{r.rule}（事件 {r.event_id}，{pd.Timestamp(r.date):%Y-%m-%d}）")
     return {u: "；".join(v) for u, v in reasons.items()}
 
 
 @dataclass
 class Inputs:
-    """Everything a year is scored from, read from the database once."""
+    """Everything a year is scored from, read from the database once.
+
+    The tables the event pipeline does not need (task-item lines, direct scores, evaluations,
+    vetoes) are read on a thread of their own while it runs: `rest` holds them, or the read
+    under way, and the first use waits for it."""
 
     units: pd.DataFrame
     indicators: pd.DataFrame
@@ -193,23 +208,52 @@ class Inputs:
     target_table: pd.DataFrame   # scoring.target_frame: the targets' facts in grid order
     scheme_pools: tuple          # the pools target_table was built with
     events: object               # eventset.EventSet
-    synthetic: pd.DataFrame      # lines from task items (R20, R21)
-    direct: pd.DataFrame         # scores given by data-collection units
-    evaluations: pd.DataFrame
-    veto_table: pd.DataFrame
+    rest: object                 # (synthetic, direct, evaluations, veto_table), or a Future of them
+
+    def _rest(self) -> tuple:
+        if not isinstance(self.rest, tuple):
+            self.rest = self.rest.result()
+        return self.rest
+
+    @property
+    def synthetic(self) -> pd.DataFrame:
+        """Lines from task items and outside rankings (R20, R21, R21b, R30)."""
+        return self._rest()[0]
+
+    @property
+    def direct(self) -> pd.DataFrame:
+        """Scores given by data-collection units."""
+        return self._rest()[1]
+
+    @property
+    def evaluations(self) -> pd.DataFrame:
+        return self._rest()[2]
+
+    @property
+    def veto_table(self) -> pd.DataFrame:
+        return self._rest()[3]
 
 
-def read_inputs(con, org: str, year: int, scheme: Scheme) -> Inputs:
-    """Read a year's units, indicators, events, task-item lines, direct scores, evaluations and vetoes."""
-    rows = eventset.read_soon(con, scheme, org, year)      # the ledger, scanned meanwhile
+def _tables_after_pipeline(cur, scheme: Scheme, org: str, year: int) -> tuple:
+    """The year's tables scoring needs only after the event pipeline, read through `cur` (closed here)."""
+    try:
+        return (synthetic_lines(cur, scheme, org, year), direct_scores(cur, org, year), _evaluations(cur, org, year),
+                _veto_table(cur, org, year))
+    finally:
+        cur.close()
+
+
+def read_inputs(con, org: str, year: int, scheme: Scheme, rows: "eventset.Pending | None" = None) -> Inputs:
+    """Read a year's units, indicators, events, task-item lines, direct scores, evaluations and vetoes.
+    `rows` is the ledger's scan when the caller started it already (`eventset.read_soon`)."""
+    rows = rows if rows is not None else eventset.read_soon(con, org, year)     # the ledger, scanned meanwhile
+    rest = eventset.soon(_tables_after_pipeline, con.cursor(), scheme, org, year)
     units = scoring.active_units(con, org, year)
     indicators = scoring.indicator_table(con, org, year)
     table = scoring.target_frame(indicators, scheme)
     targets = table["target"].tolist()
-    rest = (synthetic_lines(con, scheme, org, year), direct_scores(con, org, year), _evaluations(con, org, year),
-            _veto_table(con, org, year))
-    events = eventset.load(con, scheme, org, year, units["unit"].tolist(), targets, rows=rows.result())
-    return Inputs(units, indicators, targets, table, scheme.pools, events, *rest)
+    events = eventset.load(con, scheme, org, year, units["unit"].tolist(), targets, rows=rows.result(scheme))
+    return Inputs(units, indicators, targets, table, scheme.pools, events, rest)
 
 
 def compute(org: str, year: int, scheme: Scheme, inputs: Inputs, off=None, points: dict | None = None,
@@ -281,8 +325,9 @@ def score_base(con, org: str, year: int, scheme: Scheme | None = None, excluded:
     `excluded` (event ids switched off) and `points` (indicator → points) are what-if changes;
     `scheme` a changed scheme.
     """
+    rows = eventset.read_soon(con, org, year)         # the ledger's scan starts while the scheme is read
     scheme = scheme or load_scheme(con, org, year)
-    inputs = read_inputs(con, org, year, scheme)
+    inputs = read_inputs(con, org, year, scheme, rows)
     off = inputs.events.positions(excluded) if excluded else None
     return compute(org, year, scheme, inputs, off, points)
 
@@ -370,7 +415,7 @@ def with_history(con, current: YearScore, version: tuple | None = None) -> pd.Da
         if current.year - back not in known:
             break
         previous.append(base_results(con, current.org, current.year - back, version))
-    return order(grading.with_history(current.results, previous, current.scheme))
+    return grading.with_history(current.results, previous, current.scheme, rows=ordering(current.results))
 
 
 _YEARS: OrderedDict = OrderedDict()      # (data version, organisation) -> its years with a scheme
@@ -389,11 +434,15 @@ def _known_years(con, org: str, version: tuple | None) -> set:
     return found
 
 
+def ordering(results: pd.DataFrame) -> np.ndarray:
+    """The rows' positions in rank order, ties in pinyin order of the unit name."""
+    from ..names import pinyin_ordinal
+    return np.lexsort((pinyin_ordinal(results["unit"]), results["rank"].to_numpy()))
+
+
 def order(results: pd.DataFrame) -> pd.DataFrame:
     """Rank order, ties in pinyin order of the unit name."""
-    from ..names import pinyin_ordinal
-    at = np.lexsort((pinyin_ordinal(results["unit"]), results["rank"].to_numpy()))
-    return results.iloc[at].reset_index(drop=True)
+    return results.iloc[ordering(results)].reset_index(drop=True)
 
 
 def public_columns(year: YearScore) -> list[str]:

@@ -39,13 +39,24 @@ def indicator_table(con, org: str, year: int) -> pd.DataFrame:
 
 def target_frame(indicators: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     """The targets of a year in grid order: indicators in the office's order, then the pools."""
-    ind = indicators[["indicator", "category", "first_level", "points", "mode", "allow_overflow"]].rename(
-        columns={"indicator": "target"}).assign(is_pool=False, pool_kind=None)
-    pools = pd.DataFrame([{"target": p.name, "category": "", "first_level": "", "points": np.nan, "mode": "pool",
-                           "allow_overflow": False, "is_pool": True, "pool_kind": p.kind} for p in scheme.pools],
-                         columns=list(ind.columns))
-    frame = pd.concat([ind, pools], ignore_index=True) if len(pools) else ind
-    return frame.astype({"allow_overflow": bool, "is_pool": bool}).reset_index(drop=True)
+    pools = scheme.pools
+    n = len(indicators)
+
+    def column(name, pool_values, dtype=object):
+        own = indicators[name].to_numpy()
+        if not pools:
+            return own.astype(dtype, copy=False) if dtype is not object else own
+        return np.concatenate([own.astype(dtype, copy=False), np.asarray(pool_values, dtype=dtype)])
+
+    return pd.DataFrame({
+        "target": column("indicator", [p.name for p in pools]),
+        "category": column("category", [""] * len(pools)),
+        "first_level": column("first_level", [""] * len(pools)),
+        "points": column("points", [np.nan] * len(pools), float),
+        "mode": column("mode", ["pool"] * len(pools)),
+        "allow_overflow": column("allow_overflow", [False] * len(pools), bool),
+        "is_pool": np.r_[np.zeros(n, dtype=bool), np.ones(len(pools), dtype=bool)],
+        "pool_kind": np.array([None] * n + [p.kind for p in pools], dtype=object)})
 
 
 @dataclass
@@ -122,10 +133,10 @@ def target_scores(units, indicators: pd.DataFrame, scheme: Scheme, totals: dict,
     mode = targets["mode"].to_numpy()
     points_t = targets["points"].to_numpy(dtype=float)
     is_pool = targets["is_pool"].to_numpy(dtype=bool)
-    bonus_pool = (targets["pool_kind"] == "bonus").to_numpy()
+    bonus_pool = targets["pool_kind"].to_numpy() == "bonus"
     overflow = targets["allow_overflow"].to_numpy(dtype=bool)
     caps = {p.name: (np.inf if p.cap is None else p.cap) for p in scheme.pools}
-    cap = targets["target"].map(caps).fillna(np.inf).to_numpy(dtype=float)
+    cap = np.array([caps.get(t, np.inf) for t in targets["target"].tolist()], dtype=float)
     full, zero, is_direct = mode == "deduct_from_full", mode == "cumulative", mode == "direct"
     # per target: where the score starts and where it must stay
     start = np.where(full | is_direct, points_t, 0.0)
@@ -138,14 +149,11 @@ def target_scores(units, indicators: pd.DataFrame, scheme: Scheme, totals: dict,
         base[:, direct_cols] = np.where(given, direct_score[:, direct_cols], base[:, direct_cols])
         source[:, direct_cols] = np.where(given, DIRECT, PROVISIONAL)
     raw = base + net
-    score = np.empty(shape)
-    ind = np.flatnonzero(~is_pool)
-    score[:, ind] = np.clip(raw[:, ind], 0.0, np.where(overflow[ind], np.inf, points_t[ind]))
     pools = np.flatnonzero(is_pool)
-    if len(pools):
-        size = np.where(bonus_pool[pools], net[:, pools], -net[:, pools])
-        raw[:, pools] = size
-        score[:, pools] = np.clip(size, 0.0, cap[pools])
+    if len(pools):         # a pool's raw value is the size of its deductions, or of its bonuses
+        raw[:, pools] = np.where(bonus_pool[pools], net[:, pools], -net[:, pools])
+    # indicators within [0, points] unless they allow overflow; pools within [0, cap]
+    score = np.clip(raw, 0.0, np.where(is_pool, cap, np.where(overflow, np.inf, points_t)))
     return Grid(unit_names, targets, net, deducted, added, events, direct_score, base, source, raw, score)
 
 
@@ -241,11 +249,12 @@ def evaluation_sums(units, evaluations: pd.DataFrame) -> dict:
     return out
 
 
-def composite(components: pd.DataFrame, scheme: Scheme) -> np.ndarray:
-    """Σ weight x component, rounded to the scheme's decimals (A5: compare after rounding)."""
-    total = np.zeros(len(components))
+def composite(components, scheme: Scheme) -> np.ndarray:
+    """Σ weight x component, rounded to the scheme's decimals (A5: compare after rounding).
+    `components`: a frame, or its columns as arrays, with a column per component key and the units."""
+    total = np.zeros(len(components["unit"]))
     for comp in scheme.components:
-        total = total + comp.weight * components[comp.key].to_numpy(dtype=float)
+        total = total + comp.weight * np.asarray(components[comp.key], dtype=float)
     return round_half_up(total, scheme.decimals)
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..access import actor, check_import
 from ..errors import Collector, InputError, PerfcoreError, Problem, coalesce
-from ..store import versions
+from ..store import codes, versions
 from ..store.audit import append as append_audit
 from ..store.audit import entry, jsonable
 from ..store.connection import transaction
@@ -139,7 +139,7 @@ def _same(a: dict, b: dict) -> bool:
 def _existing(con, kind: str, org: str, year: int | None) -> dict:
     """Stored rows by identity, revoked and retired ones included (marked `_gone`)."""
     if kind == "events":
-        frame = con.execute("SELECT * FROM events WHERE org = ? AND year = ?", [org, year]).df()
+        frame = con.execute(f"SELECT * {codes.EXCLUDE} FROM events WHERE org = ? AND year = ?", [org, year]).df()
     else:
         frame = versions.current(con, kind, org, year, include_retired=True)
     out = {}

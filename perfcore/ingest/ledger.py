@@ -21,6 +21,7 @@ import pandas as pd
 from ..access import Account, actor, require_record
 from ..engine.results import load_scheme
 from ..errors import Collector, InputError, PerfcoreError, Problem
+from ..store import codes
 from ..store.audit import audit, jsonable, to_json
 from ..store.connection import transaction
 from ..vocab import REVOKED
@@ -42,7 +43,8 @@ def year_context(con, org: str, year: int) -> YearContext:
 
 def event(con, org: str, year: int, event_id: str) -> dict | None:
     """The current version of one event, or None."""
-    frame = con.execute("SELECT * FROM events WHERE org = ? AND year = ? AND event_id = ?", [org, year, event_id]).df()
+    frame = con.execute(f"SELECT * {codes.EXCLUDE} FROM events WHERE org = ? AND year = ? AND event_id = ?",
+                        [org, year, event_id]).df()
     if frame.empty:
         return None
     row = frame.iloc[0].to_dict()
@@ -138,7 +140,7 @@ def supersede_event(con, org: str, year: int, old: dict, new: dict, who: str, ac
     values = _values(org, year, new, version + 1, who)
     keys = ("org", "year", "event_id")
     sets = {k: v for k, v in values.items() if k not in keys}
-    changed = con.execute(f"UPDATE events SET {', '.join(f'{k} = ?' for k in sets)} "
+    changed = con.execute(f"UPDATE events SET {', '.join(f'{k} = ?' for k in sets)}, {codes.UNCODED} "
                           "WHERE org = ? AND year = ? AND event_id = ? AND version = ?",
                           list(sets.values()) + [org, year, old["event_id"], version]).fetchone()[0]
     if changed != 1:

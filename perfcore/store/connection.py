@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from . import codes
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCE = ROOT / "data"
 DEFAULT_DB = DEFAULT_SOURCE / "perfcore.duckdb"
@@ -119,7 +121,7 @@ MIGRATIONS = (("events", "version", "INTEGER DEFAULT 1"), ("events", "revoked_re
               ("events", "instruction_level", "TEXT"), ("assignments", "prior_value", "DOUBLE"), ("vetoes", "people", "TEXT"),
               ) + tuple((table, column, kind) for table in VERSIONED_TABLES for column, kind in (
                   ("version", "INTEGER DEFAULT 1"), ("retired", "BOOLEAN DEFAULT FALSE"), ("changed_at", "TIMESTAMP"),
-                  ("changed_by", "TEXT")))
+                  ("changed_by", "TEXT"))) + codes.MIGRATIONS
 
 # One writer at a time in this process; DuckDB's file lock keeps other processes out.
 WRITE_LOCK = threading.RLock()
@@ -161,8 +163,10 @@ def touch(con) -> None:
     """Move the data version on: anything computed from the stored data before is stale.
 
     Every change made through perfcore does this inside its transaction; a program that
-    writes the tables with its own SQL must call it too, or cached scores stay as they were.
+    writes the tables with its own SQL must call it too, or cached scores stay as they were
+    (and new or changed events stay without the codes scoring reads: `codes.fill`).
     """
+    codes.fill(con)
     con.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
     with WRITE_LOCK:
         _COMMITTED[0] += 1
@@ -174,12 +178,12 @@ def data_version(con) -> tuple:
     (None, …) or (…, None) means "cannot tell" (an in-memory database, an old file opened
     read-only): nothing computed from it may be reused.
     """
-    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
     try:
-        version = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0]
+        return con.execute("SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()), "
+                           "(SELECT value FROM meta WHERE key = 'data_version')").fetchone()
     except duckdb.CatalogException:
-        version = None
-    return path, version
+        path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+        return path, None
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
@@ -205,10 +209,19 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
                                 f" / database {target} is in use by another process (such as the running dashboard); "
                                 "close it or choose another --db.") from exc
         raise
+    con.execute("SET enable_progress_bar = false")     # long statements draw no bar on the terminal
     if not read_only:
-        con.execute(DDL)
+        con.execute(DDL + codes.DDL)
         for table, column, kind in MIGRATIONS:   # databases made by an earlier version gain the new columns
             con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+        with WRITE_LOCK:                         # and their events the codes scoring reads
+            con.execute("BEGIN TRANSACTION")
+            try:
+                codes.fill(con)
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
     return con
 
 

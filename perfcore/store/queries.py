@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import codes
+
 
 def progress(con, org: str, year: int) -> pd.DataFrame:
     """The year's quarterly progress reports (工作进度表)."""
@@ -16,4 +18,5 @@ def events(con, org: str, year: int, unit: str | None = None) -> pd.DataFrame:
     if unit is not None:
         where += " AND unit = ?"
         params.append(unit)
-    return con.execute(f"SELECT * EXCLUDE (org, year) FROM events WHERE {where} ORDER BY date, event_id", params).df()
+    return con.execute(f"SELECT * EXCLUDE (org, year, {', '.join(codes.COLUMNS)}) FROM events WHERE {where} "
+                       "ORDER BY date, event_id", params).df()
