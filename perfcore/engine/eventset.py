@@ -56,6 +56,7 @@ class EventSet:
     _where: dict | None = field(default=None, repr=False)          # id -> position, built once when needed
     _query: tuple | None = field(default=None, repr=False)   # (connection, FROM … WHERE …, parameters)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _coming: object = field(default=None, repr=False)         # ids being fetched in the background (fetch_soon)
 
     def __len__(self) -> int:
         return len(self.unit)
@@ -82,16 +83,30 @@ class EventSet:
                 self._ids = _aligned(self.rowid, rowid, ids)
         return self._ids
 
-    def ids_of(self, pos: np.ndarray) -> np.ndarray:
-        """The ids of some events (a small query for those not fetched yet, unless every id is already here)."""
+    def fetch_soon(self, pos: np.ndarray) -> None:
+        """Start fetching the ids of some events on a background thread (`ids_of` waits for them)."""
         pos = np.asarray(pos, dtype=np.int64)
-        if self._ids is not None or len(pos) > 2000:
-            return self.ids()[pos]
+        if self._ids is None and self._coming is None and 0 < len(pos) <= 2000:
+            self._coming = soon(self._fetch_some, pos)
+
+    def _fetch_some(self, pos: np.ndarray) -> None:
+        """Fetch the ids of the events at `pos` not fetched yet (one small query)."""
         with self._lock:
             missing = np.array([p for p in pos.tolist() if p not in self._some_ids], dtype=np.int64)
             if len(missing):
                 rowid, ids = self._fetch_ids(self.rowid[missing])
                 self._some_ids.update(zip(missing.tolist(), _aligned(self.rowid[missing], rowid, ids)))
+
+    def ids_of(self, pos: np.ndarray) -> np.ndarray:
+        """The ids of some events (a small query for those not fetched yet, unless every id is already here)."""
+        coming, self._coming = self._coming, None
+        if coming is not None:
+            coming.result()
+        pos = np.asarray(pos, dtype=np.int64)
+        if self._ids is not None or len(pos) > 2000:
+            return self.ids()[pos]
+        self._fetch_some(pos)
+        with self._lock:
             return np.array([self._some_ids[p] for p in pos.tolist()], dtype=object)
 
     def _fetch_ids(self, rowids):

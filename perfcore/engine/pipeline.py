@@ -140,6 +140,14 @@ def _shared(rows: np.ndarray, group: np.ndarray) -> np.ndarray:
     return rows[pd.Series(group).duplicated(keep=False).to_numpy()]
 
 
+def _same_day(events: EventSet, rows: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Of `rows` (with their group codes), those sharing group and day with another: the only rows whose
+    order can depend on their ids (a superset of those tied once amounts are known)."""
+    if len(rows) < 2:
+        return rows[:0]
+    return _shared(rows, _combined(group, events.day[rows]))
+
+
 def _groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For group codes of rows already sorted so that each group is together: each row's rank in its
     group (0 = first) and the (sorted) position of its group's first row."""
@@ -174,6 +182,12 @@ def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None
     base, unit_amount = _base_amounts(events, r)
     names = list(targets)
     has_problem = events.problem != 0
+    dedup = _Dedup(events, scheme, counted, sign, has_problem)
+    capped_rows = np.flatnonzero(counted & ~np.isnan(r["cap"][rule]))
+    caps_group = _combined(events.unit[capped_rows], rule[capped_rows])
+    # the ids that may break ties (events of one group on one day) are fetched meanwhile, on a thread of their own
+    events.fetch_soon(np.concatenate([_same_day(events, capped_rows, caps_group),
+                                      _same_day(events, dedup.keyed, dedup.group[dedup.keyed])]))
     if like is not None:
         # only the rules' amounts differ from `like`: roles, mitigation and multipliers are as they were
         role_factor, mitigation_auto, mitigation_factor = like.role_factor, like.mitigation_auto, like.mitigation_factor
@@ -185,9 +199,6 @@ def run(events: EventSet, scheme: Scheme, targets, off: np.ndarray | None = None
         hits, multiplier = _multipliers(events, scheme, names)
 
     signed = np.where(counted, sign * base * role_factor * mitigation_factor * multiplier, 0.0)
-    dedup = _Dedup(events, scheme, counted, sign, has_problem)
-    capped_rows = np.flatnonzero(counted & ~np.isnan(r["cap"][rule]))
-    caps_group = _combined(events.unit[capped_rows], rule[capped_rows])
     # each ordering sorted once; ids are needed only where events tie on everything else, same day
     # included, and (for caps) only in groups whose amounts could reach the cap: fetched once, for both
     by_caps = events.ordering(capped_rows, caps_group)
