@@ -55,30 +55,22 @@ if r["missing"]:
 if n_series == 1:
     st.caption(state.bi("该系列只有这一个单位，系列平均即其本身。", "This unit is alone in its series; the series average is itself."))
 
-left, right = st.columns(2, gap="large")
-with left:
+
+def build_up():
+    """The unit's composite built up from full points: what each component and category gave and took."""
     st.plotly_chart(data.chart("unit_waterfall", (org, year, unit, lang), lambda: figures.waterfall(
         data.waterfall(org, year, unit, lang), lang, state.bi("从满分到综合得分", "From full points to the composite"))),
                     width="stretch", config=state.CHART)
-with right:
-    history = views.unit_history(data.rank_history(org), unit)
-    if not history.empty:
-        st.plotly_chart(data.chart("unit_composites", (org, unit, lang), lambda: figures.history_composite(
-            history, lang, state.bi("历年综合得分", "Composite over the years"))), width="stretch", config=state.CHART)
-        st.plotly_chart(data.chart("unit_ranks", (org, unit, lang), lambda: figures.history_rank(
-            history, lang, state.bi("历年系列名次（名次 / 系列单位数）", "Series rank over the years (rank / units in the series)"))),
-                        width="stretch", config=state.CHART)
-    if len(history) < 2:
-        st.caption(state.bi("该单位仅有一个年度的完整考评结果。", "This unit has complete results for one year only."))
-    if data.in_progress_years(org):
-        st.caption(state.bi("尚在进行的年度不计入历年走势。", "Years still in progress are left out of the trend."))
 
-comparison = data.indicator_comparison(org, year, unit)
-short = comparison[(comparison["score"] < comparison["points"] - 1e-9) | (comparison["series_avg"] < comparison["points"] - 1e-9)]
-short = short.assign(_gap=short["score"] - short["series_avg"]).sort_values("_gap").drop(columns="_gap")
-if short.empty:
-    st.success(state.bi("全部指标均为满分。", "Full points on every indicator."))
-else:
+
+def lost_points():
+    """The indicators where the unit or its series lost points, the furthest below the series average first."""
+    comparison = data.indicator_comparison(org, year, unit)
+    short = comparison[(comparison["score"] < comparison["points"] - 1e-9) | (comparison["series_avg"] < comparison["points"] - 1e-9)]
+    short = short.assign(_gap=short["score"] - short["series_avg"]).sort_values("_gap").drop(columns="_gap")
+    if short.empty:
+        st.success(state.bi("全部指标均为满分。", "Full points on every indicator."))
+        return
     most = figures.MOST_BARS          # a chart of at most this many bars stays readable (and quick to draw)
     st.plotly_chart(data.chart("unit_indicators", (org, year, unit, lang), lambda: figures.indicator_vs_series(
         short.head(most), lang, state.bi("失分指标得分率与系列平均（低于系列平均的在前）", "Indicators with lost points against "
@@ -104,12 +96,30 @@ else:
     if full:
         st.caption(state.bi(f"其余 {full} 项指标本单位与系列各单位均为满分。", f"The other {full} indicators: full points for this unit and its series."))
 
-st.subheader(state.bi("扣分与加分记录", "Deductions and bonuses"))
-lines = data.explain(org, year, unit)
-events = lines[lines["line"] != "start"]
-if events.empty:
-    st.caption(state.bi("本年度没有该单位的扣分或加分记录。", "No deductions or bonuses recorded for this unit this year."))
-else:
+
+def over_the_years():
+    """The unit's composite and series rank over the years with complete results."""
+    history = views.unit_history(data.rank_history(org), unit)
+    if not history.empty:
+        left, right = st.columns(2, gap="large")
+        left.plotly_chart(data.chart("unit_composites", (org, unit, lang), lambda: figures.history_composite(
+            history, lang, state.bi("历年综合得分", "Composite over the years"))), width="stretch", config=state.CHART)
+        right.plotly_chart(data.chart("unit_ranks", (org, unit, lang), lambda: figures.history_rank(
+            history, lang, state.bi("历年系列名次（名次 / 系列单位数）", "Series rank over the years (rank / units in the series)"))),
+                           width="stretch", config=state.CHART)
+    if len(history) < 2:
+        st.caption(state.bi("该单位仅有一个年度的完整考评结果。", "This unit has complete results for one year only."))
+    if data.in_progress_years(org):
+        st.caption(state.bi("尚在进行的年度不计入历年走势。", "Years still in progress are left out of the trend."))
+
+
+def records():
+    """Every record of the unit's year, what it counted, its ledger as a workbook, and the way to one indicator's trace."""
+    lines = data.explain(org, year, unit)
+    events = lines[lines["line"] != "start"]
+    if events.empty:
+        st.caption(state.bi("本年度没有该单位的扣分或加分记录。", "No deductions or bonuses recorded for this unit this year."))
+        return
     shown = events[["date", "target", "rule", "source_level", "count", "status", "evidence"]].copy()
     shown[["source_level", "status", "evidence"]] = shown[["source_level", "status", "evidence"]].fillna("")   # never "None"
     shown.insert(5, "counted", views.amount_words(events, lang))      # "−3.00", "免予" for a waived record, "不计分"
@@ -122,10 +132,27 @@ else:
     st.download_button(state.bi("下载本单位扣分台账（Excel）", "Download this unit's ledger (Excel)"),
                        data.ledger_xlsx(org, year, unit, lang), file_name=f"{org}{year}-{unit}扣分台账.xlsx",
                        key="unit_ledger_xlsx", icon=":material/download:")
-    targets = [t for t in comparison["target"].tolist() + [p.name for p in scored.scheme.pools] if t in set(events["target"])]
+    order = data.indicator_comparison(org, year, unit)["target"].tolist() + [p.name for p in scored.scheme.pools]
+    targets = [t for t in order if t in set(events["target"])]
     c1, c2 = st.columns([2, 1])
     chosen = c1.selectbox(state.bi("查看某一指标的扣分明细", "See one indicator's records"), targets, key="drill_target")
     c2.markdown("&nbsp;")
     c2.button(state.bi("查看扣分明细 →", "Open the records →"), key="drill", type="primary", on_click=state.link,
               args=("deductions", {"unit": unit, "indicator": chosen, "deduction_tab": state.DRILL_TAB[lang]},
                     {"indicator": chosen, "view": "drill"}))
+
+
+# The profile's parts in tabs, only the open one run and drawn (at 2,000 units the four charts and the
+# records together took a leader's click past half a second); the tab stays open for the next unit
+# chosen and when the language changes.
+TABS = {"build": ("得分构成", "Score build-up"), "lost": ("失分指标", "Lost points"),
+        "history": ("历年走势", "Over the years"), "records": ("扣分与加分记录", "Deductions and bonuses")}
+DRAW = {"build": build_up, "lost": lost_points, "history": over_the_years, "records": records}
+shown_tabs = {k: state.bi(*words) for k, words in TABS.items()}
+for k in shown_tabs:
+    if st.session_state.get("unit_tab") in TABS[k]:
+        st.session_state["unit_tab"] = shown_tabs[k]
+for k, tab in zip(shown_tabs, st.tabs(list(shown_tabs.values()), key="unit_tab", on_change="rerun")):
+    if tab.open:
+        with tab:
+            DRAW[k]()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import datetime as dt
+import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -106,7 +107,28 @@ def test_unit_profile(app):
     from tests import reference     # the composite as the pandas reference computes it from the files
     expected = reference.results(reference.tables(ROOT / "data", "示例区", 2025)).set_index("unit").loc["区委政法委", "composite"]
     assert metrics["综合得分"] == f"{expected:.2f}"
-    assert len(app.get("plotly_chart")) >= 3
+    # only the open tab runs: the score's build-up first, then each other part when its tab is opened
+    charts = lambda: [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    assert [t["type"] for t in charts()[0]["data"]] == ["waterfall"] and len(charts()) == 1
+    assert not [e for e in app.dataframe if "counted" in e.value.columns]
+    unit_tab(app, "历年走势")
+    assert len(charts()) == 2 and not [c for c in charts() if c["data"][0]["type"] == "waterfall"]
+    unit_tab(app, "扣分与加分记录")
+    assert not app.get("plotly_chart") and [e for e in app.dataframe if "counted" in e.value.columns]
+    app.selectbox(key="unit").set_value("区委办").run()              # the tab stays open for the next unit
+    assert app.title[0].value == "区委办" and [e for e in app.dataframe if "counted" in e.value.columns]
+    app.session_state["lang"] = "en"        # and when the language changes (the page alone runs here: no frame switch)
+    app.run()
+    assert app.session_state["unit_tab"] == "Deductions and bonuses" and [e for e in app.dataframe if "counted" in e.value.columns]
+    app.session_state["lang"] = "zh"
+    app.run()
+
+
+def unit_tab(at, name: str):
+    """Open a tab of the unit profile (only the open tab runs)."""
+    at.session_state["unit_tab"] = name
+    at.run()
+    return at
 
 
 def test_unit_profile_charts_the_indicators_furthest_below_and_lists_every_one_with_lost_points(app):
@@ -129,6 +151,7 @@ def test_unit_profile_charts_the_indicators_furthest_below_and_lists_every_one_w
     assert len(expected) > 20                     # the sample has such a unit: more than a chart shows
     page(app, "unit")
     app.selectbox(key="unit").set_value(unit).run()
+    unit_tab(app, "失分指标")
     chart = json.loads(app.get("plotly_chart")[-1].proto.spec)
     bars = {y for trace in chart["data"] if trace["type"] == "bar" for y in trace["y"]}
     assert len(bars) == 20 and "20" in chart["layout"]["title"]["text"]
@@ -157,6 +180,7 @@ def test_unit_profile_flags_consequences_with_names(app):
 def test_unit_profile_drills_into_deductions(app):
     page(app, "unit")
     app.selectbox(key="unit").set_value("区委政法委").run()
+    unit_tab(app, "扣分与加分记录")
     app.selectbox(key="drill_target").set_value("察访核验").run()
     app.button(key="drill").click().run()
     assert not app.exception

@@ -56,6 +56,13 @@ def test_every_page_renders_in_both_languages(page, server, path, lang):
     assert expected in heading, heading
     assert redrawn_charts(page) == []       # each chart's margins held its labels: drawn once (perfcore.present.figures)
     shoot(page, f"{path or 'rankings'}_{lang}")
+    if path == "unit":                      # the profile's other tabs (only the open one runs), each as a person opens it
+        for i in range(1, page.get_by_role("tab").count()):
+            page.get_by_role("tab").nth(i).click()
+            settle(page)
+            assert errors(page) == 0 and redrawn_charts(page) == []
+            assert page.locator("h1").first.inner_text() == heading
+            shoot(page, f"unit_tab{i}_{lang}")
 
 
 def test_click_from_a_rank_to_a_unit_to_its_deductions(page, server):
@@ -67,6 +74,8 @@ def test_click_from_a_rank_to_a_unit_to_its_deductions(page, server):
     assert errors(page) == 0
     unit = page.locator("h1").first.inner_text()
     assert unit == "新港街道"   # rank 1 of 示例区 2025
+    page.get_by_role("tab", name="扣分与加分记录").click()
+    settle(page)
     page.get_by_role("button", name="查看扣分明细 →").click()
     page.wait_for_url("**/deductions**", timeout=60_000)
     settle(page)
@@ -263,6 +272,8 @@ def test_the_workbooks_built_when_clicked_arrive_for_the_signed_in_account(page,
     from tests import reference
     t = reference.tables(ROOT / "data", "示例区", 2025)
     open_as_office(page, f"{server}/unit?org=示例区&year=2025&unit=区委政法委")
+    page.get_by_role("tab", name="扣分与加分记录").click()
+    settle(page)
     with page.expect_download(timeout=60_000) as got:
         page.get_by_role("button", name="下载本单位扣分台账（Excel）").click()
     path = tmp_path / got.value.suggested_filename
