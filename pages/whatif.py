@@ -60,6 +60,9 @@ if f"w_{scheme.components[0].key}" not in st.session_state:
 
 @st.fragment
 def simulator():
+    for kept in ("pt_indicator", "amount_rule", "off_unit", "changed_only"):   # choices kept while not drawn (in the
+        if kept in st.session_state:                             # fragment: its own reruns open and close the parts)
+            st.session_state[kept] = st.session_state[kept]
     controls, output = st.columns([1, 2.2], gap="large")
     with controls:
         st.markdown("**" + state.bi("组成部分权重", "Component weights") + "**")
@@ -77,31 +80,37 @@ def simulator():
             with st.expander(state.bi("指标类别权重", "Category weights")):
                 for cat in categories:
                     cat_weights[cat] = st.number_input(state.md(cat), step=0.1, format="%.2f", key=f"cw_{cat}")
-        with st.expander(state.bi("调整指标分值", "Change an indicator's points")):
-            points = st.session_state.setdefault("points_spec", dict(spec["points"]))
-            indicator = st.selectbox(state.tr("indicator"), scored.indicators["indicator"], key="pt_indicator")
-            current = float(scored.indicators.set_index("indicator").loc[indicator, "points"])
-            value = st.number_input(state.tr("points"), value=float(points.get(indicator, current)), min_value=0.0, step=1.0,
-                                    key=f"pt_value_{indicator}")
-            if abs(value - current) > 1e-9:
-                points[indicator] = value
-            else:
-                points.pop(indicator, None)
-            if points:
-                st.caption(state.md("；".join(f"{k}: {v:g}" for k, v in points.items())))
-        with st.expander(state.bi("调整情形分值", "Change a rule's amount")):
-            amounts = st.session_state.setdefault("amounts_spec", dict(spec["amounts"]))
-            if fixed_rules:
-                chosen_rule = st.selectbox(state.bi("情形", "Rule"), [r.name for r in fixed_rules], key="amount_rule")
-                standard = scheme.rule(chosen_rule).amount
-                value = st.number_input(state.bi("每次分值", "Amount per count"), value=float(amounts.get(chosen_rule, standard)),
-                                        min_value=0.0, step=0.5, key=f"amount_value_{chosen_rule}")
-                if abs(value - standard) > 1e-9:
-                    amounts[chosen_rule] = value
+        # the points, amounts and records switched off are drawn only while their part is open (at 2,000 units
+        # their pickers cost a page switch a fifth of a second); what they hold stays in the scenario when closed
+        points = st.session_state.setdefault("points_spec", dict(spec["points"]))
+        with st.expander(state.bi("调整指标分值", "Change an indicator's points"), key="points_open",
+                         on_change="rerun") as part:
+            if part.open:
+                indicator = st.selectbox(state.tr("indicator"), scored.indicators["indicator"], key="pt_indicator")
+                current = float(scored.indicators.set_index("indicator").loc[indicator, "points"])
+                value = st.number_input(state.tr("points"), value=float(points.get(indicator, current)), min_value=0.0,
+                                        step=1.0, key=f"pt_value_{indicator}")
+                if abs(value - current) > 1e-9:
+                    points[indicator] = value
                 else:
-                    amounts.pop(chosen_rule, None)
-                if amounts:
-                    st.caption(state.md("；".join(f"{k}: {v:g}" for k, v in amounts.items())))
+                    points.pop(indicator, None)
+        if points:
+            st.caption(state.bi("指标分值：", "Points: ") + state.md("；".join(f"{k}: {v:g}" for k, v in points.items())))
+        amounts = st.session_state.setdefault("amounts_spec", dict(spec["amounts"]))
+        if fixed_rules:
+            with st.expander(state.bi("调整情形分值", "Change a rule's amount"), key="amounts_open", on_change="rerun") as part:
+                if part.open:
+                    chosen_rule = st.selectbox(state.bi("情形", "Rule"), [r.name for r in fixed_rules], key="amount_rule")
+                    standard = scheme.rule(chosen_rule).amount
+                    value = st.number_input(state.bi("每次分值", "Amount per count"),
+                                            value=float(amounts.get(chosen_rule, standard)), min_value=0.0, step=0.5,
+                                            key=f"amount_value_{chosen_rule}")
+                    if abs(value - standard) > 1e-9:
+                        amounts[chosen_rule] = value
+                    else:
+                        amounts.pop(chosen_rule, None)
+            if amounts:
+                st.caption(state.bi("情形分值：", "Amounts: ") + state.md("；".join(f"{k}: {v:g}" for k, v in amounts.items())))
         # records switched off (an appeal that succeeds): chosen per unit, kept across units
         off_all = set(st.session_state.setdefault("events_off_all", list(spec["events_off"])))
         pending = sorted(set(data.appeals(org, year, open_only=True)["event_id"]))
@@ -114,14 +123,17 @@ def simulator():
                       key="pending_appeals", icon=":material/gavel:", on_click=all_pending_succeed,
                       help=state.bi("不计入申诉中的记录：" + state.md("、".join(pending)),
                                         "Switches off the records under appeal: " + state.md(", ".join(pending))))
-        off_unit = st.selectbox(state.bi("不计入的记录（模拟申诉成功）：先选单位", "Records switched off (an appeal upheld): choose a unit"),
-                                sort_names(scored.units["unit"]), key="off_unit")
-        own = data.unit_ledger(org, year, off_unit)
-        own = own[own["status"].isin(scheme.counted_statuses)]
-        described = dict(zip(own["event_id"], own["event_id"] + " · " + own["target"] + " · " + own["rule"]))
-        picked = st.multiselect(state.bi("该单位不计入的记录", "Its records switched off"), list(described),
-                                default=[e for e in described if e in off_all], key=f"off_in_{off_unit}",
-                                format_func=described.get, placeholder=state.bi("选择记录", "Choose records"))
+        described, picked = {}, []
+        with st.expander(state.bi("不计入的记录（模拟申诉成功）", "Records switched off (an appeal upheld)"), key="off_open",
+                         on_change="rerun") as part:
+            if part.open:
+                off_unit = st.selectbox(state.bi("先选单位", "Choose a unit"), sort_names(scored.units["unit"]), key="off_unit")
+                own = data.unit_ledger(org, year, off_unit)
+                own = own[own["status"].isin(scheme.counted_statuses)]
+                described = dict(zip(own["event_id"], own["event_id"] + " · " + own["target"] + " · " + own["rule"]))
+                picked = st.multiselect(state.bi("该单位不计入的记录", "Its records switched off"), list(described),
+                                        default=[e for e in described if e in off_all], key=f"off_in_{off_unit}",
+                                        format_func=described.get, placeholder=state.bi("选择记录", "Choose records"))
         off_all = (off_all - set(described)) | set(picked)
         st.session_state["events_off_all"] = sorted(off_all)
         if off_all:
@@ -162,6 +174,14 @@ def simulator():
         if regraded >= max(3, 0.1 * len(result)):
             st.warning(state.bi(f"注意：{regraded} 个单位（{regraded / len(result):.0%}）的等次随之改变。",
                                 f"Note: {regraded} units ({regraded / len(result):.0%}) change grade."), icon=":material/warning:")
+        if not moved and not regraded and not (result["composite"] != result["official_composite"]).any():
+            # nothing to compare yet: no table of 2,000 unchanged rows, no chart of points on its diagonal
+            st.info(state.bi("模拟结果与正式结果相同。调整左侧的权重、指标分值、情形分值或不计入的记录，这里即列出各单位名次、"
+                             "等次和得分的变化。",
+                             "The simulation gives the official result. Change a weight, an indicator's points, a rule's "
+                             "amount or switch records off on the left, and each unit's change of rank, grade and score "
+                             "is listed here."), icon=":material/tune:")
+            return
         view = result if not series else result[result["series"] == series]
         if st.toggle(state.bi("只看名次或等次变化的单位", "Only units whose rank or grade changes"), key="changed_only"):
             view = view[(view["rank_delta"] != 0) | view["grade_changed"]]

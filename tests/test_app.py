@@ -257,11 +257,28 @@ def test_movement_page(app):
     assert "上升" in texts(app) and "下降" in texts(app)
     app.selectbox(key="movement_series").set_value("镇街系列").run()
     assert not app.exception and "镇街系列" in texts(app)
+    # two views in tabs, only the open one run: the two years' slope first, then every year's ranks
+    charts = lambda: [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in app.get("plotly_chart")]
+    assert len(charts()) == 1 and "→" in charts()[0] and "movement_highlight" not in [w.key for w in app.multiselect]
+    app.selectbox(key="slope_first").set_value(2022).run()
+    app.session_state["movement_tab"] = "历年名次"
+    app.run()
+    assert len(charts()) == 1 and "历年系列名次" in charts()[0]
+    app.multiselect(key="movement_highlight").set_value(["城东街道"]).run()
+    app.session_state["movement_tab"] = "两年比较"
+    app.run()
+    assert app.selectbox(key="slope_first").value == 2022 and "2022 → 2025" in charts()[0]
+    app.session_state["movement_tab"] = "历年名次"
+    app.run()
+    assert app.multiselect(key="movement_highlight").value == ["城东街道"]      # kept while its tab was closed
 
 
 def test_whatif_changes_ranks_as_perfcore_says(app, sample_db):
     page(app, "whatif")
     assert {m.label: m.value for m in app.metric}["名次变化的单位"] == "0"
+    # nothing changed yet: a word on what to do, no table of unchanged rows and no chart of its diagonal
+    assert any("与正式结果相同" in i.value for i in app.info) and not app.get("plotly_chart")
+    assert not [e for e in app.dataframe if "official_rank" in e.value.columns]
     app.slider(key="w_indicator").set_value(0.4).run()
     app.slider(key="w_public").set_value(0.6).run()
     assert not app.exception
@@ -275,10 +292,22 @@ def test_whatif_changes_ranks_as_perfcore_says(app, sample_db):
 
 def test_whatif_events_off_and_scenarios(app, sample_db):
     page(app, "whatif")
+    assert "off_unit" not in [w.key for w in app.selectbox]            # the records' part is drawn when opened
+    app.session_state["off_open"] = True
+    app.run()
     app.selectbox(key="off_unit").set_value("区委编办").run()           # records are picked unit by unit
     app.multiselect(key="off_in_区委编办").set_value(["2025-0083"]).run()
     shown = app.dataframe[0].value.set_index("unit")
     assert shown.loc["区委编办", "composite"] == pytest.approx(shown.loc["区委编办", "official_composite"] + 40)
+    app.session_state["off_open"] = False                              # closed, the record stays switched off
+    app.run()
+    assert "off_unit" not in [w.key for w in app.selectbox]
+    assert any("2025-0083" in c.value.replace("\\", "") for c in app.caption)        # (markdown-escaped on screen)
+    shown = app.dataframe[0].value.set_index("unit")
+    assert shown.loc["区委编办", "composite"] == pytest.approx(shown.loc["区委编办", "official_composite"] + 40)
+    app.session_state["off_open"] = True
+    app.run()
+    assert app.selectbox(key="off_unit").value == "区委编办"               # the unit chosen before
     app.text_input(key="scenario_name").set_value("申诉成功").run()
     app.button(key="save_scenario").click().run()
     assert any("已保存" in s.value for s in app.success)
@@ -289,6 +318,23 @@ def test_whatif_events_off_and_scenarios(app, sample_db):
     assert app.multiselect(key="off_in_区委编办").value == ["2025-0083"]
     app.button(key="delete_scenario").click().run()
     assert not app.exception
+
+
+def test_whatif_points_and_amounts_are_changed_in_parts_drawn_when_opened(app, sample_db):
+    page(app, "whatif")
+    assert "pt_indicator" not in [w.key for w in app.selectbox] and "amount_rule" not in [w.key for w in app.selectbox]
+    app.session_state["points_open"] = True
+    app.run()
+    app.selectbox(key="pt_indicator").set_value("信息报送").run()
+    app.number_input(key="pt_value_信息报送").set_value(30.0).run()
+    app.session_state["points_open"] = False                           # closed, the change stays in the simulation
+    app.run()
+    assert any("信息报送: 30" in c.value.replace("\\", "") for c in app.caption)        # (markdown-escaped on screen)
+    shown = app.dataframe[0].value.set_index("unit")
+    expected = WhatIf(sample_db, "示例区", 2025).run(points={"信息报送": 30.0}).set_index("unit")
+    assert shown["composite"].round(2).tolist() == expected.loc[shown.index, "composite"].round(2).tolist()
+    app.button(key="reset").click().run()
+    assert not any("信息报送: 30" in c.value.replace("\\", "") for c in app.caption)
 
 
 def test_forced_distribution_org(app):
@@ -366,12 +412,20 @@ def test_edge_state_wording(tiny_app):
     page(tiny_app, "unit")
     tiny_app.selectbox(key="unit").set_value("丙").run()
     assert any("只有这一个单位" in c.value for c in tiny_app.caption)
+    unit_tab(tiny_app, "扣分与加分记录")
     assert any("没有该单位的扣分或加分记录" in c.value for c in tiny_app.caption)
+    for name in ("得分构成", "失分指标", "历年走势"):                   # every part says something, none fails
+        unit_tab(tiny_app, name)
+        assert not tiny_app.exception
     page(tiny_app, "progress")
     assert any("没有报送工作进度表" in i.value for i in tiny_app.info)
     page(tiny_app, "deductions")
     assert not tiny_app.exception
     drill_tab(tiny_app)
+    page(tiny_app, "movement")
+    tiny_app.session_state["movement_tab"] = "历年名次"
+    tiny_app.run()
+    assert not tiny_app.exception and tiny_app.get("plotly_chart")
 
 
 ROLE_PAGES = {

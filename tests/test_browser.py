@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.browser import ROOT, Server, errors, redrawn_charts, require_chromium, settle, shoot, sign_in_as, tick_row
+from tests.browser import ROOT, Server, choose, errors, redrawn_charts, require_chromium, settle, shoot, sign_in_as, tick_row
 
 require_chromium()
 
@@ -56,13 +56,13 @@ def test_every_page_renders_in_both_languages(page, server, path, lang):
     assert expected in heading, heading
     assert redrawn_charts(page) == []       # each chart's margins held its labels: drawn once (perfcore.present.figures)
     shoot(page, f"{path or 'rankings'}_{lang}")
-    if path == "unit":                      # the profile's other tabs (only the open one runs), each as a person opens it
+    if path in ("unit", "movement"):        # the page's other tabs (only the open one runs), each as a person opens it
         for i in range(1, page.get_by_role("tab").count()):
             page.get_by_role("tab").nth(i).click()
             settle(page)
             assert errors(page) == 0 and redrawn_charts(page) == []
             assert page.locator("h1").first.inner_text() == heading
-            shoot(page, f"unit_tab{i}_{lang}")
+            shoot(page, f"{path}_tab{i}_{lang}")
 
 
 def test_click_from_a_rank_to_a_unit_to_its_deductions(page, server):
@@ -229,6 +229,29 @@ def test_a_shared_what_if_link_reopens_its_scenario(page, server):
     assert "w=public%3A0.8" in page.url or "w=public:0.8" in page.url          # and it stays in the URL
     moved = page.locator('[data-testid="stMetric"]', has_text="名次变化的单位").locator('[data-testid="stMetricValue"]')
     assert moved.inner_text().strip() != "0"
+    assert errors(page) == 0
+
+
+def test_records_switched_off_in_a_part_opened_and_closed_stay_switched_off(page, server):
+    # the what-if's records part is drawn only while open (a fragment's rerun): what was chosen there stays
+    open_as_office(page, f"{server}/whatif?org=示例区&year=2025")
+    assert page.get_by_label("先选单位", exact=True).count() == 0
+    page.get_by_text("不计入的记录（模拟申诉成功）", exact=True).click()
+    settle(page)
+    choose(page, "先选单位", "区委编办")
+    page.get_by_label("该单位不计入的记录", exact=True).click()
+    page.keyboard.type("2025-0083")
+    page.get_by_role("option").first.click()
+    page.keyboard.press("Escape")
+    settle(page)
+    page.get_by_text("不计入的记录（模拟申诉成功）", exact=True).click()     # closed again
+    settle(page)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert page.get_by_label("先选单位", exact=True).count() == 0 and "共 1 条不计入：2025-0083" in main
+    assert "off=2025-0083" in page.url
+    page.get_by_text("不计入的记录（模拟申诉成功）", exact=True).click()     # open: the unit chosen before
+    settle(page)
+    assert page.locator(".st-key-off_unit input").input_value() == "区委编办"
     assert errors(page) == 0
 
 
