@@ -26,10 +26,11 @@ if st.query_params.get("view") == "drill" and "deduction_tab" not in st.session_
     st.session_state["deduction_tab"] = state.DRILL_TAB[lang]
 if st.session_state.get("deduction_tab") in state.DRILL_TAB.values():
     st.session_state["deduction_tab"] = state.DRILL_TAB[lang]      # still open when the language changes
-for kept in ("levels", "direction"):      # only the open tab runs: the other tab's filters are kept as they were
+for kept in ("levels", "direction", "breakdown"):   # only the open tab runs: the other tab's filters are kept as they were
     if kept in st.session_state:
         st.session_state[kept] = st.session_state[kept]
 st.session_state.setdefault("direction", "all")
+st.session_state.setdefault("breakdown", "unit")
 tab_overview, tab_drill = st.tabs([state.bi("总体情况", "Overview"), state.DRILL_TAB[lang]], key="deduction_tab",
                                   on_change="rerun")
 if tab_drill.open:
@@ -62,19 +63,23 @@ def overview():
         k[1].metric(state.bi("合计扣分", "Total deducted"), views.fmt2(-view.loc[view['final'] < 0, 'final'].sum()))
         k[2].metric(state.bi("合计加分", "Total added"), views.fmt2(view.loc[view['final'] > 0, 'final'].sum()))
         k[3].metric(state.bi("减免或去重后不计", "Waived or merged"), f"{int(((view['final'] == 0)).sum())}")
-        shown = (org, year, series, tuple(levels), direction, lang)      # everything `view` and the titles depend on
-        a, b = st.columns(2, gap="large")
-        a.plotly_chart(data.chart("events_by_month", shown, lambda: figures.events_by(
-            view, "month", lang, state.bi("按月份", "By month"))), width="stretch", config=state.CHART)
-        b.plotly_chart(data.chart("events_by_level", shown, lambda: figures.events_by(
-            view, "source_level", lang, state.bi("按来源层级", "By source level"))), width="stretch", config=state.CHART)
-        a, b = st.columns(2, gap="large")
-        a.plotly_chart(data.chart("events_by_category", shown, lambda: figures.events_by(
-            view, "category", lang, state.bi("按类别", "By category"), horizontal=True)), width="stretch", config=state.CHART)
-        b.plotly_chart(data.chart("events_by_unit", shown, lambda: figures.events_by(
-            view[view["unit"].isin(views.most_deducted(view, 15))], "unit", lang,
-            state.bi("扣分最多的单位（前15）", "Units with most deductions (top 15)"), horizontal=True)),
-                       width="stretch", config=state.CHART)
+        # one breakdown at a time (four charts at once took a first visit past 0.3 s on the sample, half a second
+        # at 2,000 units, and are too many for a phone); the units that lost the most first
+        by = st.segmented_control(state.bi("分布", "Breakdown"), list(BREAKDOWNS), key="breakdown", required=True,
+                                  format_func=lambda k: state.bi(*BREAKDOWNS[k]))
+        shown = (org, year, series, tuple(levels), direction, by, lang)   # everything `view` and the chart depend on
+        if by == "unit":
+            chart = lambda: figures.events_by(view[view["unit"].isin(views.most_deducted(view, 15))], "unit", lang,  # noqa: E731
+                                              state.bi("扣分最多的单位（前15）", "Units with most deductions (top 15)"),
+                                              horizontal=True)
+        else:
+            chart = lambda: figures.events_by(view, by, lang, state.bi(*BREAKDOWNS[by]),  # noqa: E731
+                                              horizontal=by == "category")
+        st.plotly_chart(data.chart("events_by", shown, chart), width="stretch", config=state.CHART)
+
+
+BREAKDOWNS = {"unit": ("按单位", "By unit"), "category": ("按类别", "By category"),
+              "source_level": ("按来源层级", "By source level"), "month": ("按月份", "By month")}
 
 
 def drill():

@@ -191,7 +191,14 @@ def test_unit_profile_drills_into_deductions(app):
 
 def test_deductions_overview_and_filters(app):
     page(app, "deductions")
-    assert len(app.get("plotly_chart")) == 4 and len(app.table) == 0     # the overview alone: the drill-down does not run
+    assert len(app.get("plotly_chart")) == 1 and len(app.table) == 0     # the overview alone: the drill-down does not run
+    titles = []
+    for by in ("unit", "category", "source_level", "month"):            # one breakdown at a time, the units first
+        app.segmented_control(key="breakdown").set_value(by).run()
+        assert len(app.get("plotly_chart")) == 1
+        titles.append(json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"])
+    assert titles == ["扣分最多的单位（前15）", "按类别", "按来源层级", "按月份"]
+    app.segmented_control(key="breakdown").set_value("unit").run()
     before = {m.label: m.value for m in app.metric}["记录数"]
     app.segmented_control(key="direction").set_value("added").run()
     after = {m.label: m.value for m in app.metric}["记录数"]
@@ -210,9 +217,11 @@ def drill_tab(at):
 def test_the_overview_filters_outlast_a_visit_to_the_drill_down(app):
     page(app, "deductions")
     app.segmented_control(key="direction").set_value("added").run()
+    app.segmented_control(key="breakdown").set_value("month").run()
     drill_tab(app)
     app.session_state["deduction_tab"] = "总体情况"
     app.run()
+    assert app.segmented_control(key="breakdown").value == "month"
     assert app.segmented_control(key="direction").value == "added"
     assert {m.label: m.value for m in app.metric}["合计扣分"] == "0.00"
 
@@ -236,19 +245,33 @@ def test_deductions_drill_down_reconciles_for_a_capped_indicator(app):
     assert len(app.table) == 1
 
 
+def progress_tab(at, name: str):
+    """Open a tab of the indicator progress page (only the open tab runs)."""
+    at.session_state["progress_tab"] = name
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_progress_page(app):
     app.selectbox(key="year").set_value(2026).run()
     page(app, "progress")
+    assert len(app.get("plotly_chart")) == 1 and not app.metric        # the scores' heatmap; the reports' tab does not run
+    progress_tab(app, "季度工作进度")
     assert app.segmented_control(key="period").value == "前三季度"
     counts = sum(int(m.value) for m in app.metric)
     assert counts == 41
     app.segmented_control(key="period").set_value("一季度").run()
     assert not app.exception
+    progress_tab(app, "指标得分率")
+    progress_tab(app, "季度工作进度")
+    assert app.segmented_control(key="period").value == "一季度"            # kept while its tab was closed
 
 
 def test_progress_page_without_reports(app):
     app.selectbox(key="org").set_value("示例市妇联").run()
     page(app, "progress")
+    progress_tab(app, "季度工作进度")
     assert any("没有报送工作进度表" in i.value for i in app.info)
 
 
@@ -418,6 +441,7 @@ def test_edge_state_wording(tiny_app):
         unit_tab(tiny_app, name)
         assert not tiny_app.exception
     page(tiny_app, "progress")
+    progress_tab(tiny_app, "季度工作进度")
     assert any("没有报送工作进度表" in i.value for i in tiny_app.info)
     page(tiny_app, "deductions")
     assert not tiny_app.exception

@@ -56,7 +56,7 @@ def test_every_page_renders_in_both_languages(page, server, path, lang):
     assert expected in heading, heading
     assert redrawn_charts(page) == []       # each chart's margins held its labels: drawn once (perfcore.present.figures)
     shoot(page, f"{path or 'rankings'}_{lang}")
-    if path in ("unit", "movement"):        # the page's other tabs (only the open one runs), each as a person opens it
+    if path in ("unit", "movement", "progress"):    # the page's other tabs (only the open one runs), as a person opens them
         for i in range(1, page.get_by_role("tab").count()):
             page.get_by_role("tab").nth(i).click()
             settle(page)
