@@ -447,14 +447,5 @@ DRAW = {"import": import_tab, "record": record_tab, "scores": scores_tab, "publi
 # and not saved yet goes when its tab closes, as when leaving the page.
 KEPT = ("new_target", "edit_unit", "edit_id", "score_indicator", "publish_note", "republish_reason", "ledger_unit",
         "log_who", "log_action", "log_id")
-shown = {k: state.bi(*words) for k, words in TABS.items() if office or k in ("import", "record", "scores")}
-for k in shown:       # the open tab stays open when the language changes
-    if st.session_state.get("data_tab") in TABS[k]:
-        st.session_state["data_tab"] = shown[k]
-for kept in KEPT:
-    if kept in st.session_state:
-        st.session_state[kept] = st.session_state[kept]
-for k, tab in zip(shown, st.tabs(list(shown.values()), key="data_tab", on_change="rerun")):
-    if k == "import" or tab.open:
-        with tab:
-            DRAW[k]()
+state.lazy_tabs("data_tab", {k: (TABS[k], DRAW[k]) for k in TABS if office or k in ("import", "record", "scores")},
+                kept=KEPT, always=("import",))

@@ -26,9 +26,7 @@ if st.query_params.get("view") == "drill" and "deduction_tab" not in st.session_
     st.session_state["deduction_tab"] = state.DRILL_TAB[lang]
 if st.session_state.get("deduction_tab") in state.DRILL_TAB.values():
     st.session_state["deduction_tab"] = state.DRILL_TAB[lang]      # still open when the language changes
-for kept in ("levels", "direction", "breakdown"):   # only the open tab runs: the other tab's filters are kept as they were
-    if kept in st.session_state:
-        st.session_state[kept] = st.session_state[kept]
+state.keep("levels", "direction", "breakdown")     # only the open tab runs: the other tab's filters are kept as they were
 st.session_state.setdefault("direction", "all")
 st.session_state.setdefault("breakdown", "unit")
 tab_overview, tab_drill = st.tabs([state.bi("总体情况", "Overview"), state.DRILL_TAB[lang]], key="deduction_tab",

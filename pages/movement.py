@@ -75,18 +75,8 @@ def across_the_years():
         st.caption(state.bi("尚在进行的年度不计入排名变化。", "Years still in progress are not part of the movement."))
 
 
-# The two views in tabs, only the open one run and drawn (at 2,000 units, 250 to a series, the two charts together
-# took a first visit past half a second); the tab stays open when the language changes.
-TABS = {"between": ("两年比较", "Between two years"), "across": ("历年名次", "Across the years")}
-DRAW = {"between": between_two_years, "across": across_the_years}
-shown_tabs = {k: state.bi(*words) for k, words in TABS.items()}
-for k in shown_tabs:
-    if st.session_state.get("movement_tab") in TABS[k]:
-        st.session_state["movement_tab"] = shown_tabs[k]
-for kept in ("movement_highlight", "slope_first", "slope_second"):      # kept while their tab is closed
-    if kept in st.session_state:
-        st.session_state[kept] = st.session_state[kept]
-for k, tab in zip(shown_tabs, st.tabs(list(shown_tabs.values()), key="movement_tab", on_change="rerun")):
-    if tab.open:
-        with tab:
-            DRAW[k]()
+# The two views in tabs, only the open one run and drawn (at 2,000 units, 250 to a series, the two charts
+# together took a first visit past half a second).
+state.lazy_tabs("movement_tab", {"between": (("两年比较", "Between two years"), between_two_years),
+                                 "across": (("历年名次", "Across the years"), across_the_years)},
+                kept=("movement_highlight", "slope_first", "slope_second"))

@@ -91,17 +91,7 @@ def quarterly():
 
 
 # The year's scores and its progress reports in two tabs, only the open one run and drawn (together they took
-# a first visit on the sample past half a second); the tab stays open when the language changes.
-TABS = {"scores": ("指标得分率", "Attainment"), "quarterly": ("季度工作进度", "Quarterly progress")}
-DRAW = {"scores": attainment, "quarterly": quarterly}
-shown_tabs = {k: state.bi(*words) for k, words in TABS.items()}
-for k in shown_tabs:
-    if st.session_state.get("progress_tab") in TABS[k]:
-        st.session_state["progress_tab"] = shown_tabs[k]
-for kept in ("period", "progress_sort", "status_filter"):      # kept while their tab is closed
-    if kept in st.session_state:
-        st.session_state[kept] = st.session_state[kept]
-for k, tab in zip(shown_tabs, st.tabs(list(shown_tabs.values()), key="progress_tab", on_change="rerun")):
-    if tab.open:
-        with tab:
-            DRAW[k]()
+# a first visit on the sample past half a second).
+state.lazy_tabs("progress_tab", {"scores": (("指标得分率", "Attainment"), attainment),
+                                 "quarterly": (("季度工作进度", "Quarterly progress"), quarterly)},
+                kept=("period", "progress_sort", "status_filter"))

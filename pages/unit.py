@@ -142,17 +142,8 @@ def records():
                     {"indicator": chosen, "view": "drill"}))
 
 
-# The profile's parts in tabs, only the open one run and drawn (at 2,000 units the four charts and the
-# records together took a leader's click past half a second); the tab stays open for the next unit
-# chosen and when the language changes.
-TABS = {"build": ("得分构成", "Score build-up"), "lost": ("失分指标", "Lost points"),
-        "history": ("历年走势", "Over the years"), "records": ("扣分与加分记录", "Deductions and bonuses")}
-DRAW = {"build": build_up, "lost": lost_points, "history": over_the_years, "records": records}
-shown_tabs = {k: state.bi(*words) for k, words in TABS.items()}
-for k in shown_tabs:
-    if st.session_state.get("unit_tab") in TABS[k]:
-        st.session_state["unit_tab"] = shown_tabs[k]
-for k, tab in zip(shown_tabs, st.tabs(list(shown_tabs.values()), key="unit_tab", on_change="rerun")):
-    if tab.open:
-        with tab:
-            DRAW[k]()
+# The profile's parts in tabs, only the open one run and drawn (at 2,000 units its four charts and the
+# records together took a leader's click past half a second); the tab stays open for the next unit chosen.
+state.lazy_tabs("unit_tab", {"build": (("得分构成", "Score build-up"), build_up), "lost": (("失分指标", "Lost points"), lost_points),
+                             "history": (("历年走势", "Over the years"), over_the_years),
+                             "records": (("扣分与加分记录", "Deductions and bonuses"), records)})

@@ -58,11 +58,24 @@ if f"w_{scheme.components[0].key}" not in st.session_state:
     apply(scenarios.from_query(st.query_params.to_dict(), official_spec, known))   # a shared link reopens its scenario
 
 
+def changed_value(changes: dict, label: str, options: list, key: str, standard, value_label: str, prefix: str,
+                  step: float) -> None:
+    """Choose one of `options` and give it a value other than `standard(choice)`: `changes` holds the values
+    that differ (an indicator's points, a rule's amount)."""
+    chosen = st.selectbox(label, options, key=key)
+    official = float(standard(chosen))
+    value = st.number_input(value_label, value=float(changes.get(chosen, official)), min_value=0.0, step=step,
+                            key=f"{prefix}{chosen}")
+    if abs(value - official) > 1e-9:
+        changes[chosen] = value
+    else:
+        changes.pop(chosen, None)
+
+
 @st.fragment
 def simulator():
-    for kept in ("pt_indicator", "amount_rule", "off_unit", "changed_only"):   # choices kept while not drawn (in the
-        if kept in st.session_state:                             # fragment: its own reruns open and close the parts)
-            st.session_state[kept] = st.session_state[kept]
+    # choices kept while not drawn (here in the fragment: its own reruns open and close the parts)
+    state.keep("pt_indicator", "amount_rule", "off_unit", "changed_only")
     controls, output = st.columns([1, 2.2], gap="large")
     with controls:
         st.markdown("**" + state.bi("组成部分权重", "Component weights") + "**")
@@ -86,29 +99,17 @@ def simulator():
         with st.expander(state.bi("调整指标分值", "Change an indicator's points"), key="points_open",
                          on_change="rerun") as part:
             if part.open:
-                indicator = st.selectbox(state.tr("indicator"), scored.indicators["indicator"], key="pt_indicator")
-                current = float(scored.indicators.set_index("indicator").loc[indicator, "points"])
-                value = st.number_input(state.tr("points"), value=float(points.get(indicator, current)), min_value=0.0,
-                                        step=1.0, key=f"pt_value_{indicator}")
-                if abs(value - current) > 1e-9:
-                    points[indicator] = value
-                else:
-                    points.pop(indicator, None)
+                changed_value(points, state.tr("indicator"), list(scored.indicators["indicator"]), "pt_indicator",
+                              lambda i: float(scored.indicators.set_index("indicator").loc[i, "points"]),
+                              state.tr("points"), "pt_value_", 1.0)
         if points:
             st.caption(state.bi("指标分值：", "Points: ") + state.md("；".join(f"{k}: {v:g}" for k, v in points.items())))
         amounts = st.session_state.setdefault("amounts_spec", dict(spec["amounts"]))
         if fixed_rules:
             with st.expander(state.bi("调整情形分值", "Change a rule's amount"), key="amounts_open", on_change="rerun") as part:
                 if part.open:
-                    chosen_rule = st.selectbox(state.bi("情形", "Rule"), [r.name for r in fixed_rules], key="amount_rule")
-                    standard = scheme.rule(chosen_rule).amount
-                    value = st.number_input(state.bi("每次分值", "Amount per count"),
-                                            value=float(amounts.get(chosen_rule, standard)), min_value=0.0, step=0.5,
-                                            key=f"amount_value_{chosen_rule}")
-                    if abs(value - standard) > 1e-9:
-                        amounts[chosen_rule] = value
-                    else:
-                        amounts.pop(chosen_rule, None)
+                    changed_value(amounts, state.bi("情形", "Rule"), [r.name for r in fixed_rules], "amount_rule",
+                                  lambda r: scheme.rule(r).amount, state.bi("每次分值", "Amount per count"), "amount_value_", 0.5)
             if amounts:
                 st.caption(state.bi("情形分值：", "Amounts: ") + state.md("；".join(f"{k}: {v:g}" for k, v in amounts.items())))
         # records switched off (an appeal that succeeds): chosen per unit, kept across units

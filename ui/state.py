@@ -301,3 +301,27 @@ def go_to(page: str, **state) -> None:
     for key, value in state.items():
         st.session_state[key] = value
     st.switch_page(PAGES[page])
+
+
+def keep(*keys: str) -> None:
+    """Keep these widgets' values while they are not drawn (a closed tab or part): Streamlit forgets the value
+    of a widget a run does not draw, unless the run sets it."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def lazy_tabs(key: str, parts: dict, kept: tuple = (), always: tuple = ()) -> None:
+    """A page's parts in tabs, only the open one run and drawn (and those in `always`): what is not shown
+    costs neither the server nor the browser. `parts` maps a part's name to ((中文, English), its drawing
+    function), in tab order. The open tab stays open when the language changes; the widgets named in `kept`
+    keep their values while their tab is closed."""
+    shown = {k: bi(*words) for k, (words, _) in parts.items()}
+    for k in shown:
+        if st.session_state.get(key) in parts[k][0]:
+            st.session_state[key] = shown[k]
+    keep(*kept)
+    for k, tab in zip(shown, st.tabs(list(shown.values()), key=key, on_change="rerun")):
+        if k in always or tab.open:
+            with tab:
+                parts[k][1]()
