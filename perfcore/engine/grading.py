@@ -179,7 +179,8 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
     units, series = now["unit"], now["series"]
     cols = {}
     prev = previous[0] if previous else None
-    where = [_aligned(frame["unit"].to_numpy(), units) for frame in previous]   # each unit's row in each earlier year
+    # each unit's row in each earlier year: found in this year's own order (usually the earlier years'), then put in order
+    where = [_aligned(frame["unit"].to_numpy(), current["unit"].to_numpy())[rows] for frame in previous]
     if prev is not None and not prev.empty:
         at = where[0]
         found = at >= 0
@@ -197,8 +198,8 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
     cols["rank_change"] = cols["prev_rank"] - now["rank"].astype(float)
     cols["series_rank_change"] = cols["prev_series_rank"] - now["series_rank"].astype(float)
     by_series = scheme.movement == "series"
-    cols["movement"] = movement_texts(cols["series_rank_change" if by_series else "rank_change"],
-                                      cols["prev_series_rank" if by_series else "prev_rank"])
+    cols["movement"] = _objects(movement_texts(cols["series_rank_change" if by_series else "rank_change"],
+                                               cols["prev_series_rank" if by_series else "prev_rank"]))
     history = [now] + list(previous)
     hits = []
     for c in scheme.consequences:
@@ -221,11 +222,16 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
     cols["consequence_details"] = details
     cols["consequences"] = texts
     reward = {g.name: g.reward for g in scheme.grades}
-    cols["reward"] = [reward.get(g) for g in now["grade"].tolist()]
+    cols["reward"] = [reward.get(g) for g in now["grade"].tolist()]     # lists: numbers where there are rewards
     cols["reward_base"], cols["reward_amount"] = reward_amounts(now, cols["reward"], scheme)
     out = {c: v for c, v in now.items() if c not in cols}
     out.update(cols)
     return pd.DataFrame(out)
+
+
+def _objects(values: list) -> np.ndarray:
+    """A list as an object array (pandas fills one element by element from a list: 1 ms at 10,000 units)."""
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _aligned(earlier: np.ndarray, units: np.ndarray) -> np.ndarray:
