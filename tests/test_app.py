@@ -423,6 +423,29 @@ def tiny_app(tmp_path, monkeypatch):
     return at
 
 
+def test_a_series_of_many_units_charts_its_biggest_movers_and_lists_every_unit(tmp_path, monkeypatch):
+    # 45 units in one series, directly scored: in 2024 单位01 is first … 单位45 last; in 2025 the order is
+    # reversed, so by hand 单位01 falls 44 places, 单位45 rises 44, 单位23 stays (the middle)
+    from tests.builders import Org, scheme
+    org = Org(tmp_path, "大机关")
+    names = [f"单位{i:02d}" for i in range(1, 46)]
+    org.units = [[u, "一系列"] for u in names]
+    for year, order in ((2024, names), (2025, names[::-1])):
+        org.year(year, scheme(year=year, total=100), [["", "", "业务", 100, "直接评分"]],
+                 scores=[[u, "业务", 90 - 0.5 * i] for i, u in enumerate(order)])
+    org.load(tmp_path / "big.duckdb").close()
+    at = open_app(tmp_path / "big.duckdb", monkeypatch)
+    page(at, "movement")
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    shown = {x for trace in chart["data"] for x in trace["text"] if x}
+    risers = {f"单位{i:02d}" for i in range(45, 30, -1)}        # 45 … 31 rose 44 … 16 places
+    fallers = {f"单位{i:02d}" for i in range(1, 16)}           # 01 … 15 fell 44 … 16 places
+    assert shown == risers | fallers and "升降最多" in chart["layout"]["title"]["text"]
+    notice = at.dataframe[0].value
+    assert len(notice) == 44 and notice.iloc[0]["unit"] == "单位45" and "单位23" not in set(notice["unit"])
+    assert any("全部 45 个单位" in c.value for c in at.caption)
+
+
 @pytest.mark.parametrize("name", ["rankings", "unit", "progress", "deductions", "movement", "whatif", "data"])
 def test_edge_states_are_sentences_not_exceptions(tiny_app, name):
     page(tiny_app, name)

@@ -5,6 +5,7 @@ other Latin letters 0.62 em; at the tick size of 12 px a CJK glyph is 12 px and 
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
@@ -219,3 +220,12 @@ def test_rows_without_a_group_are_left_out_of_the_lines():
     xs, ys, names = figures._lines(frame, "year", "rank", "unit")
     assert [None if pd.isna(v) else v for v in xs.tolist()] == [1.0, 2.0, None, 4.0, None]
     assert names == ["甲", "甲", None, "乙", None]
+
+
+def test_a_slope_chart_of_many_units_shows_the_biggest_movers_each_way():
+    from perfcore.present import views
+    moves = pd.DataFrame({"unit": list("ABCDEFG"), "series": "s", "before": [1.0, 2, 3, 4, 5, 6, np.nan],
+                          "after": [6.0, 1, 2, 3, 4, 5, 7], "change": [-5.0, 1, 1, 1, 1, 1, np.nan]})
+    # by hand: the one faller (A, −5); the risers all +1, the first two in the notice's order (B, C); G is new
+    assert views.biggest_moves(moves, each=2)["unit"].tolist() == ["A", "B", "C"]
+    assert views.biggest_moves(moves, each=9)["unit"].tolist() == list("ABCDEF")

@@ -357,6 +357,16 @@ def movement_between(history: pd.DataFrame, first: int, second: int, basis: str 
     return out.sort_values(["series", "after", "_k"]).drop(columns="_k").reset_index(drop=True)
 
 
+MOST_MOVES = 15      # a slope chart of many units shows this many of the biggest risers and of the biggest fallers
+
+
+def biggest_moves(moves: pd.DataFrame, each: int = MOST_MOVES) -> pd.DataFrame:
+    """The `each` biggest risers and `each` biggest fallers of `movement_between` (ties in its order)."""
+    up = moves[moves["change"] > 0].sort_values("change", ascending=False, kind="mergesort").head(each)
+    down = moves[moves["change"] < 0].sort_values("change", kind="mergesort").head(each)
+    return moves.loc[moves.index.isin(up.index) | moves.index.isin(down.index)]
+
+
 def movement_notice(moves: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The movement notice as a table: risers (most first), fallers, then units without last year's rank."""
     up = moves[moves["change"] > 0].sort_values("change", ascending=False)
