@@ -12,7 +12,7 @@ from perfcore.ingest.tables import TABLES
 from perfcore.names import sort_names
 from perfcore.present import export, templates, views
 from perfcore.present.i18n import TEXT
-from perfcore.store import audit
+from perfcore.store import audit, codes
 from perfcore.vocab import MAX_FILE_BYTES, PERIODS, REVOKED, SOURCE_LEVELS, STATUSES
 from perfcore.workflow import assessment, publish
 from ui import data, state
@@ -401,6 +401,11 @@ def log_tab() -> None:
                       icon=":material/fact_check:")
     if check:
         result = audit.verify(con)
+        wrong = codes.check(con)          # and every record's stored codes against its texts (docs/decisions.md)
+        if wrong:
+            st.error(state.bi(f"{len(wrong)} 处记录的编码与文字不符（请联系维护人员）：", f"{len(wrong)} records' codes disagree "
+                              "with their texts (tell whoever maintains the system): ")
+                     + state.md("；".join(f"{o} {y} {e} {c}" for o, y, e, c in wrong[:20])))
         if result["ok"]:
             st.success(state.bi(f"操作日志完整：全库（所有组织）共 {result['rows']} 条，哈希链无断点。链头 {result['head'][:16]}…",
                                 f"The audit log is intact: {result['rows']} rows in the whole database (every organisation), "

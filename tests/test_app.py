@@ -583,3 +583,15 @@ def test_the_next_pages_frames_are_made_in_the_background_and_found_ready(db_cop
     for name in ("unit", "progress", "deductions", "movement", "whatif"):
         page(at, name)
     assert calls == made      # each page found its frames ready
+
+
+def test_the_audit_check_on_the_data_page_also_checks_every_records_codes(writing_app, con):
+    app = page(writing_app, "data")
+    app.session_state["data_tab"] = "操作日志"
+    app.run()
+    app.button(key="verify_log").click().run()
+    assert any("操作日志完整" in s.value for s in app.success) and not app.error
+    one = con.execute("SELECT event_id FROM events WHERE org = '示例区' AND year = 2025 LIMIT 1").fetchone()[0]
+    con.execute("UPDATE events SET code_rule = code_rule + 1 WHERE org = '示例区' AND year = 2025 AND event_id = ?", [one])
+    app.button(key="verify_log").click().run()
+    assert any("编码与文字不符" in e.value and one in e.value.replace("\\", "") for e in app.error)

@@ -255,3 +255,82 @@ def test_every_coded_column_scores_the_same_from_codes_and_texts_and_as_worked_o
     pd.testing.assert_frame_equal(runs[0][0], runs[1][0], check_exact=True)
     for k in runs[0][1]:
         assert np.array_equal(runs[0][1][k], runs[1][1][k], equal_nan=runs[0][1][k].dtype.kind == "f"), k
+
+
+def test_texts_changed_by_a_program_of_its_own_are_coded_again_at_the_next_commit(con):
+    # the office's own SQL (or an older perfcore) changes a record's texts and leaves its codes: the
+    # row's fingerprint no longer matches, and the next commit codes it again
+    one = con.execute("SELECT event_id, unit FROM events WHERE org = ? AND year = ? AND unit = '办公室' LIMIT 1",
+                      [ORG, YEAR]).fetchone()[0]
+    before = perfcore.score(con, ORG, YEAR).results.set_index("unit")["composite"]
+    with transaction(con):
+        con.execute("UPDATE events SET unit = '权益部' WHERE org = ? AND year = ? AND event_id = ?", [ORG, YEAR, one])
+    assert codes.check(con) == [] and decoded(con, one)["unit"] == "权益部"
+    results_mod._PAST.clear()
+    after = perfcore.score(con, ORG, YEAR).results.set_index("unit")["composite"]
+    assert after["办公室"] > before["办公室"] and after["权益部"] < before["权益部"]    # the record moved with its text
+
+
+def test_texts_changed_without_a_commit_of_perfcore_are_coded_again_when_the_database_is_next_opened(db_copy):
+    con = perfcore.connect(db_copy)
+    one = con.execute("SELECT event_id FROM events WHERE org = ? AND year = ? AND status = '已审定' LIMIT 1",
+                      [ORG, YEAR]).fetchone()[0]
+    con.execute("UPDATE events SET status = '已撤销' WHERE org = ? AND year = ? AND event_id = ?", [ORG, YEAR, one])
+    assert codes.check(con) == [(ORG, YEAR, one, "status")]         # as an older version of perfcore leaves it
+    con.close()
+    con = perfcore.connect(db_copy)                                  # opened for writing: coded again
+    assert codes.check(con) == [] and decoded(con, one)["status"] == "已撤销"
+    con.close()
+
+
+def test_what_is_published_and_archived_holds_an_events_own_fields_not_its_codes(con):
+    from perfcore.workflow import publish
+    data = publish.snapshot(con, ORG, YEAR)
+    assert data["events"] and not set(codes.COLUMNS) & set(data["events"][0])
+
+
+def test_the_dictionarys_digest_tells_apart_texts_with_tabs_and_newlines():
+    assert codes._digest(0, [(1, "a\n2\tb")]) != codes._digest(0, [(1, "a"), (2, "b")])
+    assert codes._digest(0, [(1, "a"), (2, "b")]) == codes._digest(0, [(2, "b"), (1, "a")])
+
+
+def test_codes_no_dictionary_gave_are_read_from_the_texts(con, monkeypatch):
+    from perfcore.engine import eventset
+    expected = perfcore.score(con, ORG, YEAR).results
+    real = eventset._scan
+
+    def corrupt(cur, org, year, unit, columns):
+        out = real(cur, org, year, unit, columns)
+        if out is not None and "code_rule" in out:
+            out["code_rule"] = out["code_rule"] + 10_000_000        # no text was ever given such a code
+        return out
+    monkeypatch.setattr(eventset, "_scan", corrupt)
+    results_mod._PAST.clear()
+    pd.testing.assert_frame_equal(perfcore.score(con, ORG, YEAR).results, expected, check_exact=True)
+
+
+def test_of_two_equal_names_the_first_position_is_taken_as_from_the_texts():
+    from perfcore.engine import eventset
+    table = eventset._table({"甲": 1, "乙": 2}, ["乙", "甲", "乙"])
+    assert eventset._decode(np.array([0, 1, 2, 2]), table, top=2).tolist() == [-1, 1, 0, 0]
+
+
+def test_a_year_scored_while_a_change_is_committed_is_scored_again_at_one_version(con, monkeypatch):
+    # the year's tables come through several cursors; a change committed meanwhile (here: during the
+    # first reading) makes the year be read and scored again, so it is all of one data version
+    real = results_mod.score_base
+    calls = []
+
+    def meanwhile(c, org, year, *args, **kwargs):
+        calls.append(year)
+        scored = real(c, org, year, *args, **kwargs)
+        if len(calls) == 1:          # committed after the year was read, before it is handed back
+            ledger.revoke_event(c, ORG, YEAR, gone, who="王某", why="申诉成立")
+        return scored
+    gone = con.execute("SELECT event_id FROM events WHERE org = ? AND year = ? AND status = '已审定' AND unit = '办公室' "
+                       "LIMIT 1", [ORG, YEAR]).fetchone()[0]
+    results_mod._PAST.clear()
+    monkeypatch.setattr(results_mod, "score_base", meanwhile)
+    year = perfcore.score(con, ORG, YEAR)
+    assert calls[:2] == [YEAR, YEAR]                                   # then the earlier year, for the history
+    assert gone not in set(year.event_lines()["event_id"])           # the second reading: the record revoked

@@ -152,8 +152,16 @@ def test_the_two_halves_of_a_scan_that_saw_different_records_are_read_again_in_o
     sch = load_scheme(con, org.name, 2025)
     first, second = (eventset._scan(con.cursor(), org.name, 2025, None, half) for half in eventset.HALVES)
     whole = eventset._scan(con.cursor(), org.name, 2025, None, eventset.CODED)
-    assert eventset._joined([first, second], lambda: whole) is not whole          # same rows: the halves are used
-    second = {k: v[:1] for k, v in second.items()}                                  # a half that missed a record
-    assert eventset._joined([first, second], lambda: whole) is whole
-    assert eventset._joined([first, None], lambda: whole) is whole                  # a half that found rows not coded
+    again = lambda: {**whole, "again": True}                                       # noqa: E731 - read in one scan
+    from perfcore.store.connection import committed, transaction
+    mark = committed()
+    joined = eventset._joined([first, second], again, mark)
+    assert "again" not in joined and set(joined) == set(whole)                     # same rows: the halves are used
+    missed = {k: v[:1] for k, v in second.items()}                                  # a half that missed a record
+    assert eventset._joined([first, missed], again, mark)["again"]
+    assert eventset._joined([first, None], again, mark)["again"]                   # a half that found rows not coded
+    # a change committed between the two scans keeps the row ids: this process committed meanwhile
+    with transaction(con):
+        con.execute("UPDATE events SET count = 2 WHERE event_id = 'E1'")
+    assert eventset._joined([first, second], again, mark)["again"]
     assert np.array_equal(eventset.read(con, sch, org.name, 2025)["rowid"], whole["rowid"])

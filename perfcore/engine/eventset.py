@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..store.connection import committed
 from ..vocab import SOURCE_LEVELS, STATUSES
 from .scheme import Scheme
 
@@ -295,13 +296,15 @@ RENAMED = {"unit": "unit_names", "target": "target_names", "source_level": "leve
            "date": "day", "problem_key": "problem", "matter_key": "matter"}
 
 
-def _joined(halves: list, again) -> dict:
-    """The halves' columns side by side. Each half was scanned on a cursor of its own, so a record
-    written between the two scans would leave them with different rows: then `again()` reads every
-    column in one scan instead (DuckDB returns a table's rows in the order stored, so equal row ids
-    in the same order are the normal case). A half that found rows not coded (None) is read again too."""
+def _joined(halves: list, again, mark: int) -> dict:
+    """The halves' columns side by side. Each half was scanned on a cursor of its own, so a change
+    committed between the two scans would leave them with different rows, or a row with its old
+    columns in one half and its new ones in the other: then `again()` reads every column in one
+    scan instead. Only this process can commit while it reads the file (DuckDB's lock), so a change
+    shows as `connection.committed()` moving on from `mark`, its value before the scans. A half that
+    found rows not coded (None) is read again too."""
     first, second = halves
-    if first is None or second is None or not np.array_equal(first["rowid"], second["rowid"]):
+    if first is None or second is None or committed() != mark or not np.array_equal(first["rowid"], second["rowid"]):
         return again()
     return {**second, **first}
 
@@ -316,8 +319,9 @@ def read(con, scheme: Scheme, org: str, year: int, unit: str | None = None) -> d
     """The year's rows (or one unit's), coded as far as they can be without the grid and the scheme (see
     `_scan`). Read through cursors of their own, so what is committed (every caller scores outside its
     write transactions, as the ids fetched later are read too)."""
+    mark = committed()
     return _joined([_scan(con.cursor(), org, year, unit, half) for half in HALVES],
-                   lambda: _whole(con, scheme, org, year, unit))
+                   lambda: _whole(con, scheme, org, year, unit), mark)
 
 
 _BACKGROUND = None
@@ -327,12 +331,12 @@ _BACKGROUND_LOCK = threading.Lock()
 class Pending:
     """A `read` under way on two background threads, one per half of the columns."""
 
-    def __init__(self, futures, again):
-        self.futures, self.again = futures, again
+    def __init__(self, futures, again, mark: int):
+        self.futures, self.again, self.mark = futures, again, mark
 
     def result(self, scheme: Scheme) -> dict:
         """The rows, once read (`scheme` is what a database without codes is read with)."""
-        return _joined([f.result() for f in self.futures], lambda: self.again(scheme))
+        return _joined([f.result() for f in self.futures], lambda: self.again(scheme), self.mark)
 
 
 def soon(fn, *args):
@@ -349,8 +353,9 @@ def soon(fn, *args):
 def read_soon(con, org: str, year: int) -> Pending:
     """`read` started on two background threads: the caller reads the scheme and the year's other,
     small tables meanwhile, and the machine's cores scan the ledger's two halves."""
+    mark = committed()
     return Pending([soon(_scan, con.cursor(), org, year, None, half) for half in HALVES],
-                   lambda scheme: _whole(con, scheme, org, year, None))
+                   lambda scheme: _whole(con, scheme, org, year, None), mark)
 
 
 def _table(codes: dict, values) -> tuple[np.ndarray, np.ndarray]:
@@ -360,12 +365,13 @@ def _table(codes: dict, values) -> tuple[np.ndarray, np.ndarray]:
     return at[found], found.astype(np.int32)
 
 
-def _decode(column: np.ndarray, table: tuple, missing: int = -1) -> np.ndarray:
-    """Codes → positions through a lookup from `_table` (`missing` for a code not in it, and for 0: no text)."""
+def _decode(column: np.ndarray, table: tuple, top: int, missing: int = -1) -> np.ndarray:
+    """Codes → positions through a lookup from `_table` (`missing` for a code not in it, and for 0: no
+    text; of two equal values the first's position, as the texts' lookup gives). `top` is the highest
+    code the dictionary holds."""
     found, positions = table
-    top = int(column.max()) if len(column) else 0
-    lut = np.full(max(top, int(found.max()) if len(found) else 0) + 1, missing, dtype=np.int32)
-    lut[found] = positions
+    lut = np.full(top + 1, missing, dtype=np.int32)
+    lut[found[::-1]] = positions[::-1]
     return lut.take(column)
 
 
@@ -379,17 +385,22 @@ def _positions(con, scheme: Scheme, rows: dict, units, targets) -> dict:
         known = stored.known(cur)
     finally:
         cur.close()
+    top = max(known.values(), default=0)
+    words = [c for c in rows if c.startswith("code_") and c not in ("code_problem", "code_matter")]
+    if any(len(rows[c]) and (rows[c].min() < 0 or rows[c].max() > top) for c in words) or \
+            any(len(rows[c]) and rows[c].min() < 0 for c in ("code_problem", "code_matter")):
+        return None                       # codes this dictionary never gave: the caller reads the texts instead
     out = {k: v for k, v in rows.items() if not k.startswith("code_")}
-    out["unit"] = _decode(rows["code_unit"], _table(known, units))
-    out["target"] = _decode(rows["code_target"], _table(known, targets))
-    out["rule"] = _decode(rows["code_rule"], _table(known, rules))
-    out["status"] = _decode(rows["code_status"], _table(known, STATUSES)).astype(np.int8)
-    out["role"] = _decode(rows["code_role"], _table(known, roles))
+    out["unit"] = _decode(rows["code_unit"], _table(known, units), top)
+    out["target"] = _decode(rows["code_target"], _table(known, targets), top)
+    out["rule"] = _decode(rows["code_rule"], _table(known, rules), top)
+    out["status"] = _decode(rows["code_status"], _table(known, STATUSES), top).astype(np.int8)
+    out["role"] = _decode(rows["code_role"], _table(known, roles), top)
     levels = _table(known, SOURCE_LEVELS)
-    out["level"] = _decode(rows["code_level"], levels).astype(np.int16)
-    out["instruction"] = _decode(rows["code_instruction"], levels).astype(np.int16)
-    out["aggravation"] = _decode(rows["code_aggravation"], _table(known, aggravations))
-    out["mitigation_mode"] = (_decode(rows["code_mitigation_mode"], _table(known, MITIGATION_MODES)) + 1).astype(np.int8)
+    out["level"] = _decode(rows["code_level"], levels, top).astype(np.int16)
+    out["instruction"] = _decode(rows["code_instruction"], levels, top).astype(np.int16)
+    out["aggravation"] = _decode(rows["code_aggravation"], _table(known, aggravations), top)
+    out["mitigation_mode"] = (_decode(rows["code_mitigation_mode"], _table(known, MITIGATION_MODES), top) + 1).astype(np.int8)
     out["problem"] = rows["code_problem"].astype(np.int64)
     out["matter"] = rows["code_matter"].astype(np.int64)
     return out
@@ -399,10 +410,12 @@ def load(con, scheme: Scheme, org: str, year: int, units, targets, unit: str | N
     """The year's events with a rule of the scheme, for the given units and targets (grid order).
     `rows` is what `read` returned, when the caller started it already."""
     rows = dict(rows if rows is not None else read(con, scheme, org, year, unit))
+    if "unit_names" not in rows:
+        decoded = _positions(con, scheme, rows, units, targets)
+        rows = decoded if decoded is not None else _scan_texts(con.cursor(), scheme, org, year, unit)
     if "unit_names" in rows:                      # read from the texts
         u, t = _position(rows.pop("unit_names"), units), _position(rows.pop("target_names"), targets)
     else:
-        rows = _positions(con, scheme, rows, units, targets)
         u, t = rows.pop("unit"), rows.pop("target")
     source, params = _source(org, year, unit)
     keep = (u >= 0) & (t >= 0) & (rows["rule"] >= 0)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import NotFound
 from ..store import result_cache
-from ..store.connection import data_version
+from ..store.connection import committed, data_version
 from . import eventset, grading, pipeline, scoring
 from .events import cell_totals, synthetic_lines, veto_events
 from .events import lines as event_lines
@@ -384,9 +384,12 @@ def base_results(con, org: str, year: int, version: tuple | None = None) -> pd.D
         running.wait()        # then look again: found, or (the other thread failed) score it here
     try:
         path, data = version
+        mark = committed()
         results = result_cache.get(con, org, year, data)          # kept in the database by an earlier scoring
         if results is None:
             results = score_base(con, org, year).results
+            if committed() != mark and data_version(con) != version:
+                return results        # the data moved on while it was read: not kept under the version asked for
             result_cache.put(con, org, year, data, results)
         _remember(key, results)
         return results
@@ -397,9 +400,17 @@ def base_results(con, org: str, year: int, version: tuple | None = None) -> pd.D
 
 
 def score(con, org: str, year: int) -> YearScore:
-    """The official result of a year, with last year's ranks, movement and consequences."""
-    version = data_version(con)
-    current = score_base(con, org, year)
+    """The official result of a year, with last year's ranks, movement and consequences.
+
+    The year's tables are read through several cursors, each its own moment of the database: should
+    this process commit a change meanwhile (DuckDB lets no other process write while it has the file
+    open), the year is read and scored again, so that it is the data of one version."""
+    while True:
+        mark = committed()
+        version = data_version(con)
+        current = score_base(con, org, year)
+        if committed() == mark:
+            break
     if None not in version:
         _remember((version, org, year), current.results)
         result_cache.put(con, org, year, version[1], current.results)

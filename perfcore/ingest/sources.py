@@ -24,6 +24,7 @@ import tomllib
 
 from ..engine import scheme as scheme_mod
 from ..errors import Collector, InputError, PerfcoreError, Problem, coalesce
+from ..store import codes
 from ..store.audit import audit
 from ..store.connection import DATA_TABLES, VERSIONED_TABLES, transaction
 from .checks import CHECKS, YearContext, check_rows, check_unit_list
@@ -371,7 +372,8 @@ def _archive(con, org: str, who: str, now) -> tuple[dict, int]:
     """Keep an organisation's whole stored data in `archives`, then clear it for the rebuild."""
     data, counts = {}, {}
     for table in ARCHIVED:
-        rows = con.execute(f"SELECT * FROM {table} WHERE org = ?", [org]).df()
+        fields = f"* {codes.EXCLUDE}" if table == "events" else "*"      # an event's own fields, not its codes
+        rows = con.execute(f"SELECT {fields} FROM {table} WHERE org = ?", [org]).df()
         data[table] = rows.to_dict("records")
         counts[table] = len(rows)
     versions = con.execute("SELECT * FROM row_versions WHERE org = ?", [org]).df()

@@ -7,14 +7,18 @@ given means the same text for as long as the database lives. Scoring reads the n
 year's ledger comes out of storage several times faster than its texts) and turns them into
 grid and scheme positions through the codes of the year's units, targets and the scheme's words.
 
-Rows are coded when their data is committed: `fill` runs in every data transaction
-(`connection.touch`) and codes each row whose codes are NULL, as a new row's are and as
-`ledger.supersede_event` leaves a changed row's. A database made before the codes existed is
-coded when it is first opened for writing. `check` compares every row's codes with its texts.
+Each row also keeps a fingerprint of the texts it was coded from (`code_hash`, DuckDB's hash of
+them). Rows are coded when their data is committed: `fill` runs in every data transaction
+(`connection.touch`) and when a database is opened for writing, and codes every row without codes
+(a new row, a row `ledger.supersede_event` changed) and every row whose texts no longer match
+their fingerprint, however they were changed (a program's own SQL, an older version of perfcore).
+A database made before the codes existed is coded when it is first opened for writing. `check`
+compares every row's codes with its texts.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 
 # text column → its code column; the names and words (coded in text_codes), then the keys (key_codes)
@@ -23,7 +27,8 @@ WORDS = (("unit", "code_unit"), ("target", "code_target"), ("rule", "code_rule")
          ("aggravation", "code_aggravation"), ("role", "code_role"), ("mitigation_mode", "code_mitigation_mode"))
 KEYS = (("problem_key", "code_problem"), ("matter_key", "code_matter"))
 CODED = WORDS + KEYS
-COLUMNS = tuple(code for _, code in CODED)
+FINGERPRINT = f"hash({', '.join(text for text, _ in CODED)})"     # of the texts a row's codes were made from
+COLUMNS = tuple(code for _, code in CODED) + ("code_hash",)
 # for queries that list an event's own fields: SELECT * {EXCLUDE} FROM events
 EXCLUDE = f"EXCLUDE ({', '.join(COLUMNS)})"
 
@@ -32,9 +37,10 @@ CREATE TABLE IF NOT EXISTS text_codes (code INTEGER PRIMARY KEY, text TEXT UNIQU
 CREATE TABLE IF NOT EXISTS key_codes (code INTEGER PRIMARY KEY, text TEXT UNIQUE NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('codes_digest', 0);
 """
-MIGRATIONS = tuple(("events", code, "INTEGER") for code in COLUMNS)
+MIGRATIONS = tuple(("events", code, "INTEGER") for _, code in CODED) + (("events", "code_hash", "UBIGINT"),)
 
-PENDING = "code_unit IS NULL"      # a row not coded yet (every coded row has a unit code: 0 at least)
+# a row to code: none yet, or its texts changed since (every coded row has a unit code, 0 at least)
+PENDING = f"code_unit IS NULL OR code_hash IS DISTINCT FROM {FINGERPRINT}"
 
 
 def _add_texts(con, table: str, pairs, where: str) -> list[tuple]:
@@ -51,10 +57,11 @@ def _add_texts(con, table: str, pairs, where: str) -> list[tuple]:
 
 def _digest(previous: int, new: list[tuple]) -> int:
     """The names and words' dictionary's digest after `new` (code, text) pairs were added to it: a
-    chained SHA-256 (63 bits), so equal digests mean equal dictionaries."""
+    chained SHA-256 (63 bits) of the pairs, each written unambiguously, so equal digests mean equal
+    dictionaries."""
     h = hashlib.sha256(str(previous).encode())
     for code, text in sorted(new):
-        h.update(f"{code}\t{text}\n".encode())
+        h.update(json.dumps([code, text], ensure_ascii=False).encode() + b"\n")
     return int.from_bytes(h.digest()[:8], "big") >> 1
 
 
@@ -74,7 +81,7 @@ def fill(con) -> int:
     _add_texts(con, "key_codes", KEYS, PENDING)
     sets = [f"{code} = {_lookup('text_codes', text)}" for text, code in WORDS]
     sets += [f"{code} = {_lookup('key_codes', text)}" for text, code in KEYS]
-    con.execute(f"UPDATE events SET {', '.join(sets)} WHERE {PENDING}")
+    con.execute(f"UPDATE events SET {', '.join(sets)}, code_hash = {FINGERPRINT} WHERE {PENDING}")
     return int(pending)
 
 
@@ -90,18 +97,22 @@ def known(con) -> dict:
     """Every name and word coded so far in this database, text → code.
 
     Kept per digest of the dictionary (`fill` moves it on with every text it codes), so a copy of a
-    database, or another file in its place, is never read with codes that are not its own."""
+    database, or another file in its place, is never read with codes that are not its own. A
+    dictionary not kept yet is read with its digest in one statement: one moment of the database."""
     row = con.execute("SELECT value FROM meta WHERE key = 'codes_digest'").fetchone()
     if row is None:                       # a database made before the codes, opened read-only
         return dict(con.execute("SELECT text, code FROM text_codes").fetchall())
     with _KNOWN_LOCK:
         found = _KNOWN.get(row[0])
-    if found is None:
-        found = dict(con.execute("SELECT text, code FROM text_codes").fetchall())
-        with _KNOWN_LOCK:
-            _KNOWN[row[0]] = found
-            while len(_KNOWN) > 8:
-                _KNOWN.pop(next(iter(_KNOWN)))
+    if found is not None:
+        return found
+    rows = con.execute("SELECT d.value, c.text, c.code FROM (SELECT value FROM meta WHERE key = 'codes_digest') d "
+                       "LEFT JOIN text_codes c ON TRUE").fetchall()
+    found = {text: code for _, text, code in rows if text is not None}
+    with _KNOWN_LOCK:
+        _KNOWN[rows[0][0]] = found
+        while len(_KNOWN) > 8:
+            _KNOWN.pop(next(iter(_KNOWN)))
     return found
 
 

@@ -163,8 +163,9 @@ def touch(con) -> None:
     """Move the data version on: anything computed from the stored data before is stale.
 
     Every change made through perfcore does this inside its transaction; a program that
-    writes the tables with its own SQL must call it too, or cached scores stay as they were
-    (and new or changed events stay without the codes scoring reads: `codes.fill`).
+    writes the tables with its own SQL must call it too, or cached scores stay as they were.
+    It also codes every event row that is new or whose texts changed since it was coded
+    (`codes.fill`), however it was written.
     """
     codes.fill(con)
     con.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..engine import results as results_mod
 from ..errors import PerfcoreError
+from ..store import codes
 from ..store.audit import audit
 from ..store.audit import head as audit_head
 from ..access import actor, require_office
@@ -80,7 +81,8 @@ def snapshot(con, org: str, year: int) -> dict:
     every event, revoked ones included, since they show in the trace), plus the unit list."""
     def rows(table, where, params):
         current = " AND NOT retired" if table in VERSIONED_TABLES else ""
-        return con.execute(f"SELECT * FROM {table} WHERE {where}{current}", params).df() \
+        fields = f"* {codes.EXCLUDE}" if table == "events" else "*"      # an event's own fields, not its codes
+        return con.execute(f"SELECT {fields} FROM {table} WHERE {where}{current}", params).df() \
             .drop(columns=["org", "year"], errors="ignore").to_dict("records")
     data = {t: rows(t, "org = ? AND year = ?", [org, year]) for t in SNAPSHOT_TABLES}
     data["units"] = rows("units", "org = ?", [org])
