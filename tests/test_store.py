@@ -268,6 +268,20 @@ def test_a_second_identical_record_is_refused_unless_confirmed(con):
         ledger.add_event(con, "示例区", 2025, EVENT, who="甲")         # the second still stands
 
 
+def test_an_overflow_left_unstated_by_a_program_of_its_own_is_none(con):
+    # the office's own SQL leaves allow_overflow empty (NULL) where the loaders write false: the
+    # indicator is scored as the loaders' default (no overflow), the same result to the last digit
+    from perfcore.engine import results as results_mod
+    expected = results_mod.score_base(con, "示例区", 2025).results
+    stated = "SELECT count(*) FROM indicators WHERE org = '示例区' AND year = 2025 AND allow_overflow"
+    overflowing = con.execute(stated).fetchone()[0]
+    con.execute("UPDATE indicators SET allow_overflow = NULL WHERE org = '示例区' AND year = 2025 AND NOT allow_overflow")
+    assert con.execute("SELECT count(*) FROM indicators WHERE org = '示例区' AND year = 2025 "
+                       "AND allow_overflow IS NULL").fetchone()[0] > 0
+    assert con.execute(stated).fetchone()[0] == overflowing
+    pd.testing.assert_frame_equal(results_mod.score_base(con, "示例区", 2025).results, expected, check_exact=True)
+
+
 # ---------------------------------------------------------------- results kept beside the data
 
 def test_kept_results_are_exactly_a_fresh_scoring_and_never_outlive_a_change(con):

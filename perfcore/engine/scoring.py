@@ -34,8 +34,10 @@ def active_units(con, org: str, year: int) -> pd.DataFrame:
 
 
 def indicator_table(con, org: str, year: int) -> pd.DataFrame:
-    """The year's indicator tree, in the office's order."""
-    return con.execute("SELECT * EXCLUDE (org, year, version, retired, changed_at, changed_by) FROM indicators "
+    """The year's indicator tree, in the office's order. An overflow not stated (NULL: written by a program
+    of the office's own) is the loaders' default, none."""
+    return con.execute("SELECT * EXCLUDE (org, year, version, retired, changed_at, changed_by) "
+                       "REPLACE (coalesce(allow_overflow, false) AS allow_overflow) FROM indicators "
                        "WHERE org = ? AND year = ? AND NOT retired ORDER BY ord", [org, year]).df()
 
 
