@@ -199,8 +199,9 @@ class Inputs:
     """Everything a year is scored from, read from the database once.
 
     The tables the event pipeline does not need (task-item lines, direct scores, evaluations,
-    vetoes) are read on a thread of their own while it runs: `rest` holds them, or the read
-    under way, and the first use waits for it."""
+    vetoes) are read on a thread of their own while it runs, once the ledger's scan is done (begun
+    beside the scan, their queries slowed it: the pipeline waits for the scan, not for them): `rest`
+    holds them, or the read under way, and the first use waits for it."""
 
     units: pd.DataFrame
     indicators: pd.DataFrame
@@ -247,12 +248,13 @@ def read_inputs(con, org: str, year: int, scheme: Scheme, rows: "eventset.Pendin
     """Read a year's units, indicators, events, task-item lines, direct scores, evaluations and vetoes.
     `rows` is the ledger's scan when the caller started it already (`eventset.read_soon`)."""
     rows = rows if rows is not None else eventset.read_soon(con, org, year)     # the ledger, scanned meanwhile
-    rest = eventset.soon(_tables_after_pipeline, con.cursor(), scheme, org, year)
     units = scoring.active_units(con, org, year)
     indicators = scoring.indicator_table(con, org, year)
     table = scoring.target_frame(indicators, scheme)
     targets = table["target"].tolist()
-    events = eventset.load(con, scheme, org, year, units["unit"].tolist(), targets, rows=rows.result(scheme))
+    scanned = rows.result(scheme)
+    rest = eventset.soon(_tables_after_pipeline, con.cursor(), scheme, org, year)
+    events = eventset.load(con, scheme, org, year, units["unit"].tolist(), targets, rows=scanned)
     return Inputs(units, indicators, targets, table, scheme.pools, events, rest)
 
 
