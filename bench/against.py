@@ -54,6 +54,7 @@ def main():
             pass
         results_mod._PAST.clear()
         results_mod._YEARS.clear()
+        getattr(results_mod, "_TABLES", {}).clear()
         results_mod._parsed.cache_clear()
 
     def run_perfcore():

@@ -49,13 +49,15 @@ def database(units: int, events: int) -> Path:
 
 
 def cold() -> None:
-    """Forget what perfcore remembers between calls (earlier years' results, the years there are, parsed
-    schemes), and keep nothing in the database either: every round scores every year from its data."""
+    """Forget what perfcore remembers between calls (earlier years' results, the years there are, the units
+    and indicators, parsed schemes), and keep nothing in the database either: every round scores every
+    year from its data."""
     from perfcore.store import codes, result_cache
     result_cache.enabled = False
     codes.forget()
     results_mod._PAST.clear()
     results_mod._YEARS.clear()
+    results_mod._TABLES.clear()
     results_mod._parsed.cache_clear()
 
 

@@ -304,6 +304,20 @@ def test_kept_results_are_exactly_a_fresh_scoring_and_never_outlive_a_change(con
     assert con.execute("SELECT count(*) FROM result_cache WHERE org = '示例区' AND year = 2024").fetchone()[0] == 1
 
 
+def test_units_kept_for_scoring_never_outlive_a_change(con):
+    # scoring reads the organisation's units and every year's indicators once per data version (not once
+    # a year): a unit added by an import from 2025 on is in 2025's result at once, and not in 2024's
+    from perfcore.ingest import importer
+    first = perfcore.score(con, "示例区", 2025)
+    series = first.results["series"].iloc[0]
+    plan = importer.plan_entries(con, "units", "示例区", None, [{"unit": "新设局", "series": series, "first_year": "2025"}],
+                                 "单位名单")
+    assert importer.apply_import(con, plan, who="甲", why="机构调整") == 1
+    after = perfcore.score(con, "示例区", 2025).results.set_index("unit")
+    assert len(after) == len(first.results) + 1 and after.loc["新设局", "series"] == series
+    assert "新设局" not in set(perfcore.score(con, "示例区", 2024).results["unit"])
+
+
 def test_kept_results_of_other_code_are_not_used(con, monkeypatch):
     from perfcore.engine import results as results_mod
     from perfcore.store import result_cache

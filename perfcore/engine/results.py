@@ -244,12 +244,15 @@ def _tables_after_pipeline(cur, scheme: Scheme, org: str, year: int) -> tuple:
         cur.close()
 
 
-def read_inputs(con, org: str, year: int, scheme: Scheme, rows: "eventset.Pending | None" = None) -> Inputs:
+def read_inputs(con, org: str, year: int, scheme: Scheme, rows: "eventset.Pending | None" = None,
+                version: tuple | None = None) -> Inputs:
     """Read a year's units, indicators, events, task-item lines, direct scores, evaluations and vetoes.
-    `rows` is the ledger's scan when the caller started it already (`eventset.read_soon`)."""
+    `rows` is the ledger's scan when the caller started it already (`eventset.read_soon`); `version`
+    the data version the caller read (the organisation's units and indicators are kept under it)."""
     rows = rows if rows is not None else eventset.read_soon(con, org, year)     # the ledger, scanned meanwhile
-    units = scoring.active_units(con, org, year)
-    indicators = scoring.indicator_table(con, org, year)
+    listing, trees = org_tables(con, org, version)
+    units = scoring.units_in(listing, year)
+    indicators = trees[year].copy() if year in trees else scoring.empty_indicators(con)
     table = scoring.target_frame(indicators, scheme)
     targets = table["target"].tolist()
     scanned = rows.result(scheme)
@@ -321,15 +324,15 @@ def rescaled(synthetic: pd.DataFrame, indicators: pd.DataFrame, points: dict | N
 
 
 def score_base(con, org: str, year: int, scheme: Scheme | None = None, excluded: tuple = (),
-               points: dict | None = None) -> YearScore:
+               points: dict | None = None, version: tuple | None = None) -> YearScore:
     """Score one year without looking at other years.
 
     `excluded` (event ids switched off) and `points` (indicator → points) are what-if changes;
-    `scheme` a changed scheme.
+    `scheme` a changed scheme; `version` the data version the caller read (see `read_inputs`).
     """
     rows = eventset.read_soon(con, org, year)         # the ledger's scan starts while the scheme is read
     scheme = scheme or load_scheme(con, org, year)
-    inputs = read_inputs(con, org, year, scheme, rows)
+    inputs = read_inputs(con, org, year, scheme, rows, version)
     off = inputs.events.positions(excluded) if excluded else None
     return compute(org, year, scheme, inputs, off, points)
 
@@ -389,7 +392,7 @@ def base_results(con, org: str, year: int, version: tuple | None = None) -> pd.D
         mark = committed()
         results = result_cache.get(con, org, year, data)          # kept in the database by an earlier scoring
         if results is None:
-            results = score_base(con, org, year).results
+            results = score_base(con, org, year, version=version).results
             if committed() != mark and data_version(con) != version:
                 return results        # the data moved on while it was read: not kept under the version asked for
             result_cache.put(con, org, year, data, results)
@@ -410,7 +413,7 @@ def score(con, org: str, year: int) -> YearScore:
     while True:
         mark = committed()
         version = data_version(con)
-        current = score_base(con, org, year)
+        current = score_base(con, org, year, version=version)
         if committed() == mark:
             break
     if None not in version:
@@ -432,6 +435,23 @@ def with_history(con, current: YearScore, version: tuple | None = None) -> pd.Da
 
 
 _YEARS: OrderedDict = OrderedDict()      # (data version, organisation) -> its years with a scheme
+_TABLES: OrderedDict = OrderedDict()     # (data version, organisation) -> its unit list and every year's indicators
+
+
+def org_tables(con, org: str, version: tuple | None) -> tuple[dict, dict]:
+    """The organisation's units (scoring.unit_list) and every year's indicators (scoring.indicator_tables),
+    read once per data version: scoring the years one after another reads them once, not once a year
+    beside each year's scan, which they slowed. Kept only when the data did not move on from `version`
+    while they were read."""
+    if version is None or None in version:
+        return scoring.unit_list(con, org), scoring.indicator_tables(con, org)
+    with _PAST_LOCK:
+        found = _TABLES.get((version, org))
+    if found is None:
+        found = scoring.unit_list(con, org), scoring.indicator_tables(con, org)
+        if data_version(con) == version:
+            _remember((version, org), found, _TABLES)
+    return found
 
 
 def _known_years(con, org: str, version: tuple | None) -> set:
