@@ -212,9 +212,7 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
             at = where[k - 1] if k else np.arange(n)
             hit &= np.where(at >= 0, cond[np.where(at >= 0, at, 0)], False)
         hits.append(hit)
-    details, texts = np.empty(n, dtype=object), np.empty(n, dtype=object)   # a list per unit
-    for i in range(n):
-        details[i], texts[i] = [], []
+    details, texts = _objects([[] for _ in range(n)]), _objects([[] for _ in range(n)])   # a list per unit
     for c, hit in zip(scheme.consequences, hits):
         for i in np.flatnonzero(hit):
             details[i].append(consequence_detail(c, {k: v[i] for k, v in now.items()}))
@@ -222,8 +220,9 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
     cols["consequence_details"] = details
     cols["consequences"] = texts
     reward = {g.name: g.reward for g in scheme.grades}
-    cols["reward"] = [reward.get(g) for g in now["grade"].tolist()]     # lists: numbers where there are rewards
-    cols["reward_base"], cols["reward_amount"] = reward_amounts(now, cols["reward"], scheme)
+    factors = [reward.get(g) for g in now["grade"].tolist()]        # numbers where there are rewards, else None
+    bases, amounts = reward_amounts(now, factors, scheme)
+    cols["reward"], cols["reward_base"], cols["reward_amount"] = (_as_column(x) for x in (factors, bases, amounts))
     out = {c: v for c, v in now.items() if c not in cols}
     out.update(cols)
     return pd.DataFrame(out)
@@ -232,6 +231,13 @@ def with_history(current: pd.DataFrame, previous: list[pd.DataFrame], scheme: Sc
 def _objects(values: list) -> np.ndarray:
     """A list as an object array (pandas fills one element by element from a list: 1 ms at 10,000 units)."""
     return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _as_column(values: list):
+    """A list as pandas makes a column of it (numbers with None: floats with NaN); a list of None only,
+    the usual case of a scheme without rewards, as an object array directly (the same column, without
+    pandas looking at every element)."""
+    return np.full(len(values), None, dtype=object) if all(v is None for v in values) else values
 
 
 def _aligned(earlier: np.ndarray, units: np.ndarray) -> np.ndarray:
