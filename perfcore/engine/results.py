@@ -353,14 +353,14 @@ _PAST_LOCK = threading.Lock()
 _PAST_SIZE = 256
 
 
-def _remember(key, value, store: OrderedDict = _PAST) -> None:
-    """Keep a value in one of this module's caches, the newest _PAST_SIZE of them."""
+def _remember(key, value, store: OrderedDict = _PAST, size: int = _PAST_SIZE) -> None:
+    """Keep a value in one of this module's caches, the newest `size` of them."""
     if key is None:
         return
     with _PAST_LOCK:
         store[key] = value
         store.move_to_end(key)
-        while len(store) > _PAST_SIZE:
+        while len(store) > size:
             store.popitem(last=False)
 
 
@@ -436,6 +436,7 @@ def with_history(con, current: YearScore, version: tuple | None = None) -> pd.Da
 
 _YEARS: OrderedDict = OrderedDict()      # (data version, organisation) -> its years with a scheme
 _TABLES: OrderedDict = OrderedDict()     # (data version, organisation) -> its unit list and every year's indicators
+_TABLES_SIZE = 16                        # a few versions of a few organisations: each about 2.5 MB at 10,000 units
 
 
 def org_tables(con, org: str, version: tuple | None) -> tuple[dict, dict]:
@@ -450,7 +451,7 @@ def org_tables(con, org: str, version: tuple | None) -> tuple[dict, dict]:
     if found is None:
         found = scoring.unit_list(con, org), scoring.indicator_tables(con, org)
         if data_version(con) == version:
-            _remember((version, org), found, _TABLES)
+            _remember((version, org), found, _TABLES, _TABLES_SIZE)
     return found
 
 
