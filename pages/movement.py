@@ -37,14 +37,15 @@ def between_two_years():
     left, right = st.columns([1.4, 1], gap="large")
     with left:
         compared = moves.dropna(subset=["before"])
-        if len(compared) <= 40:
+        many = len(compared) > 40
+        if not many:
             charted, title = moves, state.bi(f"{first} → {second} 系列名次", f"Series rank {first} → {second}")
         else:        # many units: the biggest movers each way, named (every unit is in the notice beside it)
             charted = views.biggest_moves(moves)
             title = state.bi(f"{first} → {second} 系列名次：升降最多的单位", f"Series rank {first} → {second}: the biggest movers")
         st.plotly_chart(data.chart("slope", (org, chosen, first, second, lang), lambda: figures.slope(
             charted, first, second, lang, title)), width="stretch", config=state.CHART)
-        if len(compared) > 40:
+        if many:
             st.caption(state.bi(f"图中为上升最多和下降最多的各 {views.MOST_MOVES} 个单位；全部 {len(compared)} 个单位见右侧通报。",
                                 f"The chart shows the {views.MOST_MOVES} biggest risers and fallers; all {len(compared)} "
                                 "units are in the notice beside it."))

@@ -252,7 +252,7 @@ def read_inputs(con, org: str, year: int, scheme: Scheme, rows: "eventset.Pendin
     rows = rows if rows is not None else eventset.read_soon(con, org, year)     # the ledger, scanned meanwhile
     listing, trees = org_tables(con, org, version)
     units = scoring.units_in(listing, year)
-    indicators = trees[year].copy() if year in trees else scoring.empty_indicators(con)
+    indicators = scoring.indicator_table(con, org, year, trees)
     table = scoring.target_frame(indicators, scheme)
     targets = table["target"].tolist()
     scanned = rows.result(scheme)
@@ -389,12 +389,11 @@ def base_results(con, org: str, year: int, version: tuple | None = None) -> pd.D
         running.wait()        # then look again: found, or (the other thread failed) score it here
     try:
         path, data = version
-        mark = committed()
         results = result_cache.get(con, org, year, data)          # kept in the database by an earlier scoring
         if results is None:
             results = score_base(con, org, year, version=version).results
-            if committed() != mark and data_version(con) != version:
-                return results        # the data moved on while it was read: not kept under the version asked for
+            if data_version(con) != version:
+                return results        # the data moved on since `version` was read: not kept under it
             result_cache.put(con, org, year, data, results)
         _remember(key, results)
         return results

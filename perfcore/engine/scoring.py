@@ -64,13 +64,14 @@ def indicator_tables(con, org: str) -> dict:
     return out
 
 
-def indicator_table(con, org: str, year: int) -> pd.DataFrame:
-    """The year's indicator tree, in the office's order (no rows, the same columns, for a year without one)."""
-    tables = indicator_tables(con, org)
-    return tables[year] if year in tables else empty_indicators(con)
+def indicator_table(con, org: str, year: int, trees: dict | None = None) -> pd.DataFrame:
+    """The year's indicator tree, in the office's order (no rows, the same columns, for a year without one).
+    `trees` is what `indicator_tables` read already, else it is read here."""
+    trees = trees if trees is not None else indicator_tables(con, org)
+    return trees[year].copy() if year in trees else _no_indicators(con)
 
 
-def empty_indicators(con) -> pd.DataFrame:
+def _no_indicators(con) -> pd.DataFrame:
     return con.execute("SELECT * EXCLUDE (org, year, version, retired, changed_at, changed_by) FROM indicators "
                        "WHERE false").df()
 
