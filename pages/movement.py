@@ -56,12 +56,11 @@ def between_two_years():
         new = moves[moves["before"].isna()]
         if len(up) + len(down) + len(new) <= 40:     # as the notice words it, one line per unit
             for label, frame in ((state.bi("排位上升", "Moved up"), up), (state.bi("排位下降", "Moved down"), down)):
-                lines = [f"- {state.md(r.unit)}：{int(r.before)} → {int(r.after)}，{views.movement_words(r.change, r.before, lang)}"
-                         for r in frame.itertuples()]
+                lines = ["- " + views.notice_line(state.md(r.unit), r.before, r.after, r.change, lang) for r in frame.itertuples()]
                 st.markdown(f"*{label}*  \n" + ("\n".join(lines) if lines else state.bi("无", "None")))
             if not new.empty:
                 st.markdown("*" + state.bi("新参加考评或调整系列", "New or moved series") + "*  \n" +
-                            "\n".join(f"- {state.md(r.unit)}：{int(r.after)}" for r in new.itertuples()))
+                            "\n".join("- " + views.notice_line(state.md(r.unit), None, r.after, 0, lang) for r in new.itertuples()))
         else:                                        # many units: one table, biggest movers first
             notice = views.movement_notice(moves, lang)
             config = {"unit": state.tr("unit"), "before": st.column_config.NumberColumn(str(first), format="%d"),

@@ -294,6 +294,13 @@ def test_movement_page(app):
     app.session_state["movement_tab"] = "历年名次"
     app.run()
     assert app.multiselect(key="movement_highlight").value == ["城东街道"]      # kept while its tab was closed
+    app.session_state["movement_tab"] = "两年比较"
+    app.session_state["lang"] = "en"        # the notice in English: its punctuation too, not the Chinese "：" and "，"
+    app.run()
+    notice = "\n".join(m.value for m in app.markdown if "→" in m.value)
+    assert ", up " in notice and ", down " in notice and "：" not in notice and "，" not in notice
+    app.session_state["lang"] = "zh"
+    app.run()
 
 
 def test_whatif_changes_ranks_as_perfcore_says(app, sample_db):

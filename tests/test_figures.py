@@ -229,3 +229,14 @@ def test_a_slope_chart_of_many_units_shows_the_biggest_movers_each_way():
     # by hand: the one faller (A, −5); the risers all +1, the first two in the notice's order (B, C); G is new
     assert views.biggest_moves(moves, each=2)["unit"].tolist() == ["A", "B", "C"]
     assert views.biggest_moves(moves, each=9)["unit"].tolist() == list("ABCDEF")
+
+
+def test_the_movement_notice_is_punctuated_for_its_language():
+    from perfcore.present import views
+    # as the offices word it in Chinese; in English, no full-width colon or comma
+    assert views.notice_line("团区委", 5.0, 2.0, 3.0, "zh") == "团区委：5 → 2，上升3位"
+    assert views.notice_line("团区委", 5.0, 2.0, 3.0, "en") == "团区委: 5 → 2, up 3"
+    assert views.notice_line("区委办", 1.0, 4.0, -3.0, "en") == "区委办: 1 → 4, down 3"
+    assert views.notice_line("区委办", 3.0, 3.0, 0.0, "zh") == "区委办：3 → 3，持平"
+    assert views.notice_line("新设局", np.nan, 7.0, np.nan, "zh") == "新设局：7"
+    assert views.notice_line("新设局", None, 7.0, 0, "en") == "新设局: 7"

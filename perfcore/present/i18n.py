@@ -28,6 +28,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "flat": ("持平", "no change"),
     "up": ("上升{n}位", "up {n}"),
     "down": ("下降{n}位", "down {n}"),
+    "notice_line": ("{unit}：{before} → {after}，{words}", "{unit}: {before} → {after}, {words}"),
+    "notice_new": ("{unit}：{after}", "{unit}: {after}"),
     "full_points": ("满分", "Full points"),
     "loss": ("失分：{x}", "Lost: {x}"),
     "other_indicators": ("其他指标", "Other indicators"),

@@ -68,6 +68,15 @@ def movement_words(change, previous, lang: str) -> str:
     return t("flat", lang)
 
 
+def notice_line(unit: str, before, after, change, lang: str) -> str:
+    """One unit's line of the movement notice, punctuated for the language: '团区委：5 → 2，上升3位',
+    'Youth League: 5 → 2, up 3'; a unit without last year's rank: '团区委：4'."""
+    if before is None or (isinstance(before, float) and np.isnan(before)):
+        return t("notice_new", lang, unit=unit, after=int(after))
+    return t("notice_line", lang, unit=unit, before=int(before), after=int(after),
+             words=movement_words(change, before, lang))
+
+
 def _basis(scheme: Scheme) -> tuple[str, str]:
     return ("series_rank_change", "prev_series_rank") if scheme.movement == "series" else ("rank_change", "prev_rank")
 
