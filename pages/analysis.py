@@ -198,8 +198,10 @@ elif view == "gap":
 
 elif view == "robustness":
     c1, c2, c3 = st.columns(3)
-    spread = c1.slider(state.bi("权重浮动幅度（±）", "Weights within ±"), 0.0, 0.5, 0.25, 0.05, key="spread", format="%.2f")
-    draws = c2.selectbox(state.bi("抽样次数", "Draws"), [1000, 2000, 5000, 10000], index=1, key="draws")
+    spread = c1.slider(state.bi("权重浮动幅度（±）", "Weights within ±"), 0.0, 0.5, data.ROBUSTNESS_SPREAD, 0.05, key="spread",
+                       format="%.2f")
+    draws = c2.selectbox(state.bi("抽样次数", "Draws"), data.ROBUSTNESS_DRAW_CHOICES,
+                         index=data.ROBUSTNESS_DRAW_CHOICES.index(data.ROBUSTNESS_DRAWS), key="draws")
     evaluations = [c for c in scored.scheme.components if c.source == "evaluation" and c.full]
     noise = {}
     if evaluations:

@@ -578,17 +578,23 @@ def test_the_next_pages_frames_are_made_in_the_background_and_found_ready(db_cop
             calls[name] += 1
             return real(*args, **kwargs)
         return call
-    for name in ("explain", "event_history", "progress", "results_by_year", "ledger"):
+    for name in ("explain", "event_history", "progress", "results_by_year", "ledger", "change", "robustness", "forecast"):
         monkeypatch.setattr(visible, name, counted(name, getattr(visible, name)))
     from perfcore.present import views
     monkeypatch.setattr(views, "attainment_matrix", counted("attainment_matrix", views.attainment_matrix))
     at = open_app(db_copy, monkeypatch)              # 部门排名, on a database no other test's caches hold
     from ui import data
     data.warmed()
-    made = {"explain": 1, "event_history": 1, "progress": 1, "results_by_year": 1, "ledger": 1, "attainment_matrix": 1}
+    made = {"explain": 1, "event_history": 1, "progress": 1, "results_by_year": 1, "ledger": 1, "attainment_matrix": 1,
+            "change": 1, "robustness": 1, "forecast": 1}      # 分析: why it changed, how sure, early warning (2026 runs)
     assert calls == made
-    for name in ("unit", "progress", "deductions", "movement", "whatif"):
+    for name in ("analysis", "unit", "progress", "deductions", "movement", "whatif"):
         page(at, name)
+    page(at, "analysis")
+    for view in ("robustness", "forecast"):          # 分析's heavier views, as they open
+        at.session_state["analysis"] = view
+        at.run()
+        assert not at.exception and at.get("plotly_chart")
     assert calls == made      # each page found its frames ready
 
 

@@ -32,6 +32,7 @@ from perfcore import access
 from perfcore.engine import results as results_mod
 from perfcore.engine.whatif import WhatIf
 from perfcore.ingest import sources
+from perfcore.insight.robustness import DEFAULT_SPREAD
 from perfcore.present import views, visible
 from perfcore.store import accounts
 from perfcore.store import connection as storage
@@ -277,25 +278,34 @@ def warmed() -> None:
 
 def _warm_pages(ver, committed: int, org: str, year: int, series: str | None, unit: str | None,
                 signed: access.Account) -> None:
-    """What the pages ask for first, in the order of the page list: a unit's trace and the rank history
-    (单位画像), the attainment matrix and progress reports (指标进度), the year's counted events (扣分明细),
-    the simulator and the first unit's records (权重模拟). The same cached calls the pages make, with the
-    same arguments (the account's scope in each key), so nothing is computed that a page would not ask for.
-    Stops as soon as this process writes anything (a newer version is what the pages will ask for)."""
+    """What the pages ask for first, in the order of the page list: why the unit's result changed since the
+    year before (分析's first view), a unit's trace and the rank history (单位画像), the attainment matrix and
+    progress reports (指标进度), the year's counted events (扣分明细), the simulator and the first unit's
+    records (权重模拟); then 分析's two heavier views as they open (how sure the ranking is, and the early
+    warning for a year in progress). The same cached calls the pages make, with the same arguments (the
+    account's scope in each key), so nothing is computed that a page would not ask for. Stops as soon as
+    this process writes anything (a newer version is what the pages will ask for)."""
     sc = scope(signed)
     scored = _year(ver, org, year)
     units = visible.units(cursor(), signed, scored)
     if series:
         units = [u for u in units if u in set(scored.units.loc[scored.units["series"] == series, "unit"])]
+    first = unit if unit in units else (units[0] if units else None)
     from perfcore.names import sort_names
     everyone = sort_names(scored.units["unit"])
-    steps = [lambda: units and _explain(ver, sc, org, year, unit if unit in units else units[0], None, signed),
+    earlier = [y for y in results_mod.years(cursor(), org) if y < year]
+    running = sorted(_in_progress(_all_results(ver, org)))
+    basis = "series_rank" if series else "rank"
+    steps = [lambda: first and earlier and _change(ver, sc, org, year, first, earlier[-1], signed),
+             lambda: first and _explain(ver, sc, org, year, first, None, signed),
              lambda: _rank_history(ver, sc, org, True, signed),
              lambda: _attainment(ver, sc, org, year, series, signed),
              lambda: _progress(ver, sc, org, year, signed),
              lambda: _event_history(ver, sc, org, year, signed),
              lambda: _whatif(ver, org, year).event_ids(),
-             lambda: everyone and _ledger(ver, sc, org, year, everyone[0], signed)]
+             lambda: everyone and _ledger(ver, sc, org, year, everyone[0], signed),
+             lambda: _robustness(ver, sc, org, year, ROBUSTNESS_DRAWS, ROBUSTNESS_SPREAD, 1, basis, (), signed),
+             lambda: running and _forecast(ver, sc, org, year if year in running else running[-1], signed)]
     for step in steps:
         if storage.committed() != committed:
             return
@@ -601,6 +611,11 @@ def gap(org: str, year: int, unit: str):
     """What a unit would need for its next rank, series rank and grade (insight.Gap)."""
     signed = account()
     return _gap(version(), scope(signed), org, year, unit, signed)
+
+
+ROBUSTNESS_DRAW_CHOICES = (1000, 2000, 5000, 10000)      # 分析 → 名次稳健性: how many draws, and the default
+ROBUSTNESS_DRAWS = 2000
+ROBUSTNESS_SPREAD = DEFAULT_SPREAD                      # the weights within ±25 % by default
 
 
 @st.cache_data(show_spinner="正在抽样… / Drawing…", max_entries=32)
