@@ -161,7 +161,7 @@ elif view == "gap":
     m[3].metric(state.tr("grade"), grade_word(result.grade))
     if result.vetoed:
         st.error(state.bi("一票否决：无论得分多少，等次均为最低。", "Vetoed: the lowest grade whatever the score."), icon=":material/block:")
-    rows = frames.gap_rows(result, lang)
+    rows = frames.gap_rows(result, lang, labels)
     state.dataframe(rows, hide_index=True, width="stretch", column_config={
         "target": state.bi("目标", "Target"), "points": st.column_config.NumberColumn(state.bi("还需综合得分", "Points needed"),
                                                                                      format="%+.2f"),
@@ -170,7 +170,7 @@ elif view == "gap":
     st.caption(state.bi("所需分数为综合得分：加上它即可获得该名次或等次，少 0.01 分则不能（已计入并列、比较项和强制分布名额）。",
                         "Points are composite points: with them the unit reaches the place or grade, with one cent less it "
                         "does not (ties, tie-breaks and forced-distribution seats included)."))
-    ladder = frames.gap_steps(result, lang)
+    ladder = frames.gap_steps(result, lang, labels)
     if len(ladder) > 1:
         st.plotly_chart(figures.waterfall(ladder, lang, state.bi(f"{state.md(unit)}：离下一名次与等次还差多少",
                                                                  f"{state.md(unit)}: how far to the next place and grade")),

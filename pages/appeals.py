@@ -5,7 +5,7 @@ import streamlit as st
 
 from perfcore.errors import PerfcoreError
 from perfcore.ingest import ledger
-from perfcore.vocab import APPEAL_DECISIONS, MITIGATION_WORDS, PERIOD_EN, PERIODS
+from perfcore.vocab import APPEAL_DECISIONS, MITIGATION_EN, MITIGATION_WORDS, PERIOD_EN, PERIODS
 from perfcore.workflow import appeals, feedback
 from ui import data, state
 
@@ -115,7 +115,7 @@ def appeals_tab() -> None:
             changes["mitigation_code"] = c2.selectbox(state.bi("减免依据", "Mitigation code"), codes,
                                                       format_func=lambda c: "—" if c is None else f"{c} {scored.scheme.mitigation_codes[c]}")
             mode = c3.selectbox(state.bi("减免方式", "Mitigation mode"), ["", "exempt", "reduce"],
-                                format_func=lambda m: MITIGATION_WORDS.get(m, "—"))
+                                format_func=lambda m: (MITIGATION_WORDS if lang == "zh" else MITIGATION_EN).get(m, "—"))
             changes["mitigation_mode"] = mode or None
             if record.get("base_amount") is not None:
                 changes["base_amount"] = st.number_input(state.bi("标准分", "Amount"), value=float(record["base_amount"]))

@@ -13,7 +13,8 @@ from perfcore.names import sort_names
 from perfcore.present import export, templates, views
 from perfcore.present.i18n import TEXT
 from perfcore.store import audit, codes
-from perfcore.vocab import MAX_FILE_BYTES, PERIODS, REVOKED, SOURCE_LEVELS, STATUSES
+from perfcore.vocab import (MAX_FILE_BYTES, MITIGATION_EN, MITIGATION_MODES, MITIGATION_WORDS, PERIOD_EN, PERIODS, REVOKED,
+                            SOURCE_LEVELS, STATUSES)
 from perfcore.workflow import assessment, publish
 from ui import data, state
 
@@ -57,7 +58,8 @@ def import_tab() -> None:
     kind = c2.selectbox(state.bi("表格类型", "Table"), kinds, key="import_kind",
                         format_func=lambda k: state.bi("自动识别", "Detect") if not k else state.bi(TABLES[k]["zh"], TABLES[k]["en"]))
     period = c3.selectbox(state.bi("报告期（进度表）", "Period (progress)"), [""] + list(PERIODS), key="import_period",
-                          format_func=lambda p: p or state.bi("按填报时间", "From the filing date"))
+                          format_func=lambda p: (p if lang == "zh" else PERIOD_EN[p]) if p else
+                          state.bi("按填报时间", "From the filing date"))
     complete = st.checkbox(state.bi("这是本年度的完整表格：文件中没有的记录将被撤销（会先列出，须另行确认）",
                                     "This file is the complete table for the year: records it leaves out are revoked "
                                     "(listed first, with their own confirmation)"), value=False, key="import_complete")
@@ -263,8 +265,9 @@ def edit_form(current: dict) -> None:
                             index=codes.index(current["mitigation_code"]) if current["mitigation_code"] in codes else 0,
                             format_func=lambda c: "—" if c is None else f"{c} {scored.scheme.mitigation_codes[c]}")
         modes = ["", "免予", "减轻"]
-        mode_now = {"exempt": "免予", "reduce": "减轻"}.get(current["mitigation_mode"] or "", "")
-        mode = m2.selectbox(state.bi("减免方式", "Mitigation mode"), modes, index=modes.index(mode_now))
+        mode_now = MITIGATION_WORDS.get(current["mitigation_mode"] or "", "")
+        mode = m2.selectbox(state.bi("减免方式", "Mitigation mode"), modes, index=modes.index(mode_now),
+                            format_func=lambda m: m if lang == "zh" or not m else MITIGATION_EN[MITIGATION_MODES[m]])
         mreason = m3.text_input(state.bi("减免理由", "Mitigation reason"), value=current["mitigation_reason"] or "")
         new_desc = st.text_area(state.bi("说明", "Description"), value=current["description"] or "", height=70)
         why = st.text_input(state.bi("修改或撤销的理由（必填）", "Reason for the change (required)"))

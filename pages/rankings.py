@@ -36,7 +36,7 @@ if data.results_visibility(org, year) == "own":      # the feedback window: the 
                      "During the feedback window only your unit's preliminary result is shown"
                      + (f" (until {window['closes_on']:%Y-%m-%d})" if window and window["closes_on"] else "")
                      + ". To contest a record, appeal it under Reports and appeals."), icon=":material/forum:")
-    own = views.league_table(scored).iloc[0]
+    own = views.league_table(scored, lang=lang).iloc[0]
     m = st.columns(4)
     m[0].metric(state.tr("composite"), views.fmt2(own["composite"]))
     m[1].metric(state.tr("rank"), f"{int(own['rank'])} / {len(scored.units)}")
@@ -62,7 +62,7 @@ if published is not None:
                 "published_rank": state.bi("发布名次", "Published rank"), "live_rank": state.bi("当前名次", "Rank now"),
                 "published_grade": state.bi("发布等次", "Published grade"), "live_grade": state.bi("当前等次", "Grade now")})
     scored = publish.as_published(scored, published["results"])
-table = views.league_table(scored, series)
+table = views.league_table(scored, series, lang)
 if table.empty:
     st.warning(state.bi("所选系列在本年度没有被考评单位。", "No units of this series were evaluated this year."))
     st.stop()

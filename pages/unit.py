@@ -51,7 +51,7 @@ if r["veto"]:
 for flag in views.consequence_lines(r, lang):
     st.warning(state.md(flag), icon=":material/flag:")
 if r["missing"]:
-    st.info(state.bi("尚未评分的组成部分（暂按 0 分）：", "Components not yet scored (count 0 for now): ") + state.md(r["missing"]))
+    st.info(state.bi("尚未评分的组成部分（暂按 0 分）：", "Components not yet scored (count 0 for now): ") + state.md(views.missing_components(r["missing"], scored.scheme, lang)))
 if n_series == 1:
     st.caption(state.bi("该系列只有这一个单位，系列平均即其本身。", "This unit is alone in its series; the series average is itself."))
 

@@ -20,6 +20,7 @@ DEFAULT_SOURCE_LEVEL = "区"
 MITIGATION_MODES = {"免予": "exempt", "免予扣分": "exempt", "exempt": "exempt",
                     "减轻": "reduce", "减轻扣分": "reduce", "reduce": "reduce"}
 MITIGATION_WORDS = {"exempt": "免予", "reduce": "减轻"}
+MITIGATION_EN = {"exempt": "exempt", "reduce": "reduced"}
 
 # Reporting periods of the progress table (工作进度表) and the share of the year's work
 # expected by each (序时进度, in %).

@@ -92,6 +92,12 @@ def test_language_switch(app):
     assert not app.exception
     assert app.title[0].value == "2025 rankings"
     assert "Indicator score" in app.dataframe[-1].value.columns.tolist() or len(app.dataframe[-1].value) == 41
+    app.session_state["year"] = 2020          # the first year: every unit is new, and says so in English (the page alone runs
+    app.run()                                 # here after the first run: the frame's year box is not drawn, its state is read)
+    assert set(label_values(app.dataframe[-1].value["movement"])) == {"new"}
+    app.session_state["year"] = 2026          # a year in progress: its components not yet given, by label
+    page(app, "unit")
+    assert any("Components not yet scored (count 0 for now): Public evaluation" in i.value for i in app.info)
 
 
 def test_year_in_progress_says_so(app):

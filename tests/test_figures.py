@@ -5,6 +5,8 @@ other Latin letters 0.62 em; at the tick size of 12 px a CJK glyph is 12 px and 
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,6 +16,8 @@ from hypothesis import strategies as st
 
 from perfcore.present import figures
 from perfcore.present.figures import _axis_labels, _room, _tick_labels, text_px
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def spec(fig: go.Figure) -> dict:
@@ -240,3 +244,30 @@ def test_the_movement_notice_is_punctuated_for_its_language():
     assert views.notice_line("区委办", 3.0, 3.0, 0.0, "zh") == "区委办：3 → 3，持平"
     assert views.notice_line("新设局", np.nan, 7.0, np.nan, "zh") == "新设局：7"
     assert views.notice_line("新设局", None, 7.0, 0, "en") == "新设局: 7"
+
+
+def test_english_views_name_grades_components_and_new_units_in_english():
+    from types import SimpleNamespace
+    from perfcore.engine.scheme import parse
+    from perfcore.present import analysis, views
+    assert views.movement_arrow(np.nan, np.nan, "en") == "new" and views.movement_arrow(np.nan, None) == "新"
+    assert views.movement_arrow(2.0, 5.0, "en") == "▲2" and views.movement_arrow(-1.0, 3.0, "en") == "▼1"
+    # a gap whose next grade is 优秀, level with two units: the grade by its English label, the units joined by ", "
+    gap = SimpleNamespace(composite=90.0, reasons={"next_rank": ("已是第一名", "first already")}, next_rank=None,
+                          next_series_rank={"points": 0.5, "reach": 90.5, "to": 3, "against": "乙"},
+                          next_grade={"points": 1.25, "reach": 91.25, "to": "优秀", "level_with": ["甲", "丙"],
+                                      "boundary": "forced", "tie_break_wins": True})
+    rows = analysis.gap_rows(gap, "en", {"优秀": "Excellent"})
+    assert rows["to"].tolist() == ["", "3", "Excellent"]
+    assert rows["against"].tolist() == ["first already", "乙", "甲, 丙 (tie-breaks favour it: level is enough)"]
+    assert analysis.gap_rows(gap, "zh", {"优秀": "优秀"})["against"].iloc[2] == "甲、丙（比较项占优，持平即可）"
+    steps = analysis.gap_steps(gap, "en", {"优秀": "Excellent"})
+    assert steps["label"].tolist() == ["Now", "next series rank (3)", "next grade (Excellent)"]
+    assert steps["value"].tolist() == [90.0, 0.5, 0.75]          # 1.25 − 0.5 after the series rank's half point
+    # the components not yet scored, by label (the results hold their keys)
+    scheme = parse((ROOT / "data" / "示例区" / "2025" / "考评方案.toml").read_text(encoding="utf-8"), "s.toml", "示例区", 2025)
+    keys = [c.key for c in scheme.components]
+    labels_en = [c.label_en or c.label for c in scheme.components]
+    assert views.missing_components("、".join(keys[:2]), scheme, "en") == ", ".join(labels_en[:2])
+    assert views.missing_components(keys[0], scheme, "zh") == scheme.components[0].label
+    assert views.missing_components("", scheme, "en") == ""

@@ -49,16 +49,24 @@ def line_table(lines: pd.DataFrame, lang: str, analysis: str = "change") -> pd.D
                          "note": lines["note_en" if lang == "en" else "note"].to_numpy()})
 
 
-def gap_steps(gap, lang: str) -> pd.DataFrame:
+def _gives(key: str, target: dict, grade_labels: dict | None) -> str:
+    """What a target gives: a rank, or a grade by its name in the page's language."""
+    to = target["to"]
+    return str(grade_labels.get(to, to) if key == "next_grade" and grade_labels else to)
+
+
+def gap_steps(gap, lang: str, grade_labels: dict | None = None) -> pd.DataFrame:
     """A ladder from the unit's composite to each target it could reach (next rank, series rank, grade),
-    nearest first: each step the extra points from the one before."""
+    nearest first: each step the extra points from the one before. `grade_labels` (grade → its name in
+    `lang`) names the grade reached."""
     targets = []
     words = {"next_rank": ("上一名次", "next rank"), "next_series_rank": ("系列上一名次", "next series rank"),
              "next_grade": ("上一等次", "next grade")}
     for key, pair in words.items():
         t = getattr(gap, key)
         if t is not None:
-            targets.append((t["points"], f"{_w(pair, lang)}（{t['to']}）" if lang == "zh" else f"{pair[1]} ({t['to']})"))
+            to = _gives(key, t, grade_labels)
+            targets.append((t["points"], f"{_w(pair, lang)}（{to}）" if lang == "zh" else f"{pair[1]} ({to})"))
     rows = [{"label": "现在" if lang == "zh" else "Now", "value": float(gap.composite), "kind": "absolute"}]
     done = 0.0
     for points, name in sorted(targets):
@@ -67,8 +75,9 @@ def gap_steps(gap, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def gap_rows(gap, lang: str) -> pd.DataFrame:
-    """One row per target: what, points needed, the composite to reach, the rank or grade it gives, against whom."""
+def gap_rows(gap, lang: str, grade_labels: dict | None = None) -> pd.DataFrame:
+    """One row per target: what, points needed, the composite to reach, the rank or grade it gives (a grade
+    by `grade_labels`, its name in `lang`), against whom."""
     words = {"next_rank": ("上一名次", "Next rank"), "next_series_rank": ("系列上一名次", "Next series rank"),
              "next_grade": ("上一等次", "Next grade")}
     rows = []
@@ -78,14 +87,15 @@ def gap_rows(gap, lang: str) -> pd.DataFrame:
             why = gap.reasons.get(key, ("", ""))
             rows.append({"target": _w(pair, lang), "points": None, "reach": None, "to": "", "against": _w(why, lang)})
             continue
-        against = t.get("against") or "、".join(t.get("level_with") or [])
+        against = t.get("against") or ("、" if lang == "zh" else ", ").join(t.get("level_with") or [])
         if key == "next_grade" and t.get("boundary") == "threshold":
             against = (f"等次下限 {t['threshold']:g}" if lang == "zh" else f"grade threshold {t['threshold']:g}")
         elif key == "next_grade":
             tie = t.get("tie_break_wins")
             against = f"{against}（{'比较项占优，持平即可' if tie else '比较项不占优，须多 0.01 分'}）" if lang == "zh" else \
                 f"{against} ({'tie-breaks favour it: level is enough' if tie else 'tie-breaks do not: one cent more'})"
-        rows.append({"target": _w(pair, lang), "points": t["points"], "reach": t["reach"], "to": str(t["to"]), "against": against})
+        rows.append({"target": _w(pair, lang), "points": t["points"], "reach": t["reach"], "to": _gives(key, t, grade_labels),
+                     "against": against})
     return pd.DataFrame(rows)
 
 

@@ -27,6 +27,13 @@ def components(scheme: Scheme, lang: str) -> list[tuple[str, str]]:
     return [(c.key, label(c.label, c.label_en, lang)) for c in scheme.components]
 
 
+def missing_components(missing: str, scheme: Scheme, lang: str) -> str:
+    """The components a unit is not yet scored on (results' `missing`: keys joined by 、), by their labels
+    in `lang`: '群众满意度评价、领导评价' / 'Public satisfaction, Leaders' evaluation'."""
+    names = dict(components(scheme, lang))
+    return ("、" if lang == "zh" else ", ").join(names.get(k, k) for k in str(missing or "").split("、") if k)
+
+
 def consequence_lines(row, lang: str) -> list[str]:
     """A unit's consequences (R22, R26, R27, E2) in the reader's language, with the people they name."""
     from ..engine.grading import consequence_text
@@ -48,10 +55,10 @@ def reward_words(row, scheme: Scheme, lang: str) -> tuple[str, str] | None:
     return f"{float(amount):,.2f} {reward.unit}", how
 
 
-def movement_arrow(change, previous) -> str:
-    """▲3 / ▼2 / – (no change) / 新 (no rank last year)."""
+def movement_arrow(change, previous, lang: str = "zh") -> str:
+    """▲3 / ▼2 / – (no change) / 新 or new (no rank last year)."""
     if previous is None or (isinstance(previous, float) and np.isnan(previous)):
-        return "新"
+        return t("new", lang)
     change = int(change)
     return f"▲{change}" if change > 0 else (f"▼{-change}" if change < 0 else "–")
 
@@ -81,15 +88,15 @@ def _basis(scheme: Scheme) -> tuple[str, str]:
     return ("series_rank_change", "prev_series_rank") if scheme.movement == "series" else ("rank_change", "prev_rank")
 
 
-def league_table(year: YearScore, series: str | None = None) -> pd.DataFrame:
-    """The ranking: rank, unit, series, components, composite, grade, movement, veto."""
+def league_table(year: YearScore, series: str | None = None, lang: str = "zh") -> pd.DataFrame:
+    """The ranking: rank, unit, series, components, composite, grade, movement (in `lang`), veto."""
     res = year.results
     if series:
         res = res[res["series"] == series]
     change, prev = _basis(year.scheme)
     comps = [c.key for c in year.scheme.components]
     out = res[["rank", "series_rank", "unit", "series"] + comps + ["composite", "grade"]].copy()
-    out["movement"] = [movement_arrow(c, p) for c, p in zip(res[change], res[prev])]
+    out["movement"] = [movement_arrow(c, p, lang) for c, p in zip(res[change], res[prev])]
     out["move_value"] = res[change].fillna(0).to_numpy()
     out["veto"] = np.where(res["veto"], "✕ " + res["veto_reason"], "")
     out["prev_rank"] = res["prev_rank"]
