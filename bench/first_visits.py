@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dashboard import BENCH_ACCOUNT, PAGES, idle  # noqa: E402
+from bench.dashboard import BENCH_ACCOUNT, PAGES, arm, idle  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 
@@ -75,7 +75,7 @@ def main():
                 time.sleep(1.5)                  # a moment on the first page, as a person reads it
                 nav = page.locator('[data-testid="stSidebarNav"]')
                 for key in keys:
-                    started = time.perf_counter()
+                    started = arm(page)
                     nav.get_by_text(labels[key], exact=True).click()
                     page.wait_for_url(f"**/{key if key != 'rankings' else ''}**")
                     times[key].append(idle(page) - started)

@@ -278,13 +278,14 @@ def warmed() -> None:
 
 def _warm_pages(ver, committed: int, org: str, year: int, series: str | None, unit: str | None,
                 signed: access.Account) -> None:
-    """What the pages ask for first, in the order of the page list: why the unit's result changed since the
-    year before (分析's first view), a unit's trace and the rank history (单位画像), the attainment matrix and
-    progress reports (指标进度), the year's counted events (扣分明细), the simulator and the first unit's
-    records (权重模拟); then 分析's two heavier views as they open (how sure the ranking is, and the early
-    warning for a year in progress). The same cached calls the pages make, with the same arguments (the
-    account's scope in each key), so nothing is computed that a page would not ask for. Stops as soon as
-    this process writes anything (a newer version is what the pages will ask for)."""
+    """What the pages ask for first, in the order of the page list: 分析's views as they open (why the unit's
+    result changed since the year before, how sure the ranking is; comparing two units and the gap are
+    quick), a unit's trace and the rank history (单位画像), the attainment matrix and progress reports
+    (指标进度), the year's counted events (扣分明细), the simulator and the first unit's records (权重模拟);
+    last 分析's early warning for a year in progress, which scores every earlier year in full. The same
+    cached calls the pages make, with the same arguments (the account's scope in each key), so nothing is
+    computed that a page would not ask for. Stops as soon as this process writes anything (a newer
+    version is what the pages will ask for)."""
     sc = scope(signed)
     scored = _year(ver, org, year)
     units = visible.units(cursor(), signed, scored)
@@ -297,6 +298,7 @@ def _warm_pages(ver, committed: int, org: str, year: int, series: str | None, un
     running = sorted(_in_progress(_all_results(ver, org)))
     basis = "series_rank" if series else "rank"
     steps = [lambda: first and earlier and _change(ver, sc, org, year, first, earlier[-1], signed),
+             lambda: _robustness(ver, sc, org, year, ROBUSTNESS_DRAWS, ROBUSTNESS_SPREAD, 1, basis, (), signed),
              lambda: first and _explain(ver, sc, org, year, first, None, signed),
              lambda: _rank_history(ver, sc, org, True, signed),
              lambda: _attainment(ver, sc, org, year, series, signed),
@@ -304,7 +306,6 @@ def _warm_pages(ver, committed: int, org: str, year: int, series: str | None, un
              lambda: _event_history(ver, sc, org, year, signed),
              lambda: _whatif(ver, org, year).event_ids(),
              lambda: everyone and _ledger(ver, sc, org, year, everyone[0], signed),
-             lambda: _robustness(ver, sc, org, year, ROBUSTNESS_DRAWS, ROBUSTNESS_SPREAD, 1, basis, (), signed),
              lambda: running and _forecast(ver, sc, org, year if year in running else running[-1], signed)]
     for step in steps:
         if storage.committed() != committed:

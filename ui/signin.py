@@ -91,8 +91,11 @@ def form() -> None:
 
 # The browser fetches the code that draws a chart, a table or a widget the first time a page shows
 # one: for charts, 4.7 MB of plotly.js, whose loading and compiling held the first page after signing
-# in for about a second. One of each kind the first page shows, never shown here, makes the browser
-# do that while the person types. Static CSS only.
+# in for about a second. One of each kind the pages show, never shown here, makes the browser do that
+# while the person types (the kinds a first visit was seen fetching: metrics, toggles, sliders,
+# number inputs and multiselects on 分析 and the leaders' pages, radio buttons on 数据管理, and the
+# italic face of the notice's headings; not the file uploader, which no one signed out may be given,
+# hidden or not). Static CSS only.
 _HIDDEN = "<style>.st-key-preload-chart-code {display: none}</style>"
 
 
@@ -107,6 +110,13 @@ def _preload_chart_code() -> None:
         st.selectbox("preload", [""], key="preload_select", label_visibility="collapsed")
         st.button("preload", key="preload_button")
         st.download_button("preload", b"", key="preload_download", mime="text/plain")
+        st.metric("preload", "0")
+        st.toggle("preload", key="preload_toggle")
+        st.slider("preload", 0, 1, key="preload_slider")
+        st.number_input("preload", key="preload_number")
+        st.multiselect("preload", [""], key="preload_multiselect")
+        st.radio("preload", [""], key="preload_radio")
+        st.markdown("*preload*")
         st.html(_HIDDEN)
 
 
