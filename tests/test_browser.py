@@ -179,6 +179,21 @@ def test_the_data_pages_tabs_run_when_open_and_keep_a_chosen_file_and_choices(pa
     shoot(page, "data_record_en")
 
 
+def test_a_language_switch_rewords_the_options_already_chosen(page, server):
+    """A keyed selectbox keeps showing its chosen option in the words it was chosen in (streamlit#13788): the
+    sidebar's 全部系列 and the import's 自动识别 / 按填报时间 follow the switch, both ways, and stay chosen."""
+    open_as_office(page, f"{server}/data?org=示例区&year=2025")
+    chosen = lambda key: page.locator(f".st-key-{key} input").input_value()
+    assert (chosen("series"), chosen("import_kind"), chosen("import_period")) == ("全部系列", "自动识别", "按填报时间")
+    page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+    settle(page)
+    assert (chosen("series"), chosen("import_kind"), chosen("import_period")) == ("All series", "Detect", "From the filing date")
+    page.locator('[data-testid="stSidebar"]').get_by_text("中文", exact=True).click()
+    settle(page)
+    assert (chosen("series"), chosen("import_kind"), chosen("import_period")) == ("全部系列", "自动识别", "按填报时间")
+    assert errors(page) == 0
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_data_page_offers_the_organisations_templates(page, server, tmp_path, lang):
     import openpyxl

@@ -127,9 +127,22 @@ _CHINESE_WIDGET_TEXT = """<style>
 
 
 def widget_language() -> None:
-    """In the Chinese UI, Streamlit's built-in widget words in Chinese too (called by the frame on every run)."""
+    """In the Chinese UI, Streamlit's built-in widget words in Chinese too (called by the frame on every run);
+    after a switch of language, the chosen options of the selectboxes the app words (see `WORDED`) shown in it."""
     if lang() == "zh":
         st.html(_CHINESE_WIDGET_TEXT)
+    now = lang()
+    if st.session_state.get("_worded_in", now) != now:
+        for key in WORDED:
+            if key in st.session_state:
+                st.session_state[key] = st.session_state[key]
+    st.session_state["_worded_in"] = now
+
+
+# Selectboxes (by key) whose options the app words in the reader's language. A keyed selectbox goes on showing
+# its chosen option in the words its format_func gave when it was chosen (streamlit/streamlit#13788): its value,
+# set again after a language switch, is sent to the browser with the option in the new language.
+WORDED = ("series", "import_kind", "import_period", "new_role", "log_who", "log_action", "rank_part")
 
 
 def dataframe(frame, **kwargs):
