@@ -218,3 +218,8 @@ def test_forecast_json_and_the_briefing(sample_db_path, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     for heading in ("示例区2025年度绩效考评分析简报", "一、排名与等次", "二、变化最大的单位及原因", "三、排名的稳健性", "四、风险预警"):
         assert heading in text
+    english = tmp_path / "briefing.pdf"           # in English the code's own punctuation is English too (names stay Chinese)
+    run("briefing", "--org", "示例区", "--year", "2025", "--lang", "en", "--out", str(english), db=sample_db_path)
+    text = subprocess.run(["pdftotext", "-layout", str(english), "-"], capture_output=True, text=True, check=True).stdout
+    assert "1. Ranking and grades" in text and "% (Excellent)" in text and "Up 区" in text and ": composite " in text
+    assert not {"：", "。", "（", "）", "；"} & set(text)

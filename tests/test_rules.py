@@ -935,6 +935,9 @@ def test_r22_r27_consequences_name_the_people(tmp_path):
     from perfcore.present.export import notice_frame
     notice = notice_frame(perfcore.score(con, org.name, 2025)).set_index("单位")
     assert "当事人 赵某、钱某" in notice.loc["甲", "结果运用"]
+    assert notice.loc["甲", "等次"].endswith("（一票否决）") and "否决" not in notice.loc["乙", "等次"]   # R22, said so
+    english = notice_frame(perfcore.score(con, org.name, 2025), "en").set_index("Unit")
+    assert english.loc["甲", "Grade"].endswith(" (vetoed)") and "（" not in english.loc["甲", "Grade"]
 
 
 INSTRUCTED = """

@@ -62,6 +62,10 @@ def _words(lang: str) -> dict:
                  ["Unit", "So far", "Projected", "Interval", "Grade", "Risk"],
         "none_at_risk": "没有单位达到预警概率。" if zh else "No unit reaches the warning probability.",
         "no_year": "没有正在进行的年度。" if zh else "No year in progress.",
+        "colon": "：" if zh else ": ",          # the punctuation joining a unit to its sentence, sentences, a value to its
+        "stop": "。" if zh else ". ",           # words, and items of a list
+        "paren": "{a}（{b}）" if zh else "{a} ({b})",
+        "list": "、" if zh else ", ",
         "flags": {"lowest": "可能末等" if zh else "lowest grade", "down": "可能降等" if zh else "worse grade",
                   "repeat": "可能连续两年触发问责" if zh else "consecutive-years rule", "behind": "进度滞后" if zh else "behind schedule"},
     }
@@ -160,8 +164,9 @@ def _movers(doc: _Doc, scores, scored, lang: str, w: dict) -> None:
         steps = lines_mod.by_indicator(result.lines, lang, top=3)
         steps = steps[steps["label"] != ("其他" if lang == "zh" else "Other")]
         reasons = ("；" if lang == "zh" else "; ").join(f"{s.label} {s.value:+.2f}" for s in steps.itertuples())
-        doc.text(f"{w['rise'] if d > 0 else w['fall']}  {unit}：" + w["change"].format(
-            a=fmt2(result.composite_from), b=fmt2(result.composite_to), d=f"{d:+.2f}") + "。" + rank_words(result, lang), size=10)
+        doc.text(f"{w['rise'] if d > 0 else w['fall']}  {unit}{w['colon']}" + w["change"].format(
+            a=fmt2(result.composite_from), b=fmt2(result.composite_to), d=f"{d:+.2f}") + w["stop"] + rank_words(result, lang),
+                 size=10)
         doc.text("    " + w["main"] + reasons, size=9)
 
 
@@ -171,7 +176,7 @@ def _robust(doc: _Doc, scored, grade_label: dict, w: dict) -> None:
     doc.text(w["robust"].format(s=int(table.attrs["spread"] * 100), n=DRAWS), size=9)
     picked = pd.concat([table.head(PLACES), table.tail(PLACES)]).drop_duplicates("unit")
     rows = [[int(r.official_rank), r.unit, int(r.median_rank), f"{int(r.rank_p05)}–{int(r.rank_p95)}", f"{r.p_rank:.0%}",
-             f"{r.p_official_grade:.0%}（{grade_label[r.official_grade]}）"] for r in picked.itertuples()]
+             w["paren"].format(a=f"{r.p_official_grade:.0%}", b=grade_label[r.official_grade])] for r in picked.itertuples()]
     doc.table(w["rcols"], rows, [1.0, 2.6, 1.2, 1.4, 1.3, 2.0])
 
 
@@ -188,5 +193,5 @@ def _risks(doc: _Doc, scores, year: int, grade_label: dict, w: dict) -> None:
         doc.text(w["none_at_risk"])
         return
     rows = [[r.unit, fmt2(r.so_far), fmt2(r.projected), f"{fmt2(r.low)}–{fmt2(r.high)}", grade_label[r.grade],
-             "、".join(w["flags"][f] for f in r.flags)] for r in risky.itertuples()]
+             w["list"].join(w["flags"][f] for f in r.flags)] for r in risky.itertuples()]
     doc.table(w["fcols"], rows, [2.4, 1.3, 1.3, 2.2, 1.1, 2.6])

@@ -59,7 +59,8 @@ def notice_frame(year: YearScore, lang: str = "zh") -> pd.DataFrame:
             row[label(c.label, c.label_en, lang)] = round(float(r[c.key]), 2)
         row["综合得分" if lang == "zh" else "Composite"] = round(float(r["composite"]), 2)
         grade = next(g for g in year.scheme.grades if g.name == r["grade"])
-        row["等次" if lang == "zh" else "Grade"] = label(grade.name, grade.label_en, lang) + ("（一票否决）" if r["veto"] else "")
+        row["等次" if lang == "zh" else "Grade"] = label(grade.name, grade.label_en, lang) + (("（一票否决）" if lang == "zh" else " (vetoed)")
+                                                                                   if r["veto"] else "")
         prev = r["prev_series_rank"] if series_basis else r["prev_rank"]
         change = r["series_rank_change"] if series_basis else r["rank_change"]
         row["上年名次" if lang == "zh" else "Last year"] = None if pd.isna(prev) else int(prev)
