@@ -310,7 +310,10 @@ def _warm_pages(ver, committed: int, org: str, year: int, series: str | None, un
     for step in steps:
         if storage.committed() != committed:
             return
-        step()
+        try:
+            step()
+        except Exception:    # one view failing leaves the others warmed; its page computes it again and shows why
+            logging.getLogger(__name__).warning("warming %s %s for the next pages failed", org, year, exc_info=True)
 
 
 def _in_progress(results: dict) -> set[int]:
