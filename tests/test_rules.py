@@ -506,7 +506,11 @@ count_average = "{how}"
 
 def test_r20_bonus_for_more_indicators_than_average(tmp_path):
     # A7: 7 − ⌊4.4⌋ = 3 items → +0.6; 40 − 1 + 0.6 = 39.6
-    assert score_of(_count_bonus_org(tmp_path, "floor"), "测试单位", 2025, "甲", "绩效指标体系") == pytest.approx(39.6)
+    con = _count_bonus_org(tmp_path, "floor")
+    assert score_of(con, "测试单位", 2025, "甲", "绩效指标体系") == pytest.approx(39.6)
+    line = perfcore.explain(con, "测试单位", 2025, "甲", "绩效指标体系").set_index("event_id").loc["承担指标数"]
+    assert "承担 7 项，平均 4.40 项，多 3 项 × 0.2" in line["note"]
+    assert "7 items, 4.40 on average, 3 above it × 0.2" in line["note_en"]
 
 
 def test_r20_alternative_reading(tmp_path):
@@ -540,6 +544,9 @@ def test_r21_completion_ratio_tiers(tmp_path):
          ["乙", "业务实绩", "四", 100, 130], ["乙", "业务实绩", "五", 100, 100]]
     con = Org(tmp_path).year(2025, scheme(total=10, extra=TIERS), [["", "", "业务实绩", 10, "扣分制"]], assignments=a).load()
     assert score_of(con, "测试单位", 2025, "甲", "业务实绩") == pytest.approx(9.4)
+    notes = perfcore.explain(con, "测试单位", 2025, "甲", "业务实绩").set_index("event_id")
+    assert "一：完成 118/100 = 118.00%" in notes.loc["完成率:一", "note"]      # how it was counted, in both languages
+    assert "一: done 118/100 = 118.00%" in notes.loc["完成率:一", "note_en"]
     assert score_of(con, "测试单位", 2025, "乙", "业务实绩") == pytest.approx(10 - 0.3 - 1 + 0.2 + 0.2)
 
 
@@ -825,6 +832,11 @@ def test_r30_progress_score_by_completion_and_improvement_shares(tmp_path):
     lines = perfcore.explain(con, "测试单位", 2025, "乙", "业绩指标")
     assert trace.summary(lines)["reconciles"].all()
     assert any("不计进步分" in n for n in lines["note"].dropna())
+    notes = lines.set_index("event_id")["note_en"]      # in English too: 乙's A counts 60 + 80, its B 30 and no improvement
+    assert "A: done 120/100 (counts 100%) × 0.6 × 200 ÷ 2 items = 60.00; up 20.00% on last year (full points at 10%, " \
+           "counts 100%) × 0.4 × 200 ÷ 1 items = 80.00" in notes.loc["完成及进步:A"]
+    assert "B: done 50/100 (counts 50%) × 0.6 × 200 ÷ 2 items = 30.00; no comparable value last year: no progress points" \
+           in notes.loc["完成及进步:B"]
     # a what-if that gives the indicator 100 points halves every share: 乙 → 85
     from perfcore.engine.whatif import WhatIf
     sim = WhatIf(con, "测试单位", 2025).simulate(points={"业绩指标": 100})
@@ -871,6 +883,11 @@ def test_r30_progress_score_by_tiers_on_the_change(tmp_path):
     assert lines.loc[["进步:一", "进步:二", "进步:三"], "final"].tolist() == [1, 0, -1]
     assert score_of(con, "测试单位", 2025, "甲", "新增项目") == pytest.approx(1)
     assert score_of(con, "测试单位", 2025, "乙", "新增项目") == pytest.approx(0)
+    notes = perfcore.explain(con, "测试单位", 2025, "乙", "重点工作").set_index("event_id")["note_en"]
+    assert "一: 100 last year, 103 this year, up 3.00% on last year" in notes.loc["进步:一"]
+    assert "三: 100 last year, 80 this year, down 20.00% on last year" in notes.loc["进步:三"]
+    assert "一: 7 last year, 11 this year, +4 on last year" in \
+        perfcore.explain(con, "测试单位", 2025, "乙", "新增项目").set_index("event_id").loc["进步:一", "note_en"]
 
 
 RANKS = """
@@ -893,6 +910,8 @@ def test_r21b_rank_position_bonus(tmp_path):
     assert scores == pytest.approx({"甲": 15, "乙": 5, "丙": 10, "丁": 13})   # 可超分: 10 + 5 = 15
     note = perfcore.explain(con, "测试单位", 2025, "乙", "省考核排名").set_index("event_id").loc["名次:全省排名", "note"]
     assert "第 20 名（共 20 名）" in note
+    note_en = perfcore.explain(con, "测试单位", 2025, "乙", "省考核排名").set_index("event_id").loc["名次:全省排名", "note_en"]
+    assert "全省排名: place 20 of 20" in note_en and "（" not in note_en
 
 
 def test_r21b_a_place_both_near_the_top_and_last_takes_the_top_points():

@@ -117,7 +117,7 @@ def event_amounts(con, scheme: Scheme, org: str, year: int, unit: str | None = N
     return frame
 
 
-_NO_LINES = pd.DataFrame(columns=COLUMNS + ["detail", "per_point"])   # a year without synthetic lines (copied)
+_NO_LINES = pd.DataFrame(columns=COLUMNS + ["detail", "detail_en", "per_point"])   # a year without synthetic lines (copied)
 
 
 def tier_points(ratio: float, tiers) -> float:
@@ -163,7 +163,8 @@ def synthetic_lines(con, scheme: Scheme, org: str, year: int, unit: str | None =
                 ratio = r.actual_value / r.target_value
                 pts = tier_points(ratio, tiers)
                 rows.append(_synthetic(f"完成率:{r.item}", date, r.unit, ir.indicator, ir.ratio_tiers, pts,
-                                       f"{r.item}：完成 {r.actual_value:g}/{r.target_value:g} = {ratio:.2%}"))
+                                       f"{r.item}：完成 {r.actual_value:g}/{r.target_value:g} = {ratio:.2%}",
+                                       f"{r.item}: done {r.actual_value:g}/{r.target_value:g} = {ratio:.2%}"))
         if ir.change_tiers:
             rows.extend(_change_tier_lines(part, ir, scheme.tier_tables[ir.change_tiers], date))
         if ir.shares:
@@ -182,10 +183,11 @@ def synthetic_lines(con, scheme: Scheme, org: str, year: int, unit: str | None =
                 if extra:
                     rows.append(_synthetic("承担指标数", date, u, ir.indicator, "承担指标数高于平均数",
                                            extra * ir.count_bonus_per_item,
-                                           f"承担 {n} 项，平均 {average:.2f} 项，多 {extra} 项 × {ir.count_bonus_per_item:g}"))
+                                           f"承担 {n} 项，平均 {average:.2f} 项，多 {extra} 项 × {ir.count_bonus_per_item:g}",
+                                           f"{n} items, {average:.2f} on average, {extra} above it × {ir.count_bonus_per_item:g}"))
     if scheme.rank_rules:
         rows.extend(_rank_lines(con, scheme, org, year, unit, date))
-    frame = pd.DataFrame(rows, columns=COLUMNS + ["detail", "per_point"])
+    frame = pd.DataFrame(rows, columns=COLUMNS + ["detail", "detail_en", "per_point"])
     frame["per_point"] = [x is True for x in frame["per_point"]]
     return frame
 
@@ -202,7 +204,12 @@ def item_change(actual, prior, measure: str) -> float | None:
     return float((actual - prior) / prior)
 
 
-def _change_words(change: float | None, measure: str) -> str:
+def _change_words(change: float | None, measure: str, lang: str = "zh") -> str:
+    if lang != "zh":
+        if change is None:
+            return "no comparable value last year"
+        return (f"{'up' if change >= 0 else 'down'} {abs(change):.2%} on last year" if measure == "relative"
+                else f"{change:+g} on last year")
     if change is None:
         return "无可比的上年完成值"
     return f"比上年{'增' if change >= 0 else '减'} {abs(change):.2%}" if measure == "relative" else f"比上年 {change:+g}"
@@ -219,7 +226,9 @@ def _change_tier_lines(part: pd.DataFrame, ir, tiers, date) -> list[dict]:
         actual = "—" if pd.isna(r.actual_value) else f"{r.actual_value:g}"
         out.append(_synthetic(f"进步:{r.item}", date, r.unit, ir.indicator, ir.change_tiers, pts,
                               f"{r.item}：上年 {prior}，本年 {actual}，{_change_words(change, ir.change_measure)}"
-                              + ("，不计进步分" if change is None else "")))
+                              + ("，不计进步分" if change is None else ""),
+                              f"{r.item}: {prior} last year, {actual} this year, {_change_words(change, ir.change_measure, 'en')}"
+                              + ("; no progress points" if change is None else "")))
     return out
 
 
@@ -237,21 +246,25 @@ def _share_lines(part: pd.DataFrame, ir, points: float, date) -> list[dict]:
             done = 0.0 if pd.isna(r.actual_value) or pd.isna(r.target_value) or r.target_value <= 0 \
                 else min(r.actual_value / r.target_value, 1.0)
             completion = points * cs * done / n
-            words = [f"{r.item}：完成 {'—' if pd.isna(r.actual_value) else f'{r.actual_value:g}'}/"
-                     f"{'—' if pd.isna(r.target_value) else f'{r.target_value:g}'}（计 {done:.0%}）"
-                     f"× {cs:g} × {points:g} ÷ {n} 项 = {completion:.2f}"]
+            actual = '—' if pd.isna(r.actual_value) else f'{r.actual_value:g}'
+            target = '—' if pd.isna(r.target_value) else f'{r.target_value:g}'
+            words = [f"{r.item}：完成 {actual}/{target}（计 {done:.0%}）× {cs:g} × {points:g} ÷ {n} 项 = {completion:.2f}"]
+            words_en = [f"{r.item}: done {actual}/{target} (counts {done:.0%}) × {cs:g} × {points:g} ÷ {n} items = {completion:.2f}"]
             improvement = 0.0
             if share:
                 if change is None:
                     words.append(f"{_change_words(None, ir.change_measure)}，不计进步分")
+                    words_en.append(f"{_change_words(None, ir.change_measure, 'en')}: no progress points")
                 else:
                     reached = min(max(change / ir.improvement_full, 0.0), 1.0)
                     improvement = points * share * reached / m
                     full = f"{ir.improvement_full:.0%}" if ir.change_measure == "relative" else f"{ir.improvement_full:g}"
                     words.append(f"{_change_words(change, ir.change_measure)}（进步 {full} 得满分，计 {reached:.0%}）"
                                  f"× {share:g} × {points:g} ÷ {m} 项 = {improvement:.2f}")
+                    words_en.append(f"{_change_words(change, ir.change_measure, 'en')} (full points at {full}, counts "
+                                    f"{reached:.0%}) × {share:g} × {points:g} ÷ {m} items = {improvement:.2f}")
             line = _synthetic(f"完成及进步:{r.item}", date, u, ir.indicator, "完成及进步情况", completion + improvement,
-                              "；".join(words))
+                              "；".join(words), "; ".join(words_en))
             line["per_point"] = True
             out.append(line)
     return out
@@ -269,17 +282,20 @@ def _rank_lines(con, scheme: Scheme, org: str, year: int, unit: str | None, date
         ranked = None if pd.isna(r.ranked) else int(r.ranked)
         pts = rule.points(int(r.position), ranked)
         of = f"（共 {ranked} 名）" if ranked is not None else ""
+        of_en = f" of {ranked}" if ranked is not None else ""
         out.append(_synthetic(f"名次:{r.ranking}", date, r.unit, rule.target, r.ranking, pts,
-                              f"{r.ranking}第 {int(r.position)} 名{of}" + ("" if pts else "，不在计分名次内")))
+                              f"{r.ranking}第 {int(r.position)} 名{of}" + ("" if pts else "，不在计分名次内"),
+                              f"{r.ranking}: place {int(r.position)}{of_en}" + ("" if pts else ", outside the places that score")))
     return out
 
 
-def _synthetic(event_id, date, unit, target, rule, points, detail) -> dict:
+def _synthetic(event_id, date, unit, target, rule, points, detail, detail_en) -> dict:
+    """A computed line with the columns of an event's (COLUMNS), how it was reached in both languages."""
     return {"event_id": event_id, "date": date, "unit": unit, "target": target, "rule": rule, "source_level": "本级",
             "count": 1.0, "unit_amount": abs(points), "base": abs(points), "role_factor": 1.0, "mitigation_factor": 1.0,
             "mitigation_code": None, "mitigation_auto": False, "multiplier": 1.0, "multipliers": "", "signed": points,
             "dedup": None, "superseded_by": None, "after_dedup": points, "rule_capped": False, "final": points,
-            "veto": False, "synthetic": True, "detail": detail}
+            "veto": False, "synthetic": True, "detail": detail, "detail_en": detail_en}
 
 
 def cells_of(frame: pd.DataFrame, units: list, targets: list, target_col: str = "target") -> pd.Series:

@@ -65,7 +65,7 @@ def _note(r, rule, scheme: Scheme, contribution: float) -> tuple[str, str]:
     zh, en = [], []
     if r.get("synthetic"):
         zh.append(f"{r['rule']}：{r.get('detail', '')}，计 {r['final']:+.2f} 分")
-        en.append(f"{r['rule']}: {r.get('detail', '')}, {r['final']:+.2f}")
+        en.append(f"{r['rule']}: {r.get('detail_en') or r.get('detail', '')}, {r['final']:+.2f}")
     elif rule is not None:
         verb = "扣" if rule.kind == "deduction" else "加"
         if rule.range:

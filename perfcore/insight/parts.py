@@ -114,7 +114,7 @@ def _record_note(r: dict, rule) -> tuple[str, str]:
     en = [f"'{name_en}'"]
     if r.get("synthetic"):
         zh.append(str(r.get("detail") or ""))
-        en.append(str(r.get("detail") or ""))
+        en.append(str(r.get("detail_en") or r.get("detail") or ""))
     else:
         count = r.get("count")
         if count is not None and count == count and count != 1:
