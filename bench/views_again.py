@@ -13,7 +13,6 @@ import argparse
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dashboard import BENCH_ACCOUNT, arm, idle  # noqa: E402
+from bench.dashboard import BENCH_ACCOUNT, arm, idle, working_copy  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, Server, sign_in  # noqa: E402
 
 VIEWS = ["为何变化", "单位对比", "差距", "名次稳健性", "预警"]
@@ -33,22 +32,7 @@ def main():
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    import perfcore
-    from perfcore.store import accounts
-    work = Path(tempfile.mkdtemp())
-    copy = work / "app.duckdb"
-    if args.units:
-        from bench.scoring import database
-        shutil.copy(database(args.units, args.events), copy)
-    else:
-        from perfcore.ingest.sources import load_source
-        con = perfcore.connect(copy)
-        load_source(con, ROOT / "data")
-        con.close()
-    con = perfcore.connect(copy)
-    if not accounts.exists(con, BENCH_ACCOUNT[0]):
-        accounts.create(con, BENCH_ACCOUNT[0], "office", BENCH_ACCOUNT[1])
-    con.close()
+    work, copy = working_copy(args.units, args.events)
     server = Server(copy, work / "streamlit.log").start()
     times = {v: [] for v in VIEWS}
     from playwright.sync_api import sync_playwright
