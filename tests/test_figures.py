@@ -271,3 +271,12 @@ def test_english_views_name_grades_components_and_new_units_in_english():
     assert views.missing_components("、".join(keys[:2]), scheme, "en") == ", ".join(labels_en[:2])
     assert views.missing_components(keys[0], scheme, "zh") == scheme.components[0].label
     assert views.missing_components("", scheme, "en") == ""
+
+
+def test_an_audit_rows_changes_are_listed_in_the_readers_punctuation():
+    from perfcore.present import views
+    before, after = '{"count": 1, "status": "已审定"}', '{"count": 2, "status": "已撤销"}'
+    assert views.audit_changes(before, after) == "count: 1 → 2；status: 已审定 → 已撤销"
+    assert views.audit_changes(before, after, "en") == "count: 1 → 2; status: 已审定 → 已撤销"
+    assert views.audit_changes(None, '{"event_id": "E1", "count": 3, "unit": "甲"}', "en") == "count: 3; unit: 甲"
+    assert views.audit_changes(before, None) == ""

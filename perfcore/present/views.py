@@ -393,13 +393,14 @@ def movement_notice(moves: pd.DataFrame, lang: str) -> pd.DataFrame:
     return table[["unit", "before", "after", "words"]].reset_index(drop=True)
 
 
-def audit_changes(before_json: str | None, after_json: str | None) -> str:
-    """What one audit row changed, field by field: 'count: 1 → 2；status: 已审定 → 已撤销'."""
+def audit_changes(before_json: str | None, after_json: str | None, lang: str = "zh") -> str:
+    """What one audit row changed, field by field: 'count: 1 → 2；status: 已审定 → 已撤销' ('; ' between fields in English)."""
     import json
     before = json.loads(before_json) if isinstance(before_json, str) else {}
     after = json.loads(after_json) if isinstance(after_json, str) else {}
+    sep = "；" if lang == "zh" else "; "
     if not before:
-        return "；".join(f"{k}: {v}" for k, v in after.items() if v not in (None, "", 0) and k != "event_id")
+        return sep.join(f"{k}: {v}" for k, v in after.items() if v not in (None, "", 0) and k != "event_id")
     if not after:
         return ""
-    return "；".join(f"{k}: {before.get(k)} → {after.get(k)}" for k in after if before.get(k) != after.get(k))
+    return sep.join(f"{k}: {before.get(k)} → {after.get(k)}" for k in after if before.get(k) != after.get(k))
