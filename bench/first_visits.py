@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dashboard import BENCH_ACCOUNT, PAGES, idle, working_copy  # noqa: E402
+from bench.dashboard import BENCH_ACCOUNT, PAGES, arm, idle, working_copy  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 
@@ -59,8 +59,8 @@ def main():
                 time.sleep(1.5)                  # a moment on the first page, as a person reads it
                 nav = page.locator('[data-testid="stSidebarNav"]')
                 for key in keys:
-                    started = time.perf_counter()     # (not bench/dashboard.py's `arm`: here, 1.5 s after signing in,
-                    nav.get_by_text(labels[key], exact=True).click()   # the first switch sometimes shows no run at all)
+                    started = arm(page)
+                    nav.get_by_text(labels[key], exact=True).click()
                     page.wait_for_url(f"**/{key if key != 'rankings' else ''}**")
                     times[key].append(idle(page) - started)
                     time.sleep(1.0)
