@@ -408,7 +408,7 @@ def log_tab() -> None:
         if wrong:
             st.error(state.bi(f"{len(wrong)} 处记录的编码与文字不符（请联系维护人员）：", f"{len(wrong)} records' codes disagree "
                               "with their texts (tell whoever maintains the system): ")
-                     + state.md(state.bi("；", "; ").join(f"{o} {y} {e} {c}" for o, y, e, c in wrong[:20])))
+                     + state.md(state.tr("item_sep").join(f"{o} {y} {e} {c}" for o, y, e, c in wrong[:20])))
         if result["ok"]:
             st.success(state.bi(f"操作日志完整：全库（所有组织）共 {result['rows']} 条，哈希链无断点。链头 {result['head'][:16]}…",
                                 f"The audit log is intact: {result['rows']} rows in the whole database (every organisation), "

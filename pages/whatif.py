@@ -103,7 +103,7 @@ def simulator():
                               lambda i: float(scored.indicators.set_index("indicator").loc[i, "points"]),
                               state.tr("points"), "pt_value_", 1.0)
         if points:
-            st.caption(state.bi("指标分值：", "Points: ") + state.md(state.bi("；", "; ").join(f"{k}: {v:g}" for k, v in points.items())))
+            st.caption(state.bi("指标分值：", "Points: ") + state.md(state.tr("item_sep").join(f"{k}: {v:g}" for k, v in points.items())))
         amounts = st.session_state.setdefault("amounts_spec", dict(spec["amounts"]))
         if fixed_rules:
             with st.expander(state.bi("调整情形分值", "Change a rule's amount"), key="amounts_open", on_change="rerun") as part:
@@ -111,7 +111,7 @@ def simulator():
                     changed_value(amounts, state.bi("情形", "Rule"), [r.name for r in fixed_rules], "amount_rule",
                                   lambda r: scheme.rule(r).amount, state.bi("每次分值", "Amount per count"), "amount_value_", 0.5)
             if amounts:
-                st.caption(state.bi("情形分值：", "Amounts: ") + state.md(state.bi("；", "; ").join(f"{k}: {v:g}" for k, v in amounts.items())))
+                st.caption(state.bi("情形分值：", "Amounts: ") + state.md(state.tr("item_sep").join(f"{k}: {v:g}" for k, v in amounts.items())))
         # records switched off (an appeal that succeeds): chosen per unit, kept across units
         off_all = set(st.session_state.setdefault("events_off_all", list(spec["events_off"])))
         pending = sorted(set(data.appeals(org, year, open_only=True)["event_id"]))
@@ -138,7 +138,7 @@ def simulator():
         off_all = (off_all - set(described)) | set(picked)
         st.session_state["events_off_all"] = sorted(off_all)
         if off_all:
-            st.caption(state.bi(f"共 {len(off_all)} 条不计入：", f"{len(off_all)} switched off: ") + state.md(state.bi("、", ", ").join(sorted(off_all))))
+            st.caption(state.bi(f"共 {len(off_all)} 条不计入：", f"{len(off_all)} switched off: ") + state.md(state.tr("list_sep").join(sorted(off_all))))
         current_spec = scenarios.normalise({"weights": weights, "category_weights": {k: v for k, v in cat_weights.items() if v != 1.0},
                                             "points": points, "amounts": amounts, "events_off": sorted(off_all)})
         st.session_state[spec_key] = current_spec

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..insight import lines as lines_mod
 from .i18n import label
+from .i18n import t as i18n_t      # `t` names a gap's target below
 
 KIND_WORDS = {"scheme": ("方案调整", "scheme"), "start": ("起始分", "starting score"), "record": ("记录", "record"),
               "limit": ("上下限", "floor or cap"), "evaluation": ("评议", "evaluation"), "rescale": ("折算", "rescaling"),
@@ -87,7 +88,7 @@ def gap_rows(gap, lang: str, grade_labels: dict | None = None) -> pd.DataFrame:
             why = gap.reasons.get(key, ("", ""))
             rows.append({"target": _w(pair, lang), "points": None, "reach": None, "to": "", "against": _w(why, lang)})
             continue
-        against = t.get("against") or ("、" if lang == "zh" else ", ").join(t.get("level_with") or [])
+        against = t.get("against") or i18n_t("list_sep", lang).join(t.get("level_with") or [])
         if key == "next_grade" and t.get("boundary") == "threshold":
             against = (f"等次下限 {t['threshold']:g}" if lang == "zh" else f"grade threshold {t['threshold']:g}")
         elif key == "next_grade":
@@ -108,7 +109,7 @@ def equivalents_table(target: dict | None, lang: str) -> pd.DataFrame:
 
 
 def flags_text(flags: list, lang: str) -> str:
-    return ("、" if lang == "zh" else ", ").join(_w(FLAG_WORDS.get(f, (f, f)), lang) for f in flags)
+    return i18n_t("list_sep", lang).join(_w(FLAG_WORDS.get(f, (f, f)), lang) for f in flags)
 
 
 def grade_label_map(scheme, lang: str) -> dict:

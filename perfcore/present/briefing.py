@@ -23,7 +23,7 @@ from ..insight.change import change, rank_words
 from ..insight.forecast import forecast
 from ..insight.robustness import robustness
 from .export import cjk_font
-from .i18n import label
+from .i18n import label, t
 from .views import fmt2, league_table, movement_words
 
 MOVERS = 3
@@ -62,10 +62,10 @@ def _words(lang: str) -> dict:
                  ["Unit", "So far", "Projected", "Interval", "Grade", "Risk"],
         "none_at_risk": "没有单位达到预警概率。" if zh else "No unit reaches the warning probability.",
         "no_year": "没有正在进行的年度。" if zh else "No year in progress.",
-        "colon": "：" if zh else ": ",          # the punctuation joining a unit to its sentence, sentences, a value to its
-        "stop": "。" if zh else ". ",           # words, and items of a list
+        "colon": "：" if zh else ": ",          # the punctuation joining a unit to its sentence, sentences, and a value
+        "stop": "。" if zh else ". ",           # to its words, and items of a list
+        "list": t("list_sep", lang),
         "paren": "{a}（{b}）" if zh else "{a} ({b})",
-        "list": "、" if zh else ", ",
         "flags": {"lowest": "可能末等" if zh else "lowest grade", "down": "可能降等" if zh else "worse grade",
                   "repeat": "可能连续两年触发问责" if zh else "consecutive-years rule", "behind": "进度滞后" if zh else "behind schedule"},
     }
@@ -163,7 +163,7 @@ def _movers(doc: _Doc, scores, scored, lang: str, w: dict) -> None:
         d = result.difference
         steps = lines_mod.by_indicator(result.lines, lang, top=3)
         steps = steps[steps["label"] != ("其他" if lang == "zh" else "Other")]
-        reasons = ("；" if lang == "zh" else "; ").join(f"{s.label} {s.value:+.2f}" for s in steps.itertuples())
+        reasons = t("item_sep", lang).join(f"{s.label} {s.value:+.2f}" for s in steps.itertuples())
         doc.text(f"{w['rise'] if d > 0 else w['fall']}  {unit}{w['colon']}" + w["change"].format(
             a=fmt2(result.composite_from), b=fmt2(result.composite_to), d=f"{d:+.2f}") + w["stop"] + rank_words(result, lang),
                  size=10)

@@ -28,6 +28,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "flat": ("持平", "no change"),
     "up": ("上升{n}位", "up {n}"),
     "down": ("下降{n}位", "down {n}"),
+    "list_sep": ("、", ", "),           # between the items of a list: 甲、乙 / A, B
+    "item_sep": ("；", "; "),           # between clauses that each say something: count: 1 → 2；status: …
     "notice_line": ("{unit}：{before} → {after}，{words}", "{unit}: {before} → {after}, {words}"),
     "notice_new": ("{unit}：{after}", "{unit}: {after}"),
     "full_points": ("满分", "Full points"),

@@ -31,7 +31,7 @@ def missing_components(missing: str, scheme: Scheme, lang: str) -> str:
     """The components a unit is not yet scored on (results' `missing`: keys joined by 、), by their labels
     in `lang`: '群众满意度评价、领导评价' / 'Public satisfaction, Leaders' evaluation'."""
     names = dict(components(scheme, lang))
-    return ("、" if lang == "zh" else ", ").join(names.get(k, k) for k in str(missing or "").split("、") if k)
+    return t("list_sep", lang).join(names.get(k, k) for k in str(missing or "").split("、") if k)
 
 
 def consequence_lines(row, lang: str) -> list[str]:
@@ -55,9 +55,14 @@ def reward_words(row, scheme: Scheme, lang: str) -> tuple[str, str] | None:
     return f"{float(amount):,.2f} {reward.unit}", how
 
 
+def _unranked(previous) -> bool:
+    """No rank last year (None or NaN)."""
+    return previous is None or (isinstance(previous, float) and np.isnan(previous))
+
+
 def movement_arrow(change, previous, lang: str = "zh") -> str:
     """▲3 / ▼2 / – (no change) / 新 or new (no rank last year)."""
-    if previous is None or (isinstance(previous, float) and np.isnan(previous)):
+    if _unranked(previous):
         return t("new", lang)
     change = int(change)
     return f"▲{change}" if change > 0 else (f"▼{-change}" if change < 0 else "–")
@@ -65,7 +70,7 @@ def movement_arrow(change, previous, lang: str = "zh") -> str:
 
 def movement_words(change, previous, lang: str) -> str:
     """上升N位 / 下降N位 / 持平 / 新, as the offices word their notices."""
-    if previous is None or (isinstance(previous, float) and np.isnan(previous)):
+    if _unranked(previous):
         return t("new", lang)
     change = int(change)
     if change > 0:
@@ -78,7 +83,7 @@ def movement_words(change, previous, lang: str) -> str:
 def notice_line(unit: str, before, after, change, lang: str) -> str:
     """One unit's line of the movement notice, punctuated for the language: '团区委：5 → 2，上升3位',
     'Youth League: 5 → 2, up 3'; a unit without last year's rank: '团区委：4'."""
-    if before is None or (isinstance(before, float) and np.isnan(before)):
+    if _unranked(before):
         return t("notice_new", lang, unit=unit, after=int(after))
     return t("notice_line", lang, unit=unit, before=int(before), after=int(after),
              words=movement_words(change, before, lang))
@@ -398,7 +403,7 @@ def audit_changes(before_json: str | None, after_json: str | None, lang: str = "
     import json
     before = json.loads(before_json) if isinstance(before_json, str) else {}
     after = json.loads(after_json) if isinstance(after_json, str) else {}
-    sep = "；" if lang == "zh" else "; "
+    sep = t("item_sep", lang)
     if not before:
         return sep.join(f"{k}: {v}" for k, v in after.items() if v not in (None, "", 0) and k != "event_id")
     if not after:
