@@ -294,7 +294,7 @@ def _warm_pages(ver, committed: int, org: str, year: int, series: str | None, un
     first = unit if unit in units else (units[0] if units else None)
     from perfcore.names import sort_names
     everyone = sort_names(scored.units["unit"])
-    earlier = [y for y in results_mod.years(cursor(), org) if y < year]
+    earlier = [y for y in _years(ver, org) if y < year]       # as 分析 lists them (org_years)
     running = sorted(_in_progress(_all_results(ver, org)))
     basis = "series_rank" if series else "rank"
     steps = [lambda: first and earlier and _change(ver, sc, org, year, first, earlier[-1], signed),
